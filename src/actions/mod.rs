@@ -1,0 +1,298 @@
+//! Remediation actions as typed values.
+//!
+//! An [`Action`] is built from the selected item *before* the confirmation
+//! dialog opens and executed unchanged after the keystroke that confirms
+//! it, so what the engineer read is exactly what runs. Each action knows
+//! its risk, the name to type for destructive ones, and the equivalent CLI
+//! command shown in the dialog.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Alarm, DbInstance, Pod};
+
+/// How much an action can hurt, which decides how it is confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Risk {
+    /// Reads or collects; confirmed with `y`, allowed in read-only mode.
+    Read,
+    /// Changes something recoverable; `y`, default is cancel.
+    Change,
+    /// Removes capacity or data; the target's name must be typed.
+    Destructive,
+}
+
+impl Risk {
+    pub fn label(self) -> &'static str {
+        match self {
+            Risk::Read => "READ",
+            Risk::Change => "CHANGE",
+            Risk::Destructive => "DESTRUCTIVE",
+        }
+    }
+
+    pub fn mutates(self) -> bool {
+        self != Risk::Read
+    }
+}
+
+/// Where an action lands: shown in the dialog so nobody restarts prod
+/// while thinking they are in staging.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub kube_context: String,
+    pub aws_account: String,
+    pub aws_region: String,
+    pub aws_profile: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActionKind {
+    CollectLogs { namespace: String, pod: String, container: String },
+    RolloutRestart { namespace: String, deployment: String },
+    Scale { namespace: String, deployment: String, from: u32, to: u32 },
+    DeletePod { namespace: String, pod: String },
+    RebootDb { id: String },
+    FailoverDb { id: String },
+    SnapshotDb { id: String, snapshot_id: String },
+    PromoteReplica { id: String },
+    SetAlarmActions { alarm: String, enabled: bool },
+}
+
+/// A fully specified action and the scope it was built under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    pub kind: ActionKind,
+    pub scope: Scope,
+}
+
+impl Action {
+    pub fn risk(&self) -> Risk {
+        match &self.kind {
+            ActionKind::CollectLogs { .. } => Risk::Read,
+            ActionKind::RolloutRestart { .. }
+            | ActionKind::RebootDb { .. }
+            | ActionKind::SnapshotDb { .. }
+            | ActionKind::SetAlarmActions { .. } => Risk::Change,
+            ActionKind::Scale { to, .. } if *to > 0 => Risk::Change,
+            ActionKind::Scale { .. }
+            | ActionKind::DeletePod { .. }
+            | ActionKind::FailoverDb { .. }
+            | ActionKind::PromoteReplica { .. } => Risk::Destructive,
+        }
+    }
+
+    pub fn title(&self) -> String {
+        match &self.kind {
+            ActionKind::CollectLogs { .. } => "Collect pod logs as evidence".into(),
+            ActionKind::RolloutRestart { .. } => "Rollout restart deployment".into(),
+            ActionKind::Scale { to: 0, .. } => "Scale deployment to zero".into(),
+            ActionKind::Scale { from, to, .. } if to > from => format!("Scale up {from} → {to}"),
+            ActionKind::Scale { from, to, .. } => format!("Scale down {from} → {to}"),
+            ActionKind::DeletePod { .. } => "Delete pod".into(),
+            ActionKind::RebootDb { .. } => "Reboot DB instance".into(),
+            ActionKind::FailoverDb { .. } => "Reboot with failover (Multi-AZ)".into(),
+            ActionKind::SnapshotDb { .. } => "Take a manual snapshot".into(),
+            ActionKind::PromoteReplica { .. } => "Promote read replica".into(),
+            ActionKind::SetAlarmActions { enabled: true, .. } => "Enable alarm actions".into(),
+            ActionKind::SetAlarmActions { enabled: false, .. } => "Disable alarm actions".into(),
+        }
+    }
+
+    /// The object acted on; for destructive actions, what must be typed.
+    pub fn target(&self) -> &str {
+        match &self.kind {
+            ActionKind::CollectLogs { pod, .. } | ActionKind::DeletePod { pod, .. } => pod,
+            ActionKind::RolloutRestart { deployment, .. } | ActionKind::Scale { deployment, .. } => deployment,
+            ActionKind::RebootDb { id }
+            | ActionKind::FailoverDb { id }
+            | ActionKind::SnapshotDb { id, .. }
+            | ActionKind::PromoteReplica { id } => id,
+            ActionKind::SetAlarmActions { alarm, .. } => alarm,
+        }
+    }
+
+    /// `namespace/name` or the AWS resource kind, for the dialog.
+    pub fn target_label(&self) -> String {
+        match &self.kind {
+            ActionKind::CollectLogs { namespace, pod, container } => format!("pod {namespace}/{pod} ({container})"),
+            ActionKind::DeletePod { namespace, pod } => format!("pod {namespace}/{pod}"),
+            ActionKind::RolloutRestart { namespace, deployment } | ActionKind::Scale { namespace, deployment, .. } => {
+                format!("deployment {namespace}/{deployment}")
+            }
+            ActionKind::RebootDb { id }
+            | ActionKind::FailoverDb { id }
+            | ActionKind::SnapshotDb { id, .. }
+            | ActionKind::PromoteReplica { id } => format!("RDS instance {id}"),
+            ActionKind::SetAlarmActions { alarm, .. } => format!("CloudWatch alarm {alarm}"),
+        }
+    }
+
+    pub fn is_kubernetes(&self) -> bool {
+        matches!(
+            self.kind,
+            ActionKind::CollectLogs { .. }
+                | ActionKind::RolloutRestart { .. }
+                | ActionKind::Scale { .. }
+                | ActionKind::DeletePod { .. }
+        )
+    }
+
+    /// Where it runs, as the dialog shows it.
+    pub fn scope_label(&self) -> String {
+        if self.is_kubernetes() {
+            format!("context {}", self.scope.kube_context)
+        } else {
+            format!("account {} · region {}", self.scope.aws_account, self.scope.aws_region)
+        }
+    }
+
+    /// The equivalent CLI command, so the engineer can check or repeat it.
+    pub fn cli(&self) -> String {
+        let kctx = format!("--context {}", self.scope.kube_context);
+        let aws = format!("--region {}", self.scope.aws_region);
+        match &self.kind {
+            ActionKind::CollectLogs { namespace, pod, container } => {
+                format!("kubectl {kctx} -n {namespace} logs {pod} -c {container} --previous --tail=500")
+            }
+            ActionKind::RolloutRestart { namespace, deployment } => {
+                format!("kubectl {kctx} -n {namespace} rollout restart deployment/{deployment}")
+            }
+            ActionKind::Scale { namespace, deployment, to, .. } => {
+                format!("kubectl {kctx} -n {namespace} scale deployment/{deployment} --replicas={to}")
+            }
+            ActionKind::DeletePod { namespace, pod } => format!("kubectl {kctx} -n {namespace} delete pod {pod}"),
+            ActionKind::RebootDb { id } => {
+                format!("aws rds reboot-db-instance {aws} --db-instance-identifier {id}")
+            }
+            ActionKind::FailoverDb { id } => {
+                format!("aws rds reboot-db-instance {aws} --db-instance-identifier {id} --force-failover")
+            }
+            ActionKind::SnapshotDb { id, snapshot_id } => format!(
+                "aws rds create-db-snapshot {aws} --db-instance-identifier {id} --db-snapshot-identifier {snapshot_id}"
+            ),
+            ActionKind::PromoteReplica { id } => {
+                format!("aws rds promote-read-replica {aws} --db-instance-identifier {id}")
+            }
+            ActionKind::SetAlarmActions { alarm, enabled } => {
+                let verb = if *enabled { "enable-alarm-actions" } else { "disable-alarm-actions" };
+                format!("aws cloudwatch {verb} {aws} --alarm-names {alarm}")
+            }
+        }
+    }
+}
+
+/// Actions offered for a pod.
+pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
+    let mk = |kind| Action { kind, scope: scope.clone() };
+    let mut out = Vec::new();
+    if let Some(c) = pod.containers.first() {
+        out.push(mk(ActionKind::CollectLogs {
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: c.name.clone(),
+        }));
+    }
+    if let Some(dep) = &pod.deployment {
+        let (namespace, deployment) = (pod.namespace.clone(), dep.clone());
+        out.push(mk(ActionKind::RolloutRestart { namespace: namespace.clone(), deployment: deployment.clone() }));
+        if let Some(from) = desired {
+            out.push(mk(ActionKind::Scale {
+                namespace: namespace.clone(),
+                deployment: deployment.clone(),
+                from,
+                to: from + 1,
+            }));
+            if from > 1 {
+                out.push(mk(ActionKind::Scale {
+                    namespace: namespace.clone(),
+                    deployment: deployment.clone(),
+                    from,
+                    to: from - 1,
+                }));
+            }
+            if from > 0 {
+                out.push(mk(ActionKind::Scale { namespace, deployment, from, to: 0 }));
+            }
+        }
+    }
+    out.push(mk(ActionKind::DeletePod { namespace: pod.namespace.clone(), pod: pod.name.clone() }));
+    out
+}
+
+/// Actions offered for an RDS instance; `stamp` names a new snapshot.
+pub fn for_db(db: &DbInstance, stamp: &str, scope: &Scope) -> Vec<Action> {
+    let mk = |kind| Action { kind, scope: scope.clone() };
+    let id = db.id.clone();
+    let mut out = vec![mk(ActionKind::SnapshotDb { id: id.clone(), snapshot_id: format!("{id}-warroom-{stamp}") })];
+    if db.status == "available" {
+        out.push(mk(ActionKind::RebootDb { id: id.clone() }));
+        if db.multi_az && db.replica_of.is_none() {
+            out.push(mk(ActionKind::FailoverDb { id: id.clone() }));
+        }
+        if db.replica_of.is_some() {
+            out.push(mk(ActionKind::PromoteReplica { id }));
+        }
+    }
+    out
+}
+
+/// Actions offered for an alarm.
+pub fn for_alarm(alarm: &Alarm, scope: &Scope) -> Vec<Action> {
+    vec![Action {
+        kind: ActionKind::SetAlarmActions { alarm: alarm.name.clone(), enabled: !alarm.actions_enabled },
+        scope: scope.clone(),
+    }]
+}
+
+/// Runs confirmed actions. The demo world implements it now; kube and AWS
+/// executors implement it later. Returns a one-line result message.
+pub trait Executor: Send + Sync + 'static {
+    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope {
+            kube_context: "prod".into(),
+            aws_account: "123456789012".into(),
+            aws_region: "eu-west-1".into(),
+            aws_profile: "oncall".into(),
+        }
+    }
+
+    #[test]
+    fn risk_follows_what_the_action_removes() {
+        let s = scope();
+        let scale = |to| Action {
+            kind: ActionKind::Scale { namespace: "a".into(), deployment: "b".into(), from: 3, to },
+            scope: s.clone(),
+        };
+        assert_eq!(scale(4).risk(), Risk::Change);
+        assert_eq!(scale(0).risk(), Risk::Destructive);
+        let del = Action { kind: ActionKind::DeletePod { namespace: "a".into(), pod: "p".into() }, scope: s };
+        assert_eq!(del.risk(), Risk::Destructive);
+        assert_eq!(del.target(), "p");
+    }
+
+    #[test]
+    fn cli_names_context_and_region() {
+        let a = Action {
+            kind: ActionKind::RolloutRestart { namespace: "shop".into(), deployment: "backend".into() },
+            scope: scope(),
+        };
+        assert_eq!(a.cli(), "kubectl --context prod -n shop rollout restart deployment/backend");
+        let r = Action { kind: ActionKind::FailoverDb { id: "orders-db".into() }, scope: scope() };
+        assert_eq!(
+            r.cli(),
+            "aws rds reboot-db-instance --region eu-west-1 --db-instance-identifier orders-db --force-failover"
+        );
+        assert_eq!(r.scope_label(), "account 123456789012 · region eu-west-1");
+    }
+}

@@ -1,0 +1,12 @@
+//! warroom: a terminal incident console.
+//!
+//! The architecture is one loop with a pure update and a pure view:
+//! [`app::App::update`] turns messages into state changes and effects,
+//! [`ui::draw`] renders state, and [`runtime`] owns the terminal, the
+//! sources and the executors.
+
+pub mod actions;
+pub mod config;
+pub mod model;
+pub mod sanitize;
+pub mod sources;

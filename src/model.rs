@@ -1,0 +1,322 @@
+//! Domain types the panels show, independent of where they came from.
+//!
+//! Sources (the demo world now, kube and the AWS SDKs later) translate their
+//! wire types into these; the UI and checks only ever see these.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How bad something is; ordering puts the worst first when sorted ascending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Health {
+    Crit,
+    Warn,
+    Unknown,
+    Ok,
+}
+
+/// A pod as the Pods panel needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pod {
+    pub namespace: String,
+    pub name: String,
+    /// Owning deployment, when known (for rollout actions).
+    pub deployment: Option<String>,
+    pub phase: String,
+    pub node: Option<String>,
+    pub created: DateTime<Utc>,
+    pub containers: Vec<Container>,
+    /// Restart timestamps within the retained window (for "restarts in the last hour").
+    pub restart_times: Vec<DateTime<Utc>>,
+    /// Pod-level reason such as `Evicted`.
+    pub reason: Option<String>,
+    pub deleting: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
+    pub ready: bool,
+    pub restarts: u32,
+    pub state: ContainerState,
+    pub last_termination: Option<Termination>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ContainerState {
+    Running { since: DateTime<Utc> },
+    Waiting { reason: String, message: Option<String> },
+    Terminated(Termination),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Termination {
+    pub reason: String,
+    pub exit_code: i32,
+    pub finished: Option<DateTime<Utc>>,
+}
+
+impl Pod {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    pub fn ready_count(&self) -> (usize, usize) {
+        let ready = self.containers.iter().filter(|c| c.ready).count();
+        (ready, self.containers.len())
+    }
+
+    pub fn restarts(&self) -> u32 {
+        self.containers.iter().map(|c| c.restarts).sum()
+    }
+
+    pub fn restarts_since(&self, since: DateTime<Utc>) -> usize {
+        self.restart_times.iter().filter(|t| **t >= since).count()
+    }
+
+    /// The one word an on-call engineer scans for: the worst container
+    /// reason, the pod reason, or the phase.
+    pub fn status(&self) -> &str {
+        if self.deleting {
+            return "Terminating";
+        }
+        if let Some(reason) = &self.reason {
+            return reason;
+        }
+        for c in &self.containers {
+            if let ContainerState::Waiting { reason, .. } = &c.state
+                && reason != "ContainerCreating"
+            {
+                return reason;
+            }
+        }
+        for c in &self.containers {
+            if let ContainerState::Terminated(t) = &c.state {
+                return &t.reason;
+            }
+        }
+        &self.phase
+    }
+
+    pub fn health(&self) -> Health {
+        let status = self.status();
+        match status {
+            "CrashLoopBackOff" | "OOMKilled" | "ImagePullBackOff" | "ErrImagePull" | "Error"
+            | "Evicted" | "Failed" | "CreateContainerConfigError" => Health::Crit,
+            "Succeeded" | "Completed" => Health::Ok,
+            "Pending" | "ContainerCreating" | "Terminating" | "Unknown" => Health::Warn,
+            "Running" => {
+                let (ready, total) = self.ready_count();
+                if ready < total { Health::Warn } else { Health::Ok }
+            }
+            _ => Health::Warn,
+        }
+    }
+}
+
+/// A deployment's desired and ready replicas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub namespace: String,
+    pub name: String,
+    pub desired: u32,
+    pub ready: u32,
+    pub updated: u32,
+}
+
+impl Deployment {
+    pub fn health(&self) -> Health {
+        if self.ready >= self.desired {
+            Health::Ok
+        } else if self.ready == 0 && self.desired > 0 {
+            Health::Crit
+        } else {
+            Health::Warn
+        }
+    }
+}
+
+/// A Kubernetes event (only Warnings are kept for the panel).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KubeEvent {
+    pub namespace: String,
+    /// `Pod/backend-6c7d…` style reference.
+    pub object: String,
+    pub reason: String,
+    pub message: String,
+    pub count: u32,
+    pub last_seen: DateTime<Utc>,
+    pub warning: bool,
+}
+
+/// One RDS DB instance with the metrics the panel sparklines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbInstance {
+    pub id: String,
+    pub status: String,
+    pub class: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub multi_az: bool,
+    pub az: String,
+    pub secondary_az: Option<String>,
+    pub endpoint: String,
+    pub allocated_gib: u32,
+    pub free_gib: f64,
+    /// Identifier of the primary when this is a read replica.
+    pub replica_of: Option<String>,
+    pub replicas: Vec<String>,
+    pub replica_lag_s: Option<f64>,
+    pub pending_modifications: Vec<String>,
+    pub backup_retention_days: u32,
+    pub arn: String,
+    pub cpu: Vec<f64>,
+    pub connections: Vec<f64>,
+    pub free_storage: Vec<f64>,
+}
+
+impl DbInstance {
+    pub fn role(&self) -> &'static str {
+        if self.replica_of.is_some() { "replica" } else { "primary" }
+    }
+
+    pub fn health(&self) -> Health {
+        match self.status.as_str() {
+            "available" => {
+                let free_ratio = self.free_gib / f64::from(self.allocated_gib.max(1));
+                let cpu = self.cpu.last().copied().unwrap_or(0.0);
+                if free_ratio < 0.05 || self.replica_lag_s.is_some_and(|l| l > 300.0) {
+                    Health::Crit
+                } else if free_ratio < 0.15 || cpu >= 80.0 || self.replica_lag_s.is_some_and(|l| l > 30.0) {
+                    Health::Warn
+                } else {
+                    Health::Ok
+                }
+            }
+            "failed" | "inaccessible-encryption-credentials" | "incompatible-parameters"
+            | "incompatible-restore" | "restore-error" | "storage-full" | "stopped" => Health::Crit,
+            _ => Health::Warn,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum AlarmState {
+    Alarm,
+    InsufficientData,
+    Ok,
+}
+
+impl AlarmState {
+    pub fn label(self) -> &'static str {
+        match self {
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            AlarmState::Ok => "OK",
+        }
+    }
+
+    pub fn health(self) -> Health {
+        match self {
+            AlarmState::Alarm => Health::Crit,
+            AlarmState::InsufficientData => Health::Unknown,
+            AlarmState::Ok => Health::Ok,
+        }
+    }
+}
+
+/// A CloudWatch metric alarm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub name: String,
+    pub state: AlarmState,
+    pub since: DateTime<Utc>,
+    pub reason: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: String,
+    pub comparison: String,
+    pub threshold: f64,
+    pub period_s: u32,
+    pub evaluation_periods: u32,
+    pub actions_enabled: bool,
+    pub alarm_actions: Vec<String>,
+}
+
+/// A CloudTrail management event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrailEvent {
+    pub id: String,
+    pub time: DateTime<Utc>,
+    pub name: String,
+    pub source: String,
+    pub user: String,
+    pub source_ip: String,
+    pub resource: String,
+    pub error_code: Option<String>,
+    pub read_only: bool,
+    /// The raw `CloudTrailEvent` JSON document.
+    pub raw: String,
+}
+
+/// Why a CloudTrail event deserves attention, if it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityFlag {
+    FailedLogin,
+    RootUse,
+    IamChange,
+    KmsChange,
+    SecurityGroupChange,
+    Delete,
+}
+
+impl SecurityFlag {
+    pub fn label(self) -> &'static str {
+        match self {
+            SecurityFlag::FailedLogin => "failed login",
+            SecurityFlag::RootUse => "root",
+            SecurityFlag::IamChange => "IAM change",
+            SecurityFlag::KmsChange => "KMS change",
+            SecurityFlag::SecurityGroupChange => "SG change",
+            SecurityFlag::Delete => "delete",
+        }
+    }
+}
+
+impl TrailEvent {
+    pub fn security_flag(&self) -> Option<SecurityFlag> {
+        if self.name == "ConsoleLogin" && (self.error_code.is_some() || self.raw.contains("\"Failure\"")) {
+            return Some(SecurityFlag::FailedLogin);
+        }
+        if self.user == "root" {
+            return Some(SecurityFlag::RootUse);
+        }
+        if self.read_only {
+            return None;
+        }
+        if self.source.starts_with("iam.") {
+            return Some(SecurityFlag::IamChange);
+        }
+        if self.source.starts_with("kms.") {
+            return Some(SecurityFlag::KmsChange);
+        }
+        if self.name.contains("SecurityGroup") {
+            return Some(SecurityFlag::SecurityGroupChange);
+        }
+        if self.name.starts_with("Delete") {
+            return Some(SecurityFlag::Delete);
+        }
+        None
+    }
+
+    pub fn health(&self) -> Health {
+        match self.security_flag() {
+            Some(SecurityFlag::FailedLogin | SecurityFlag::RootUse) => Health::Crit,
+            Some(_) => Health::Warn,
+            None if self.error_code.is_some() => Health::Warn,
+            None => Health::Ok,
+        }
+    }
+}

@@ -1,0 +1,1052 @@
+//! The built-in demo environment: a scripted incident that runs in real
+//! time behind the same source and executor interfaces as the real
+//! Kubernetes and AWS sources.
+//!
+//! Timeline (scenario seconds): healthy until 20 s; from 20 s the backend
+//! pods fall into CrashLoopBackOff one by one with rising restarts and
+//! Warning events; from 22 s the primary database's CPU and connections
+//! climb until `orders-db-high-cpu` fires; from 30 s a burst of failed
+//! ConsoleLogin attempts arrives from one IP. A rollout restart of
+//! `backend` ends the crash loop and the database recovers after it.
+//!
+//! [`DemoWorld`] is pure and deterministic for a seed and the times it is
+//! given, so tests snapshot it; [`spawn`] runs it as a task on a clock.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::clock::Clock;
+use super::{Environment, Payload, SourceId, SourceUpdate};
+use crate::actions::{Action, ActionKind, Executor};
+use crate::model::{
+    Alarm, AlarmState, Container, ContainerState, DbInstance, Deployment, KubeEvent, Pod, Termination, TrailEvent,
+};
+
+pub const NAMESPACE: &str = "shop";
+const PRIMARY: &str = "orders-db";
+const REPLICA: &str = "orders-db-replica-1";
+const ATTACKER_IP: &str = "203.0.113.45";
+const METRIC_POINTS: usize = 60;
+
+/// The environment the demo pretends to be.
+pub fn environment() -> Environment {
+    Environment {
+        kube_context: "demo-eks-prod".into(),
+        namespace: NAMESPACE.into(),
+        aws_profile: "demo".into(),
+        aws_region: "eu-west-1".into(),
+        aws_account: "123456789012".into(),
+        demo: true,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct DeployState {
+    desired: u32,
+    image: String,
+    /// Pods of this deployment crash-loop (the incident's root cause).
+    broken: bool,
+    template_hash: String,
+}
+
+#[derive(Debug, Clone)]
+enum Pending {
+    PodReady(String),
+    PodGone(String),
+    RolloutDone(String),
+    DbAvailable { id: String, swap_az: bool, promote: bool },
+}
+
+/// The simulated world.
+pub struct DemoWorld {
+    rng: fastrand::Rng,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    deployments: BTreeMap<String, DeployState>,
+    pods: BTreeMap<String, Pod>,
+    events: Vec<KubeEvent>,
+    dbs: Vec<DbInstance>,
+    alarms: Vec<Alarm>,
+    trail_seq: u64,
+    new_trail: Vec<TrailEvent>,
+    pending: Vec<(DateTime<Utc>, Pending)>,
+    /// When the backend was fixed by a rollout restart, if it was.
+    fixed_at: Option<DateTime<Utc>>,
+    next_trickle: i64,
+    changed_pods: Vec<String>,
+    deleted_pods: Vec<String>,
+    dirty: [bool; 4],
+}
+
+fn secs(s: i64) -> TimeDelta {
+    TimeDelta::seconds(s)
+}
+
+impl DemoWorld {
+    pub fn new(seed: u64, start: DateTime<Utc>) -> Self {
+        let mut w = DemoWorld {
+            rng: fastrand::Rng::with_seed(seed),
+            start,
+            now: start,
+            deployments: BTreeMap::new(),
+            pods: BTreeMap::new(),
+            events: Vec::new(),
+            dbs: Vec::new(),
+            alarms: Vec::new(),
+            trail_seq: 0,
+            new_trail: Vec::new(),
+            pending: Vec::new(),
+            fixed_at: None,
+            next_trickle: 2,
+            changed_pods: Vec::new(),
+            deleted_pods: Vec::new(),
+            dirty: [true; 4],
+        };
+        for (name, replicas, image) in [
+            ("api", 4, "registry.example.com/shop/api:2.31.0"),
+            ("backend", 4, "registry.example.com/shop/backend:1.18.4"),
+            ("frontend", 3, "registry.example.com/shop/frontend:5.2.1"),
+            ("worker", 3, "registry.example.com/shop/worker:1.18.4"),
+        ] {
+            let hash = w.token(10);
+            w.deployments.insert(
+                name.to_string(),
+                DeployState { desired: replicas, image: image.into(), broken: false, template_hash: hash },
+            );
+            for _ in 0..replicas {
+                let age = secs(3600 * 26 + i64::from(w.rng.u32(0..7200)));
+                w.add_pod(name, start - age, true);
+            }
+        }
+        w.dbs = vec![w.primary(), w.replica()];
+        for _ in 0..METRIC_POINTS {
+            w.sample_metrics();
+        }
+        w.alarms = initial_alarms(start - secs(86_400 * 3));
+        for i in 0..6 {
+            let t = start - secs(600 - i * 90);
+            w.trickle_event(t);
+        }
+        w.changed_pods.clear();
+        w
+    }
+
+    fn token(&mut self, n: usize) -> String {
+        const CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+        (0..n).map(|_| CHARS[self.rng.usize(0..CHARS.len())] as char).collect()
+    }
+
+    fn elapsed(&self) -> i64 {
+        (self.now - self.start).num_seconds()
+    }
+
+    fn add_pod(&mut self, deployment: &str, created: DateTime<Utc>, ready: bool) -> String {
+        let Some(dep) = self.deployments.get(deployment).cloned() else { return String::new() };
+        let name = format!("{deployment}-{}-{}", dep.template_hash, self.token(5));
+        let node = format!("ip-10-0-{}-{}", self.rng.u8(1..4), self.rng.u8(10..250));
+        let state = if ready {
+            ContainerState::Running { since: created }
+        } else {
+            ContainerState::Waiting { reason: "ContainerCreating".into(), message: None }
+        };
+        let pod = Pod {
+            namespace: NAMESPACE.into(),
+            name: name.clone(),
+            deployment: Some(deployment.to_string()),
+            phase: if ready { "Running".into() } else { "Pending".into() },
+            node: Some(node),
+            created,
+            containers: vec![Container {
+                name: deployment.to_string(),
+                image: dep.image.clone(),
+                ready,
+                restarts: 0,
+                state,
+                last_termination: None,
+            }],
+            restart_times: Vec::new(),
+            reason: None,
+            deleting: false,
+        };
+        self.pods.insert(name.clone(), pod);
+        self.changed_pods.push(name.clone());
+        if !ready {
+            self.pending.push((self.now + secs(4), Pending::PodReady(name.clone())));
+        }
+        name
+    }
+
+    fn primary(&self) -> DbInstance {
+        DbInstance {
+            id: PRIMARY.into(),
+            status: "available".into(),
+            class: "db.r6g.xlarge".into(),
+            engine: "postgres".into(),
+            engine_version: "15.5".into(),
+            multi_az: true,
+            az: "eu-west-1a".into(),
+            secondary_az: Some("eu-west-1b".into()),
+            endpoint: format!("{PRIMARY}.c9akciq32.eu-west-1.rds.amazonaws.com:5432"),
+            allocated_gib: 500,
+            free_gib: 212.4,
+            replica_of: None,
+            replicas: vec![REPLICA.into()],
+            replica_lag_s: None,
+            pending_modifications: Vec::new(),
+            backup_retention_days: 7,
+            arn: format!("arn:aws:rds:eu-west-1:123456789012:db:{PRIMARY}"),
+            cpu: Vec::new(),
+            connections: Vec::new(),
+            free_storage: Vec::new(),
+        }
+    }
+
+    fn replica(&self) -> DbInstance {
+        DbInstance {
+            id: REPLICA.into(),
+            class: "db.r6g.large".into(),
+            multi_az: false,
+            az: "eu-west-1c".into(),
+            secondary_az: None,
+            endpoint: format!("{REPLICA}.c9akciq32.eu-west-1.rds.amazonaws.com:5432"),
+            replica_of: Some(PRIMARY.into()),
+            replicas: Vec::new(),
+            replica_lag_s: Some(0.4),
+            arn: format!("arn:aws:rds:eu-west-1:123456789012:db:{REPLICA}"),
+            ..self.primary()
+        }
+    }
+
+    /// The database load the scenario calls for at this moment (0..=1).
+    fn load(&self) -> f64 {
+        let e = self.elapsed() as f64;
+        let rise = ((e - 22.0) / 18.0).clamp(0.0, 1.0);
+        match self.fixed_at {
+            Some(t) => {
+                let since = (self.now - t).num_seconds() as f64;
+                rise * (1.0 - since / 20.0).clamp(0.0, 1.0)
+            }
+            None => rise,
+        }
+    }
+
+    fn sample_metrics(&mut self) {
+        let load = self.load();
+        let noise = self.rng.f64() * 4.0 - 2.0;
+        let lag_noise = self.rng.f64() * 0.4;
+        for db in &mut self.dbs {
+            let primary = db.replica_of.is_none();
+            let (base_cpu, peak_cpu) = if primary { (18.0, 94.0) } else { (9.0, 41.0) };
+            let cpu = (base_cpu + (peak_cpu - base_cpu) * load + noise).clamp(0.0, 100.0);
+            let conns = if primary { 120.0 + 360.0 * load + noise * 3.0 } else { 24.0 + 30.0 * load };
+            push_capped(&mut db.cpu, (cpu * 10.0).round() / 10.0);
+            push_capped(&mut db.connections, conns.round());
+            db.free_gib = (db.free_gib - 0.01 - 0.05 * load).max(0.0);
+            push_capped(&mut db.free_storage, (db.free_gib * 10.0).round() / 10.0);
+            if !primary {
+                db.replica_lag_s = Some(((0.3 + lag_noise + 14.0 * load) * 10.0).round() / 10.0);
+            }
+        }
+        self.dirty[1] = true;
+    }
+
+    /// Emits the current full state of every source (a fresh subscriber).
+    pub fn snapshot(&mut self) -> Vec<SourceUpdate> {
+        self.dirty = [true; 4];
+        self.changed_pods.clear();
+        self.deleted_pods.clear();
+        let mut out = vec![self.update(SourceId::Kube, Payload::PodsReset(self.pods.values().cloned().collect()))];
+        out.extend(self.kube_side_updates());
+        out.push(self.update(SourceId::Rds, Payload::Databases(self.dbs.clone())));
+        out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
+        let trail = self.all_trail_so_far();
+        out.push(self.update(SourceId::Trail, Payload::TrailEvents(trail)));
+        self.dirty = [false; 4];
+        out
+    }
+
+    fn all_trail_so_far(&mut self) -> Vec<TrailEvent> {
+        std::mem::take(&mut self.new_trail)
+    }
+
+    fn update(&self, source: SourceId, payload: Payload) -> SourceUpdate {
+        SourceUpdate { source, at: self.now, payload: Ok(payload) }
+    }
+
+    fn kube_side_updates(&self) -> Vec<SourceUpdate> {
+        let deployments = self
+            .deployments
+            .iter()
+            .map(|(name, d)| {
+                let pods: Vec<&Pod> = self.pods.values().filter(|p| p.deployment.as_deref() == Some(name)).collect();
+                Deployment {
+                    namespace: NAMESPACE.into(),
+                    name: name.clone(),
+                    desired: d.desired,
+                    ready: pods.iter().filter(|p| !p.deleting && p.containers.iter().all(|c| c.ready)).count()
+                        as u32,
+                    updated: pods.iter().filter(|p| p.name.contains(&d.template_hash)).count() as u32,
+                }
+            })
+            .collect();
+        let mut events = self.events.clone();
+        events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        events.truncate(50);
+        vec![
+            self.update(SourceId::Kube, Payload::Deployments(deployments)),
+            self.update(SourceId::Kube, Payload::KubeEvents(events)),
+        ]
+    }
+
+    /// Moves the world forward to `to` in one-second steps and returns what
+    /// changed, as a watcher or poller would report it.
+    pub fn advance(&mut self, to: DateTime<Utc>) -> Vec<SourceUpdate> {
+        while self.now + secs(1) <= to {
+            self.now += secs(1);
+            self.step();
+        }
+        self.drain_changes()
+    }
+
+    fn drain_changes(&mut self) -> Vec<SourceUpdate> {
+        let mut out = Vec::new();
+        if self.dirty[0] {
+            for name in std::mem::take(&mut self.deleted_pods) {
+                out.push(self.update(SourceId::Kube, Payload::PodDeleted { namespace: NAMESPACE.into(), name }));
+            }
+            let mut changed = std::mem::take(&mut self.changed_pods);
+            changed.sort();
+            changed.dedup();
+            for name in changed {
+                if let Some(p) = self.pods.get(&name) {
+                    out.push(self.update(SourceId::Kube, Payload::PodApplied(p.clone())));
+                }
+            }
+            out.extend(self.kube_side_updates());
+        }
+        if self.dirty[1] {
+            out.push(self.update(SourceId::Rds, Payload::Databases(self.dbs.clone())));
+        }
+        if self.dirty[2] {
+            out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
+        }
+        if self.dirty[3] && !self.new_trail.is_empty() {
+            let new = std::mem::take(&mut self.new_trail);
+            out.push(self.update(SourceId::Trail, Payload::TrailEvents(new)));
+        }
+        self.dirty = [false; 4];
+        out
+    }
+
+    fn step(&mut self) {
+        let e = self.elapsed();
+        self.run_pending();
+        // The backend breaks at 20 s: one pod every 3 s.
+        if (20..=29).contains(&e) && (e - 20) % 3 == 0 && self.fixed_at.is_none() {
+            if let Some(d) = self.deployments.get_mut("backend") {
+                d.broken = true;
+            }
+            let healthy: Vec<String> = self
+                .pods
+                .values()
+                .filter(|p| p.deployment.as_deref() == Some("backend") && p.health() == crate::model::Health::Ok)
+                .map(|p| p.name.clone())
+                .collect();
+            if let Some(name) = healthy.first().cloned() {
+                self.crash(&name);
+            }
+        }
+        self.crashloop_restarts();
+        if e % 5 == 0 {
+            self.sample_metrics();
+            self.evaluate_alarms();
+        } else if e % 2 == 0 {
+            self.dirty[1] |= self.dbs.iter().any(|d| d.status != "available");
+        }
+        if e >= self.next_trickle {
+            let t = self.now;
+            self.trickle_event(t);
+            self.next_trickle = e + 6 + i64::from(self.rng.u8(0..8));
+        }
+        if (30..45).contains(&e) && self.rng.u8(0..10) < 8 {
+            self.failed_login();
+        }
+    }
+
+    fn run_pending(&mut self) {
+        let now = self.now;
+        let (due, later): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|(t, _)| *t <= now);
+        self.pending = later;
+        for (_, p) in due {
+            match p {
+                Pending::PodReady(name) => {
+                    let broken = self.pod_broken(&name);
+                    if let Some(pod) = self.pods.get_mut(&name) {
+                        pod.phase = "Running".into();
+                        for c in &mut pod.containers {
+                            c.state = ContainerState::Running { since: now };
+                            c.ready = true;
+                        }
+                        self.changed_pods.push(name.clone());
+                        self.dirty[0] = true;
+                    }
+                    if broken {
+                        self.crash(&name);
+                    }
+                }
+                Pending::PodGone(name) => {
+                    if self.pods.remove(&name).is_some() {
+                        self.deleted_pods.push(name);
+                        self.dirty[0] = true;
+                    }
+                }
+                Pending::RolloutDone(dep) => self.finish_rollout(&dep),
+                Pending::DbAvailable { id, swap_az, promote } => {
+                    if let Some(db) = self.dbs.iter_mut().find(|d| d.id == id) {
+                        db.status = "available".into();
+                        if swap_az && let Some(sec) = db.secondary_az.take() {
+                            db.secondary_az = Some(std::mem::replace(&mut db.az, sec));
+                        }
+                        if promote {
+                            db.replica_of = None;
+                            db.replica_lag_s = None;
+                        }
+                    }
+                    if promote {
+                        for db in &mut self.dbs {
+                            db.replicas.retain(|r| *r != id);
+                        }
+                    }
+                    self.dirty[1] = true;
+                }
+            }
+        }
+    }
+
+    fn pod_broken(&self, name: &str) -> bool {
+        self.pods
+            .get(name)
+            .and_then(|p| p.deployment.as_ref())
+            .and_then(|d| self.deployments.get(d))
+            .is_some_and(|d| d.broken)
+    }
+
+    fn crash(&mut self, name: &str) {
+        let now = self.now;
+        let oom = self.rng.u8(0..4) == 0;
+        let Some(pod) = self.pods.get_mut(name) else { return };
+        for c in &mut pod.containers {
+            c.ready = false;
+            c.restarts += 1;
+            c.last_termination = Some(Termination {
+                reason: if oom { "OOMKilled".into() } else { "Error".into() },
+                exit_code: if oom { 137 } else { 1 },
+                finished: Some(now),
+            });
+            c.state = ContainerState::Waiting {
+                reason: "CrashLoopBackOff".into(),
+                message: Some(format!("back-off 10s restarting failed container={} pod={name}", c.name)),
+            };
+        }
+        pod.restart_times.push(now);
+        self.changed_pods.push(name.to_string());
+        self.dirty[0] = true;
+        self.warning(name, "BackOff", "Back-off restarting failed container");
+        let msg = if oom {
+            "Container backend was OOMKilled (exit code 137, limit 512Mi)".to_string()
+        } else {
+            "Liveness probe failed: HTTP probe failed with statuscode: 503".to_string()
+        };
+        self.warning(name, if oom { "OOMKilling" } else { "Unhealthy" }, &msg);
+    }
+
+    fn crashloop_restarts(&mut self) {
+        let now = self.now;
+        let due: Vec<String> = self
+            .pods
+            .values()
+            .filter(|p| p.status() == "CrashLoopBackOff" && !p.deleting)
+            .filter(|p| {
+                let n = p.restarts().min(5);
+                let backoff = 10 * (1 << (n - 1).min(3)) as i64;
+                p.restart_times.last().is_some_and(|t| now - *t >= secs(backoff.min(60)))
+            })
+            .map(|p| p.name.clone())
+            .collect();
+        for name in due {
+            self.crash(&name);
+        }
+    }
+
+    fn warning(&mut self, pod: &str, reason: &str, message: &str) {
+        let object = format!("Pod/{pod}");
+        if let Some(ev) = self.events.iter_mut().find(|e| e.object == object && e.reason == reason) {
+            ev.count += 1;
+            ev.last_seen = self.now;
+        } else {
+            self.events.push(KubeEvent {
+                namespace: NAMESPACE.into(),
+                object,
+                reason: reason.into(),
+                message: message.into(),
+                count: 1,
+                last_seen: self.now,
+                warning: true,
+            });
+        }
+        self.dirty[0] = true;
+    }
+
+    fn finish_rollout(&mut self, dep: &str) {
+        let old: Vec<String> = self
+            .pods
+            .values()
+            .filter(|p| p.deployment.as_deref() == Some(dep) && !p.deleting)
+            .map(|p| p.name.clone())
+            .collect();
+        if dep == "backend" {
+            self.fixed_at = Some(self.now);
+            if let Some(d) = self.deployments.get_mut(dep) {
+                d.broken = false;
+            }
+        }
+        let hash = self.token(10);
+        let desired = match self.deployments.get_mut(dep) {
+            Some(d) => {
+                d.template_hash = hash;
+                d.desired
+            }
+            None => return,
+        };
+        for _ in 0..desired {
+            let now = self.now;
+            self.add_pod(dep, now, false);
+        }
+        for name in old {
+            self.terminate(&name);
+        }
+        self.dirty[0] = true;
+    }
+
+    fn terminate(&mut self, name: &str) {
+        if let Some(p) = self.pods.get_mut(name) {
+            p.deleting = true;
+            for c in &mut p.containers {
+                c.ready = false;
+            }
+            self.changed_pods.push(name.to_string());
+            self.pending.push((self.now + secs(3), Pending::PodGone(name.to_string())));
+            self.dirty[0] = true;
+        }
+    }
+
+    fn evaluate_alarms(&mut self) {
+        let now = self.now;
+        let primary = self.dbs.iter().find(|d| d.id == PRIMARY).cloned();
+        let replica = self.dbs.iter().find(|d| d.id == REPLICA).cloned();
+        let crashing = self.pods.values().filter(|p| p.status() == "CrashLoopBackOff").count();
+        let fixed_for = self.fixed_at.map(|t| (now - t).num_seconds());
+        let mut changed = false;
+        for alarm in &mut self.alarms {
+            let value = match alarm.name.as_str() {
+                "orders-db-high-cpu" => primary.as_ref().and_then(|d| d.cpu.last().copied()),
+                "orders-db-connections-high" => primary.as_ref().and_then(|d| d.connections.last().copied()),
+                "orders-db-replica-lag" => replica.as_ref().and_then(|d| d.replica_lag_s),
+                "backend-5xx-rate" => Some(if crashing >= 2 { 14.2 } else if fixed_for.is_some() { 0.3 } else { 0.4 }),
+                "api-p99-latency" => Some(if crashing >= 3 { 2.8 } else { 0.21 }),
+                _ => None,
+            };
+            let Some(value) = value else { continue };
+            let breach = match alarm.comparison.as_str() {
+                "GreaterThanOrEqualToThreshold" => value >= alarm.threshold,
+                "GreaterThanThreshold" => value > alarm.threshold,
+                "LessThanThreshold" => value < alarm.threshold,
+                _ => false,
+            };
+            let next = if breach { AlarmState::Alarm } else { AlarmState::Ok };
+            if next != alarm.state {
+                let verb = if breach { "was greater than or equal to" } else { "was not greater than or equal to" };
+                alarm.reason = format!(
+                    "Threshold Crossed: 1 datapoint [{value:.1} ({})] {verb} the threshold ({:.1}).",
+                    now.format("%d/%m/%y %H:%M:%S"),
+                    alarm.threshold
+                );
+                alarm.state = next;
+                alarm.since = now;
+                changed = true;
+            }
+        }
+        self.dirty[2] |= changed;
+    }
+
+    fn next_trail_id(&mut self) -> String {
+        self.trail_seq += 1;
+        format!("{:08x}-{}-4c1e-9d2a-{:012x}", self.rng.u32(..), self.token(4), self.trail_seq)
+    }
+
+    fn push_trail(&mut self, ev: TrailEvent) {
+        self.new_trail.push(ev);
+        self.dirty[3] = true;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn trail_event(
+        &mut self,
+        time: DateTime<Utc>,
+        name: &str,
+        source: &str,
+        user: &str,
+        ip: &str,
+        resource: &str,
+        error: Option<&str>,
+        read_only: bool,
+    ) -> TrailEvent {
+        let id = self.next_trail_id();
+        let user_identity = if user == "root" {
+            json!({"type": "Root", "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012"})
+        } else {
+            json!({
+                "type": "AssumedRole",
+                "arn": format!("arn:aws:sts::123456789012:assumed-role/{user}"),
+                "accountId": "123456789012",
+                "userName": user,
+            })
+        };
+        let mut raw = json!({
+            "eventVersion": "1.09",
+            "userIdentity": user_identity,
+            "eventTime": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "eventSource": source,
+            "eventName": name,
+            "awsRegion": "eu-west-1",
+            "sourceIPAddress": ip,
+            "userAgent": if name == "ConsoleLogin" { "Mozilla/5.0 (X11; Linux x86_64)" } else { "aws-cli/2.15.30" },
+            "requestParameters": if resource.is_empty() { serde_json::Value::Null } else { json!({"resource": resource}) },
+            "eventID": id,
+            "readOnly": read_only,
+            "eventType": if name == "ConsoleLogin" { "AwsConsoleSignIn" } else { "AwsApiCall" },
+            "managementEvent": true,
+            "recipientAccountId": "123456789012",
+        });
+        if let Some(code) = error {
+            raw["errorMessage"] = json!(code);
+            if name == "ConsoleLogin" {
+                raw["responseElements"] = json!({"ConsoleLogin": "Failure"});
+            } else {
+                raw["errorCode"] = json!(code);
+            }
+        } else if name == "ConsoleLogin" {
+            raw["responseElements"] = json!({"ConsoleLogin": "Success"});
+        }
+        TrailEvent {
+            id,
+            time,
+            name: name.into(),
+            source: source.into(),
+            user: user.into(),
+            source_ip: ip.into(),
+            resource: resource.into(),
+            error_code: error.map(str::to_string),
+            read_only,
+            raw: serde_json::to_string(&raw).unwrap_or_default(),
+        }
+    }
+
+    fn trickle_event(&mut self, time: DateTime<Utc>) {
+        const BENIGN: &[(&str, &str, &str, &str, bool)] = &[
+            ("AssumeRole", "sts.amazonaws.com", "ci-deployer", "arn:aws:iam::123456789012:role/deploy", true),
+            ("DescribeDBInstances", "rds.amazonaws.com", "grafana-reader", "orders-db", true),
+            ("PutObject", "s3.amazonaws.com", "backup-agent", "shop-backups/orders/wal", false),
+            ("GetSecretValue", "secretsmanager.amazonaws.com", "backend-irsa", "shop/orders-db", true),
+            ("UpdateService", "ecs.amazonaws.com", "ci-deployer", "reporting", false),
+            ("DescribeAlarms", "monitoring.amazonaws.com", "grafana-reader", "", true),
+            ("CreateLogStream", "logs.amazonaws.com", "fluent-bit", "/eks/shop/backend", false),
+            ("ConsoleLogin", "signin.amazonaws.com", "jane.doe", "", false),
+        ];
+        let (name, source, user, resource, ro) = BENIGN[self.rng.usize(0..BENIGN.len())];
+        let ip = format!("10.0.{}.{}", self.rng.u8(1..4), self.rng.u8(10..250));
+        let ev = self.trail_event(time, name, source, user, &ip, resource, None, ro);
+        self.push_trail(ev);
+    }
+
+    fn failed_login(&mut self) {
+        const USERS: &[&str] = &["admin", "root", "administrator", "ops", "jane.doe"];
+        let user = USERS[self.rng.usize(0..USERS.len())];
+        let now = self.now;
+        let ev = self.trail_event(
+            now,
+            "ConsoleLogin",
+            "signin.amazonaws.com",
+            user,
+            ATTACKER_IP,
+            "",
+            Some("Failed authentication"),
+            false,
+        );
+        self.push_trail(ev);
+    }
+
+    fn record_own_call(&mut self, name: &str, source: &str, resource: &str) {
+        let now = self.now;
+        let ev = self.trail_event(now, name, source, "warroom-oncall", "10.0.1.5", resource, None, false);
+        self.push_trail(ev);
+    }
+
+    /// Executes a confirmed action against the world.
+    pub fn execute(&mut self, action: &Action) -> Result<String, String> {
+        let now = self.now;
+        match &action.kind {
+            ActionKind::CollectLogs { pod, container, .. } => {
+                let p = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?;
+                let lines = 120 + p.restarts() as usize * 37;
+                let last = match p.containers.first().and_then(|c| c.last_termination.as_ref()) {
+                    Some(t) if t.reason == "OOMKilled" => "fatal: runtime: out of memory".to_string(),
+                    Some(_) => "panic: pq: too many connections for role \"backend\"".to_string(),
+                    None => "GET /healthz 200 1.2ms".to_string(),
+                };
+                Ok(format!("collected {lines} lines from {pod}/{container}; last: {last}"))
+            }
+            ActionKind::RolloutRestart { deployment, .. } => {
+                if !self.deployments.contains_key(deployment) {
+                    return Err(format!("deployment {deployment} not found"));
+                }
+                self.pending.push((now + secs(6), Pending::RolloutDone(deployment.clone())));
+                self.record_own_call("PatchDeployment", "eks.amazonaws.com", deployment);
+                Ok(format!("deployment.apps/{deployment} restarted"))
+            }
+            ActionKind::Scale { deployment, to, .. } => {
+                let current: Vec<String> = self
+                    .pods
+                    .values()
+                    .filter(|p| p.deployment.as_deref() == Some(deployment.as_str()) && !p.deleting)
+                    .map(|p| p.name.clone())
+                    .collect();
+                let d = self.deployments.get_mut(deployment).ok_or_else(|| format!("deployment {deployment} not found"))?;
+                d.desired = *to;
+                let want = *to as usize;
+                if current.len() < want {
+                    for _ in current.len()..want {
+                        self.add_pod(deployment, now, false);
+                    }
+                } else {
+                    for name in current.iter().rev().take(current.len() - want) {
+                        self.terminate(name);
+                    }
+                }
+                self.dirty[0] = true;
+                Ok(format!("deployment.apps/{deployment} scaled to {to}"))
+            }
+            ActionKind::DeletePod { pod, .. } => {
+                let dep = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?.deployment.clone();
+                self.terminate(pod);
+                if let Some(dep) = dep {
+                    self.add_pod(&dep, now, false);
+                }
+                Ok(format!("pod \"{pod}\" deleted"))
+            }
+            ActionKind::RebootDb { id } | ActionKind::FailoverDb { id } => {
+                let failover = matches!(action.kind, ActionKind::FailoverDb { .. });
+                let db = self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
+                if db.status != "available" {
+                    return Err(format!("InvalidDBInstanceState: instance {id} is {}, not available", db.status));
+                }
+                if failover && !db.multi_az {
+                    return Err(format!("InvalidParameterCombination: {id} is not Multi-AZ; cannot force failover"));
+                }
+                db.status = "rebooting".into();
+                let delay = if failover { 15 } else { 12 };
+                self.pending.push((
+                    now + secs(delay),
+                    Pending::DbAvailable { id: id.clone(), swap_az: failover, promote: false },
+                ));
+                self.dirty[1] = true;
+                self.record_own_call("RebootDBInstance", "rds.amazonaws.com", id);
+                Ok(format!("{id} is rebooting{}", if failover { " with failover" } else { "" }))
+            }
+            ActionKind::SnapshotDb { id, snapshot_id } => {
+                if !self.dbs.iter().any(|d| d.id == *id) {
+                    return Err(format!("DB instance {id} not found"));
+                }
+                self.record_own_call("CreateDBSnapshot", "rds.amazonaws.com", snapshot_id);
+                Ok(format!("snapshot {snapshot_id} is creating"))
+            }
+            ActionKind::PromoteReplica { id } => {
+                let db = self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
+                if db.replica_of.is_none() {
+                    return Err(format!("InvalidDBInstanceState: {id} is not a read replica"));
+                }
+                db.status = "modifying".into();
+                self.pending
+                    .push((now + secs(10), Pending::DbAvailable { id: id.clone(), swap_az: false, promote: true }));
+                self.dirty[1] = true;
+                self.record_own_call("PromoteReadReplica", "rds.amazonaws.com", id);
+                Ok(format!("{id} is being promoted to a standalone instance"))
+            }
+            ActionKind::SetAlarmActions { alarm, enabled } => {
+                let a = self.alarms.iter_mut().find(|a| a.name == *alarm).ok_or_else(|| format!("alarm {alarm} not found"))?;
+                a.actions_enabled = *enabled;
+                self.dirty[2] = true;
+                let verb = if *enabled { "EnableAlarmActions" } else { "DisableAlarmActions" };
+                self.record_own_call(verb, "monitoring.amazonaws.com", alarm);
+                Ok(format!("actions {} for {alarm}", if *enabled { "enabled" } else { "disabled" }))
+            }
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+}
+
+fn push_capped(v: &mut Vec<f64>, x: f64) {
+    if v.len() >= METRIC_POINTS {
+        v.remove(0);
+    }
+    v.push(x);
+}
+
+fn initial_alarms(since: DateTime<Utc>) -> Vec<Alarm> {
+    let mk = |name: &str, ns: &str, metric: &str, dim: (&str, &str), stat: &str, cmp: &str, threshold: f64| Alarm {
+        name: name.into(),
+        state: AlarmState::Ok,
+        since,
+        reason: format!("Threshold Crossed: no datapoints were breaching the threshold ({threshold:.1})."),
+        namespace: ns.into(),
+        metric: metric.into(),
+        dimensions: vec![(dim.0.into(), dim.1.into())],
+        statistic: stat.into(),
+        comparison: cmp.into(),
+        threshold,
+        period_s: 60,
+        evaluation_periods: 3,
+        actions_enabled: true,
+        alarm_actions: vec!["arn:aws:sns:eu-west-1:123456789012:oncall-pager".into()],
+    };
+    let ge = "GreaterThanOrEqualToThreshold";
+    let mut alarms = vec![
+        mk("orders-db-high-cpu", "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", PRIMARY), "Average", ge, 80.0),
+        mk("orders-db-connections-high", "AWS/RDS", "DatabaseConnections", ("DBInstanceIdentifier", PRIMARY), "Maximum", ge, 400.0),
+        mk("orders-db-free-storage-low", "AWS/RDS", "FreeStorageSpace", ("DBInstanceIdentifier", PRIMARY), "Minimum", "LessThanThreshold", 50.0),
+        mk("orders-db-replica-lag", "AWS/RDS", "ReplicaLag", ("DBInstanceIdentifier", REPLICA), "Maximum", ge, 10.0),
+        mk("backend-5xx-rate", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", ("TargetGroup", "shop-backend"), "Sum", ge, 5.0),
+        mk("api-p99-latency", "AWS/ApplicationELB", "TargetResponseTime", ("TargetGroup", "shop-api"), "p99", ge, 1.5),
+        mk("alb-unhealthy-hosts", "AWS/ApplicationELB", "UnHealthyHostCount", ("LoadBalancer", "shop-alb"), "Maximum", ge, 1.0),
+        mk("worker-queue-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", "orders"), "Average", ge, 5000.0),
+        mk("worker-dlq-messages", "AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", "orders-dlq"), "Sum", ge, 1.0),
+        mk("frontend-4xx-rate", "AWS/CloudFront", "4xxErrorRate", ("DistributionId", "E2QWRUHAPOMQZL"), "Average", ge, 5.0),
+        mk("nat-gateway-errors", "AWS/NATGateway", "ErrorPortAllocation", ("NatGatewayId", "nat-0a1b2c3d"), "Sum", ge, 1.0),
+        mk("billing-estimated-charges", "AWS/Billing", "EstimatedCharges", ("Currency", "USD"), "Maximum", ge, 25000.0),
+    ];
+    // One alarm nobody has fed for a while: insufficient data is normal in
+    // real accounts and the panel must show it.
+    if let Some(a) = alarms.iter_mut().find(|a| a.name == "nat-gateway-errors") {
+        a.state = AlarmState::InsufficientData;
+        a.reason = "Insufficient Data: 3 datapoints were unknown.".into();
+    }
+    alarms
+}
+
+/// Commands to the running demo task.
+struct Execute {
+    action: Action,
+    reply: oneshot::Sender<Result<String, String>>,
+}
+
+/// Executes actions by sending them to the demo task that owns the world.
+#[derive(Clone)]
+pub struct DemoExecutor {
+    tx: mpsc::Sender<Execute>,
+}
+
+impl Executor for DemoExecutor {
+    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
+        let tx = self.tx.clone();
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            tx.send(Execute { action, reply }).await.map_err(|_| "demo environment stopped".to_string())?;
+            rx.await.map_err(|_| "demo environment stopped".to_string())?
+        })
+    }
+}
+
+/// Starts the demo world as a task sending updates on `updates`; returns
+/// the executor that acts on it.
+pub fn spawn(seed: u64, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdate>) -> DemoExecutor {
+    let (tx, mut rx) = mpsc::channel::<Execute>(16);
+    let mut world = DemoWorld::new(seed, clock.now());
+    tokio::spawn(async move {
+        for u in world.snapshot() {
+            if updates.send(u).await.is_err() {
+                return;
+            }
+        }
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            let out = tokio::select! {
+                _ = tick.tick() => world.advance(clock.now()),
+                cmd = rx.recv() => {
+                    let Some(cmd) = cmd else { return };
+                    let mut out = world.advance(clock.now());
+                    let _ = cmd.reply.send(world.execute(&cmd.action));
+                    out.extend(world.drain_changes());
+                    out
+                }
+            };
+            for u in out {
+                if updates.send(u).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    DemoExecutor { tx }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Scope;
+    use crate::model::Health;
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_767_225_600, 0).unwrap()
+    }
+
+    fn world_at(seconds: i64) -> DemoWorld {
+        let mut w = DemoWorld::new(7, t0());
+        w.advance(t0() + secs(seconds));
+        w
+    }
+
+    #[test]
+    fn starts_healthy() {
+        let w = DemoWorld::new(7, t0());
+        assert_eq!(w.pods.len(), 14);
+        assert!(w.pods.values().all(|p| p.health() == Health::Ok));
+        assert_eq!(w.alarms.len(), 12);
+        assert!(w.alarms.iter().all(|a| a.state != AlarmState::Alarm));
+        assert_eq!(w.dbs.len(), 2);
+        assert!(w.dbs.iter().all(|d| d.status == "available"));
+    }
+
+    #[test]
+    fn backend_crashloops_after_twenty_seconds() {
+        let w = world_at(19);
+        assert!(w.pods.values().all(|p| p.status() != "CrashLoopBackOff"));
+        let w = world_at(60);
+        let crashing: Vec<_> = w.pods.values().filter(|p| p.status() == "CrashLoopBackOff").collect();
+        assert_eq!(crashing.len(), 4);
+        assert!(crashing.iter().all(|p| p.deployment.as_deref() == Some("backend")));
+        assert!(crashing.iter().all(|p| p.restarts() >= 2), "restarts rise");
+        assert!(w.events.iter().any(|e| e.reason == "BackOff" && e.warning));
+    }
+
+    #[test]
+    fn db_cpu_climbs_and_alarm_fires() {
+        let w = world_at(60);
+        let primary = w.dbs.iter().find(|d| d.id == PRIMARY).unwrap();
+        assert!(*primary.cpu.last().unwrap() > 80.0);
+        let cpu_alarm = w.alarms.iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
+        assert_eq!(cpu_alarm.state, AlarmState::Alarm);
+    }
+
+    #[test]
+    fn failed_logins_burst_from_one_ip() {
+        let mut w = DemoWorld::new(7, t0());
+        let mut events = Vec::new();
+        for u in w.advance(t0() + secs(50)) {
+            if let Ok(Payload::TrailEvents(evs)) = u.payload {
+                events.extend(evs);
+            }
+        }
+        let failed = events.iter().filter(|e| e.name == "ConsoleLogin" && e.error_code.is_some()).count();
+        assert!(failed >= 8, "{failed}");
+        assert!(events.iter().filter(|e| e.error_code.is_some()).all(|e| e.source_ip == ATTACKER_IP));
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let a: Vec<_> = DemoWorld::new(3, t0()).advance(t0() + secs(45));
+        let b: Vec<_> = DemoWorld::new(3, t0()).advance(t0() + secs(45));
+        assert_eq!(a, b);
+    }
+
+    fn action(kind: ActionKind) -> Action {
+        Action { kind, scope: Scope::default() }
+    }
+
+    #[test]
+    fn rollout_restart_clears_the_crash_loop_and_recovers_the_db() {
+        let mut w = world_at(60);
+        let msg = w
+            .execute(&action(ActionKind::RolloutRestart { namespace: NAMESPACE.into(), deployment: "backend".into() }))
+            .unwrap();
+        assert!(msg.contains("restarted"));
+        w.advance(t0() + secs(75));
+        let backend: Vec<_> = w.pods.values().filter(|p| p.deployment.as_deref() == Some("backend")).collect();
+        assert!(backend.iter().all(|p| p.status() != "CrashLoopBackOff"), "{backend:#?}");
+        assert_eq!(backend.iter().filter(|p| p.health() == Health::Ok).count(), 4);
+        w.advance(t0() + secs(110));
+        let cpu_alarm = w.alarms.iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
+        assert_eq!(cpu_alarm.state, AlarmState::Ok);
+        assert!(w.pods.len() == 14, "old pods are gone");
+    }
+
+    #[test]
+    fn scale_changes_replicas() {
+        let mut w = world_at(5);
+        w.execute(&action(ActionKind::Scale { namespace: NAMESPACE.into(), deployment: "api".into(), from: 4, to: 6 }))
+            .unwrap();
+        w.advance(t0() + secs(12));
+        let api = w.pods.values().filter(|p| p.deployment.as_deref() == Some("api")).count();
+        assert_eq!(api, 6);
+        assert_eq!(w.deployments["api"].desired, 6);
+    }
+
+    #[test]
+    fn reboot_goes_through_rebooting_and_failover_swaps_az() {
+        let mut w = world_at(5);
+        w.execute(&action(ActionKind::FailoverDb { id: PRIMARY.into() })).unwrap();
+        let db = || w.dbs.iter().find(|d| d.id == PRIMARY).unwrap().clone();
+        assert_eq!(db().status, "rebooting");
+        let err = w.execute(&action(ActionKind::RebootDb { id: PRIMARY.into() })).unwrap_err();
+        assert!(err.contains("InvalidDBInstanceState"));
+        w.advance(t0() + secs(25));
+        let db = w.dbs.iter().find(|d| d.id == PRIMARY).unwrap();
+        assert_eq!(db.status, "available");
+        assert_eq!(db.az, "eu-west-1b");
+        assert_eq!(db.secondary_az.as_deref(), Some("eu-west-1a"));
+    }
+
+    #[test]
+    fn own_actions_appear_in_cloudtrail() {
+        let mut w = world_at(5);
+        w.advance(t0() + secs(5));
+        w.execute(&action(ActionKind::SetAlarmActions { alarm: "api-p99-latency".into(), enabled: false })).unwrap();
+        let out = w.drain_changes();
+        let trail: Vec<_> = out
+            .iter()
+            .filter_map(|u| match &u.payload {
+                Ok(Payload::TrailEvents(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert!(trail.iter().any(|e| e.name == "DisableAlarmActions" && e.user == "warroom-oncall"));
+    }
+
+    #[test]
+    fn unknown_targets_fail_cleanly() {
+        let mut w = world_at(1);
+        let err = w.execute(&action(ActionKind::DeletePod { namespace: NAMESPACE.into(), pod: "nope".into() }));
+        assert_eq!(err.unwrap_err(), "pod nope not found");
+    }
+}
