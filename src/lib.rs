@@ -10,3 +10,11 @@ pub mod config;
 pub mod model;
 pub mod sanitize;
 pub mod sources;
+pub mod app;
+pub mod ui;
+pub mod cli;
+pub mod runtime;
+pub mod startup;
+pub mod terminal;
+#[doc(hidden)]
+pub mod fixtures;

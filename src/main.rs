@@ -1,1 +1,96 @@
-fn main() {}
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use crossterm::event::EventStream;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use warroom::app::{App, AppInit};
+use warroom::cli::Cli;
+use warroom::config::paths::Paths;
+use warroom::runtime::{self, Channels, Exit};
+use warroom::sources::clock::{Clock, ScaledClock};
+use warroom::sources::demo;
+use warroom::startup;
+use warroom::terminal::TerminalGuard;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let paths = Paths::discover();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let prepared = match startup::prepare(&cli, &paths, no_color) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("warroom: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !cli.demo {
+        eprintln!(
+            "warroom: the live Kubernetes and AWS sources are not part of this build yet.\n\
+             Run the built-in demo environment instead:  warroom --demo"
+        );
+        return ExitCode::from(2);
+    }
+    if let Err(e) = init_logging(&paths) {
+        eprintln!("warroom: cannot open log file {}: {e}", paths.log_file().display());
+        return ExitCode::from(2);
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("warroom: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli, prepared)) {
+        Ok(exit) => {
+            tracing::info!(?exit, "warroom exited");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(%e, "warroom failed");
+            eprintln!("warroom: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, prepared: startup::Prepared) -> std::io::Result<Exit> {
+    let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
+    let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+    let executor = demo::spawn(cli.demo_seed, clock.clone(), tx);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let shutdown = Box::pin(async move {
+        tokio::select! {
+            _ = sigterm.recv() => tracing::info!("SIGTERM"),
+            _ = sighup.recv() => tracing::info!("SIGHUP: terminal hung up"),
+        }
+    });
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    let mut app = App::new(AppInit {
+        env: demo::environment(),
+        flags: prepared.flags,
+        keymap: prepared.keymap,
+        theme: prepared.theme,
+        themes: prepared.themes,
+        now: clock.now(),
+        size: (size.width, size.height),
+    });
+    let channels = Channels { updates: rx, executor: Arc::new(executor) };
+    let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
+    drop(guard);
+    exit
+}
+
+fn init_logging(paths: &Paths) -> std::io::Result<()> {
+    std::fs::create_dir_all(&paths.state)?;
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(paths.log_file())?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WARROOM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).with_env_filter(filter).init();
+    Ok(())
+}

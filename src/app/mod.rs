@@ -1,0 +1,908 @@
+//! Application state and the pure update function.
+//!
+//! [`App::update`] applies one [`Msg`] and returns the [`Effect`]s the
+//! runtime must perform. It does no I/O and reads no clock: time arrives in
+//! messages. Everything here is unit-tested without a terminal.
+
+pub mod list;
+mod palette;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui_textarea::TextArea;
+
+use crate::actions::{self, Action, Risk, Scope};
+use crate::config::keymap::{Command, Keymap, Layer, Lookup};
+use crate::config::keys::Key;
+use crate::config::theme::Theme;
+use crate::model::{Alarm, DbInstance, Deployment, KubeEvent, Pod, TrailEvent};
+use crate::sources::{Environment, Payload, SourceError, SourceId, SourceUpdate};
+use list::List;
+pub use palette::{PaletteCmd, PaletteItem};
+
+/// Most CloudTrail events kept in memory; older ones fall off.
+pub const TRAIL_CAP: usize = 20_000;
+/// Action results kept for the results strip.
+const RESULTS_KEPT: usize = 50;
+
+/// The panes that can take focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PanelId {
+    Pods,
+    Rds,
+    Alarms,
+    Trail,
+    Checklist,
+}
+
+impl PanelId {
+    pub const DATA: [PanelId; 4] = [PanelId::Pods, PanelId::Rds, PanelId::Alarms, PanelId::Trail];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PanelId::Pods => "Pods",
+            PanelId::Rds => "RDS",
+            PanelId::Alarms => "Alarms",
+            PanelId::Trail => "CloudTrail",
+            PanelId::Checklist => "Checklist",
+        }
+    }
+
+    pub fn source(self) -> Option<SourceId> {
+        match self {
+            PanelId::Pods => Some(SourceId::Kube),
+            PanelId::Rds => Some(SourceId::Rds),
+            PanelId::Alarms => Some(SourceId::Alarms),
+            PanelId::Trail => Some(SourceId::Trail),
+            PanelId::Checklist => None,
+        }
+    }
+}
+
+/// Incident severities and their response targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::P1, Severity::P2, Severity::P3, Severity::P4];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::P1 => "P1",
+            Severity::P2 => "P2",
+            Severity::P3 => "P3",
+            Severity::P4 => "P4",
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Severity::P1 => "critical: customer-facing outage, respond within 15 min",
+            Severity::P2 => "major: degraded service, respond within 1 h",
+            Severity::P3 => "minor: limited impact, respond within 4 h",
+            Severity::P4 => "low: no user impact, respond within 24 h",
+        }
+    }
+
+    /// Response target: P1 15 min, P2 1 h, P3 4 h, P4 24 h.
+    pub fn target(self) -> TimeDelta {
+        match self {
+            Severity::P1 => TimeDelta::minutes(15),
+            Severity::P2 => TimeDelta::hours(1),
+            Severity::P3 => TimeDelta::hours(4),
+            Severity::P4 => TimeDelta::hours(24),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub severity: Severity,
+    pub started: DateTime<Utc>,
+}
+
+/// Mode flags from the command line and the palette.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    pub read_only: bool,
+    /// Set by `--read-only`: the palette cannot turn it off.
+    pub read_only_locked: bool,
+    pub dry_run: bool,
+}
+
+/// Health of one data source as the status bar shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceHealth {
+    pub last_ok: Option<DateTime<Utc>>,
+    pub error: Option<(DateTime<Utc>, SourceError)>,
+}
+
+impl SourceHealth {
+    /// The current error; cleared by the next good update.
+    pub fn failing(&self) -> Option<&(DateTime<Utc>, SourceError)> {
+        self.error.as_ref()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Running,
+    Succeeded(String),
+    Failed(String),
+    DryRun,
+}
+
+/// One line of the results strip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionResult {
+    pub id: u64,
+    pub at: DateTime<Utc>,
+    pub action: Action,
+    pub outcome: Outcome,
+}
+
+/// A confirmation dialog for one already-built action.
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub action: Action,
+    /// The type-the-name field, for destructive actions.
+    pub typed: Option<TextArea<'static>>,
+    /// Why confirming is refused right now (read-only, wrong name).
+    pub refusal: Option<String>,
+}
+
+impl Confirm {
+    pub fn typed_text(&self) -> Option<String> {
+        self.typed.as_ref().map(|t| t.lines().join("\n"))
+    }
+}
+
+/// What covers the panels, at most one at a time.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Filter(TextArea<'static>),
+    Detail { panel: PanelId, key: String, scroll: u16 },
+    Help { scroll: u16 },
+    Palette { input: TextArea<'static>, selected: usize },
+    ActionMenu { actions: Vec<Action>, selected: usize },
+    Confirm(Box<Confirm>),
+    SeverityPicker { selected: usize },
+}
+
+/// Input to [`App::update`].
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    Source(SourceUpdate),
+    ActionDone { id: u64, result: Result<String, String> },
+    Tick(DateTime<Utc>),
+}
+
+/// Work for the runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Execute { id: u64, action: Action },
+    Quit,
+}
+
+/// Everything needed to build an [`App`].
+pub struct AppInit {
+    pub env: Environment,
+    pub flags: Flags,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub themes: Vec<Theme>,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+}
+
+pub struct App {
+    pub env: Environment,
+    pub flags: Flags,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub themes: Vec<Theme>,
+    pub size: (u16, u16),
+    pub now: DateTime<Utc>,
+    pub focus: PanelId,
+    last_data_focus: PanelId,
+    pub show_checklist: bool,
+    pub pods: List<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub kube_events: Vec<KubeEvent>,
+    pub dbs: List<DbInstance>,
+    pub alarms: List<Alarm>,
+    pub trail: List<TrailEvent>,
+    pub sources: BTreeMap<SourceId, SourceHealth>,
+    pub overlay: Option<Overlay>,
+    pub results: VecDeque<ActionResult>,
+    pub incident: Option<Incident>,
+    /// A one-line message shown in the footer until the next key.
+    pub notice: Option<String>,
+    pending_keys: Vec<Key>,
+    next_id: u64,
+    dirty: bool,
+}
+
+impl App {
+    pub fn new(init: AppInit) -> Self {
+        App {
+            env: init.env,
+            flags: init.flags,
+            keymap: init.keymap,
+            theme: init.theme,
+            themes: init.themes,
+            size: init.size,
+            now: init.now,
+            focus: PanelId::Pods,
+            last_data_focus: PanelId::Pods,
+            show_checklist: true,
+            pods: List::default(),
+            deployments: Vec::new(),
+            kube_events: Vec::new(),
+            dbs: List::default(),
+            alarms: List::default(),
+            trail: List::capped(TRAIL_CAP),
+            sources: SourceId::ALL.iter().map(|s| (*s, SourceHealth::default())).collect(),
+            overlay: None,
+            results: VecDeque::new(),
+            incident: None,
+            notice: None,
+            pending_keys: Vec::new(),
+            next_id: 1,
+            dirty: true,
+        }
+    }
+
+    /// True once since the last call if anything visible changed.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// Whether a clock that changes every second is on screen (the
+    /// incident's response clock), so the runtime ticks at 1 Hz; otherwise
+    /// it ticks slowly and only redraws when a displayed age changes.
+    pub fn clock_on_screen(&self) -> bool {
+        self.incident.is_some()
+    }
+
+    pub fn scope(&self) -> Scope {
+        Scope {
+            kube_context: self.env.kube_context.clone(),
+            aws_account: self.env.aws_account.clone(),
+            aws_region: self.env.aws_region.clone(),
+            aws_profile: self.env.aws_profile.clone(),
+        }
+    }
+
+    /// Applies one message; returns the effects to run.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(ev) => match Key::from_event(&ev) {
+                Some(key) => {
+                    self.dirty = true;
+                    self.notice = None;
+                    self.on_key(key, ev)
+                }
+                None => Vec::new(),
+            },
+            Msg::Paste(text) => {
+                self.on_paste(&text);
+                Vec::new()
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.dirty = true;
+                self.keep_selection_visible();
+                Vec::new()
+            }
+            Msg::Source(u) => {
+                self.on_source(u);
+                Vec::new()
+            }
+            Msg::ActionDone { id, result } => {
+                if let Some(r) = self.results.iter_mut().find(|r| r.id == id) {
+                    r.outcome = match result {
+                        Ok(m) => Outcome::Succeeded(m),
+                        Err(m) => Outcome::Failed(m),
+                    };
+                    r.at = self.now;
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::Tick(now) => {
+                let before = crate::ui::time_signature(self);
+                self.now = now;
+                if crate::ui::time_signature(self) != before {
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Sets the time without marking anything dirty (the runtime calls it
+    /// before applying a batch, so ages are computed against the clock).
+    pub fn set_now(&mut self, now: DateTime<Utc>) {
+        self.now = now;
+    }
+
+    /// Re-sorts lists changed by the last batch of messages. The runtime
+    /// calls it once after draining, before rendering.
+    pub fn settle(&mut self) {
+        let stale = self.pods.is_stale() || self.dbs.is_stale() || self.alarms.is_stale() || self.trail.is_stale();
+        self.pods.rebuild();
+        self.dbs.rebuild();
+        self.alarms.rebuild();
+        self.trail.rebuild();
+        if stale {
+            self.keep_selection_visible();
+        }
+    }
+
+    fn on_source(&mut self, u: SourceUpdate) {
+        self.dirty = true;
+        let health = self.sources.entry(u.source).or_default();
+        match u.payload {
+            Err(e) => health.error = Some((u.at, e)),
+            Ok(payload) => {
+                health.last_ok = Some(u.at);
+                health.error = None;
+                match payload {
+                    Payload::PodsReset(pods) => self.pods.replace_all(pods),
+                    Payload::PodApplied(pod) => self.pods.upsert(pod),
+                    Payload::PodDeleted { namespace, name } => self.pods.remove(&format!("{namespace}/{name}")),
+                    Payload::Deployments(d) => self.deployments = d,
+                    Payload::KubeEvents(e) => self.kube_events = e,
+                    Payload::Databases(dbs) => self.dbs.replace_all(dbs),
+                    Payload::Alarms(alarms) => self.alarms.replace_all(alarms),
+                    Payload::TrailEvents(events) => {
+                        for e in events {
+                            self.trail.insert_new(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Which key layers apply right now, most specific first.
+    pub fn layers(&self) -> &'static [Layer] {
+        match &self.overlay {
+            None => &[Layer::Panel, Layer::Global],
+            Some(Overlay::Filter(_)) => &[Layer::Input],
+            Some(Overlay::Detail { .. } | Overlay::Help { .. }) => &[Layer::Popup],
+            Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
+            Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
+            Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
+            Some(Overlay::Confirm(_)) => &[Layer::Confirm],
+        }
+    }
+
+    fn on_key(&mut self, key: Key, ev: KeyEvent) -> Vec<Effect> {
+        // Safety rule independent of keymaps: Esc always cancels a dialog.
+        if key == Key::plain(KeyCode::Esc) && matches!(self.overlay, Some(Overlay::Confirm(_))) {
+            self.cancel_confirm();
+            return Vec::new();
+        }
+        let layers = self.layers();
+        self.pending_keys.push(key);
+        let mut lookup = self.keymap.lookup(layers, &self.pending_keys);
+        if lookup == Lookup::None && self.pending_keys.len() > 1 {
+            // An abandoned sequence: try the last key on its own.
+            self.pending_keys = vec![key];
+            lookup = self.keymap.lookup(layers, &self.pending_keys);
+        }
+        match lookup {
+            Lookup::Prefix => Vec::new(),
+            Lookup::Found(cmd) => {
+                self.pending_keys.clear();
+                self.run(cmd)
+            }
+            Lookup::None => {
+                self.pending_keys.clear();
+                // Dialogs without a text field lend `quit` from the global layer.
+                if self.overlay.is_some()
+                    && !self.has_text_field()
+                    && self.keymap.lookup(&[Layer::Global], &[key]) == Lookup::Found(Command::Quit)
+                {
+                    return vec![Effect::Quit];
+                }
+                self.on_unbound(key, ev);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Whether the open overlay takes typed text.
+    pub fn has_text_field(&self) -> bool {
+        match &self.overlay {
+            Some(Overlay::Filter(_) | Overlay::Palette { .. }) => true,
+            Some(Overlay::Confirm(c)) => c.typed.is_some(),
+            _ => false,
+        }
+    }
+
+    /// Keys no binding claims: typing in text fields, digits in the
+    /// severity picker.
+    fn on_unbound(&mut self, key: Key, ev: KeyEvent) {
+        match &mut self.overlay {
+            Some(Overlay::Filter(input)) => {
+                input.input(ev);
+                let text = input.lines().join(" ");
+                self.focused_list_set_filter(&text);
+            }
+            Some(Overlay::Palette { input, selected }) => {
+                input.input(ev);
+                *selected = 0;
+            }
+            Some(Overlay::Confirm(c)) => {
+                if let Some(t) = &mut c.typed {
+                    t.input(ev);
+                    c.refusal = None;
+                }
+            }
+            Some(Overlay::SeverityPicker { .. }) => {
+                if let KeyCode::Char(d @ '1'..='4') = key.code {
+                    let sev = Severity::ALL[(d as usize) - ('1' as usize)];
+                    self.start_incident(sev);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        let clean = crate::sanitize::sanitize(text);
+        match &mut self.overlay {
+            Some(Overlay::Filter(input)) => {
+                input.insert_str(&clean);
+                let text = input.lines().join(" ");
+                self.focused_list_set_filter(&text);
+            }
+            Some(Overlay::Palette { input, .. }) => {
+                input.insert_str(&clean);
+            }
+            Some(Overlay::Confirm(c)) => {
+                if let Some(t) = &mut c.typed {
+                    t.insert_str(&clean);
+                }
+            }
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
+    fn run(&mut self, cmd: Command) -> Vec<Effect> {
+        match (&self.overlay, cmd) {
+            (_, Command::Quit) => return vec![Effect::Quit],
+            (None, _) => self.run_main(cmd),
+            (Some(Overlay::Filter(_)), Command::Submit) => self.overlay = None,
+            (Some(Overlay::Filter(_)), Command::Cancel) => {
+                self.focused_list_set_filter("");
+                self.overlay = None;
+            }
+            (Some(Overlay::Detail { .. } | Overlay::Help { .. }), _) => self.run_popup(cmd),
+            (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
+            (Some(Overlay::ActionMenu { .. }), _) => self.run_action_menu(cmd),
+            (Some(Overlay::SeverityPicker { .. }), _) => self.run_severity(cmd),
+            (Some(Overlay::Confirm(_)), _) => return self.run_confirm(cmd),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn run_main(&mut self, cmd: Command) {
+        let page = self.page_height();
+        match cmd {
+            Command::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Command::Palette => self.open_palette(),
+            Command::FocusNext => self.cycle_focus(1),
+            Command::FocusPrev => self.cycle_focus(-1),
+            Command::FocusPods => self.focus(PanelId::Pods),
+            Command::FocusRds => self.focus(PanelId::Rds),
+            Command::FocusAlarms => self.focus(PanelId::Alarms),
+            Command::FocusCloudtrail => self.focus(PanelId::Trail),
+            Command::FocusChecklist => self.focus(PanelId::Checklist),
+            Command::ToggleChecklist => {
+                if self.is_wide() {
+                    self.show_checklist = !self.show_checklist;
+                    if !self.show_checklist && self.focus == PanelId::Checklist {
+                        self.focus = self.last_data_focus;
+                    }
+                } else if self.focus == PanelId::Checklist {
+                    self.focus = self.last_data_focus;
+                } else {
+                    self.focus = PanelId::Checklist;
+                }
+            }
+            Command::StartIncident => {
+                let selected = self.incident.as_ref().map_or(0, |i| i.severity as usize);
+                self.overlay = Some(Overlay::SeverityPicker { selected });
+            }
+            Command::MoveDown => self.with_focused_list(|l, h| l.move_by(1, h), page),
+            Command::MoveUp => self.with_focused_list(|l, h| l.move_by(-1, h), page),
+            Command::PageDown => self.with_focused_list(|l, h| l.move_by(h as isize, h), page),
+            Command::PageUp => self.with_focused_list(|l, h| l.move_by(-(h as isize), h), page),
+            Command::Top => self.with_focused_list(|l, h| l.select_first(h), page),
+            Command::Bottom => self.with_focused_list(|l, h| l.select_last(h), page),
+            Command::Filter if self.focus != PanelId::Checklist => {
+                let mut input = TextArea::new(vec![self.focused_filter().to_string()]);
+                input.move_cursor(ratatui_textarea::CursorMove::End);
+                self.overlay = Some(Overlay::Filter(input));
+            }
+            Command::ClearFilter => self.focused_list_set_filter(""),
+            Command::OpenDetail => {
+                if let Some(key) = self.selected_key() {
+                    self.overlay = Some(Overlay::Detail { panel: self.focus, key, scroll: 0 });
+                }
+            }
+            Command::Actions => self.open_action_menu(),
+            _ => {}
+        }
+    }
+
+    fn run_popup(&mut self, cmd: Command) {
+        let Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll }) = &mut self.overlay else { return };
+        let page = self.size.1.saturating_sub(6).max(1);
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => *scroll = scroll.saturating_add(1),
+            Command::MoveUp => *scroll = scroll.saturating_sub(1),
+            Command::PageDown => *scroll = scroll.saturating_add(page),
+            Command::PageUp => *scroll = scroll.saturating_sub(page),
+            Command::Top => *scroll = 0,
+            // The view clamps to the content height.
+            Command::Bottom => *scroll = u16::MAX,
+            _ => {}
+        }
+    }
+
+    fn run_severity(&mut self, cmd: Command) {
+        let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return };
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => *selected = (*selected + 1).min(Severity::ALL.len() - 1),
+            Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Select | Command::Submit => {
+                let sev = Severity::ALL[*selected];
+                self.start_incident(sev);
+            }
+            _ => {}
+        }
+    }
+
+    fn start_incident(&mut self, severity: Severity) {
+        self.overlay = None;
+        match &mut self.incident {
+            Some(i) => {
+                self.notice = Some(format!("Severity changed {} → {}", i.severity.label(), severity.label()));
+                i.severity = severity;
+            }
+            None => {
+                self.incident = Some(Incident { severity, started: self.now });
+                self.notice = Some(format!("{} incident started; response target {}", severity.label(), fmt_target(severity)));
+            }
+        }
+    }
+
+    fn open_action_menu(&mut self) {
+        let scope = self.scope();
+        let actions = match self.focus {
+            PanelId::Pods => self.pods.selected().map(|p| {
+                let desired = p
+                    .deployment
+                    .as_ref()
+                    .and_then(|d| self.deployments.iter().find(|x| x.name == *d && x.namespace == p.namespace))
+                    .map(|d| d.desired);
+                actions::for_pod(p, desired, &scope)
+            }),
+            PanelId::Rds => {
+                let stamp = self.now.format("%Y%m%d-%H%M").to_string();
+                self.dbs.selected().map(|d| actions::for_db(d, &stamp, &scope))
+            }
+            PanelId::Alarms => self.alarms.selected().map(|a| actions::for_alarm(a, &scope)),
+            PanelId::Trail | PanelId::Checklist => Some(Vec::new()),
+        };
+        match actions {
+            None => self.notice = Some("Nothing selected".into()),
+            Some(a) if a.is_empty() => {
+                self.notice = Some(format!("No actions for {} items", self.focus.title()));
+            }
+            Some(actions) => self.overlay = Some(Overlay::ActionMenu { actions, selected: 0 }),
+        }
+    }
+
+    fn run_action_menu(&mut self, cmd: Command) {
+        let Some(Overlay::ActionMenu { actions, selected }) = &mut self.overlay else { return };
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => *selected = (*selected + 1).min(actions.len().saturating_sub(1)),
+            Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Select | Command::Submit => {
+                if let Some(action) = actions.get(*selected).cloned() {
+                    self.open_confirm(action);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens the confirmation dialog for an action built beforehand.
+    pub fn open_confirm(&mut self, action: Action) {
+        let typed = (action.risk() == Risk::Destructive).then(|| {
+            let mut t = TextArea::default();
+            t.set_placeholder_text(format!("type {} to confirm", action.target()));
+            t
+        });
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { action, typed, refusal: None })));
+    }
+
+    /// Why the action cannot run in the current mode, if it cannot.
+    pub fn blocked_reason(&self, action: &Action) -> Option<String> {
+        (self.flags.read_only && action.risk().mutates())
+            .then(|| "read-only mode: mutating actions are disabled (preview only)".to_string())
+    }
+
+    fn run_confirm(&mut self, cmd: Command) -> Vec<Effect> {
+        let Some(Overlay::Confirm(c)) = &self.overlay else { return Vec::new() };
+        let wants_run = match (&c.typed, cmd) {
+            (Some(_), Command::Submit) => true,
+            (None, Command::Confirm) => true,
+            (_, Command::Cancel | Command::Close) => {
+                self.cancel_confirm();
+                return Vec::new();
+            }
+            _ => false,
+        };
+        if !wants_run {
+            return Vec::new();
+        }
+        let action = c.action.clone();
+        if let Some(reason) = self.blocked_reason(&action) {
+            if let Some(Overlay::Confirm(c)) = &mut self.overlay {
+                c.refusal = Some(reason);
+            }
+            return Vec::new();
+        }
+        if let Some(typed) = c.typed_text()
+            && typed != action.target()
+        {
+            if let Some(Overlay::Confirm(c)) = &mut self.overlay {
+                c.refusal = Some(format!("type exactly `{}` to confirm", action.target()));
+            }
+            return Vec::new();
+        }
+        self.overlay = None;
+        let id = self.next_id;
+        self.next_id += 1;
+        let dry = self.flags.dry_run && action.risk().mutates();
+        self.push_result(ActionResult {
+            id,
+            at: self.now,
+            action: action.clone(),
+            outcome: if dry { Outcome::DryRun } else { Outcome::Running },
+        });
+        if dry { Vec::new() } else { vec![Effect::Execute { id, action }] }
+    }
+
+    fn cancel_confirm(&mut self) {
+        if let Some(Overlay::Confirm(c)) = self.overlay.take() {
+            self.notice = Some(format!("Cancelled: {} {}", c.action.title(), c.action.target()));
+        }
+    }
+
+    fn push_result(&mut self, r: ActionResult) {
+        self.results.push_front(r);
+        self.results.truncate(RESULTS_KEPT);
+    }
+
+    fn open_palette(&mut self) {
+        let mut input = TextArea::default();
+        input.set_placeholder_text("type to filter commands");
+        self.overlay = Some(Overlay::Palette { input, selected: 0 });
+    }
+
+    /// Palette entries matching what has been typed.
+    pub fn palette_items(&self) -> Vec<PaletteItem> {
+        let query = match &self.overlay {
+            Some(Overlay::Palette { input, .. }) => input.lines().join(" "),
+            _ => String::new(),
+        };
+        palette::items(self, &query)
+    }
+
+    fn run_palette(&mut self, cmd: Command) -> Vec<Effect> {
+        let items = self.palette_items();
+        let Some(Overlay::Palette { selected, .. }) = &mut self.overlay else { return Vec::new() };
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
+            Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Select | Command::Submit => {
+                let chosen = items.get(*selected).map(|i| i.cmd.clone());
+                self.overlay = None;
+                if let Some(c) = chosen {
+                    return self.run_palette_cmd(c);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn run_palette_cmd(&mut self, cmd: PaletteCmd) -> Vec<Effect> {
+        match cmd {
+            PaletteCmd::Focus(p) => self.focus(p),
+            PaletteCmd::Theme(name) => {
+                if let Some(t) = self.themes.iter().find(|t| t.name == name) {
+                    self.theme = t.clone();
+                    self.notice = Some(format!("Theme: {name}"));
+                }
+            }
+            PaletteCmd::ToggleReadOnly => {
+                if self.flags.read_only && self.flags.read_only_locked {
+                    self.notice = Some("Started with --read-only; restart without it to enable actions".into());
+                } else {
+                    self.flags.read_only = !self.flags.read_only;
+                    self.notice = Some(format!("Read-only {}", if self.flags.read_only { "on" } else { "off" }));
+                }
+            }
+            PaletteCmd::ToggleDryRun => {
+                self.flags.dry_run = !self.flags.dry_run;
+                self.notice = Some(format!("Dry-run {}", if self.flags.dry_run { "on" } else { "off" }));
+            }
+            PaletteCmd::StartIncident => return self.run(Command::StartIncident),
+            PaletteCmd::ResolveIncident => {
+                if let Some(i) = self.incident.take() {
+                    let took = self.now - i.started;
+                    self.notice = Some(format!("{} incident resolved after {}", i.severity.label(), fmt_clock(took)));
+                }
+            }
+            PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            PaletteCmd::Quit => return vec![Effect::Quit],
+        }
+        Vec::new()
+    }
+
+    /// The panes shown, in focus order.
+    pub fn panes(&self) -> Vec<PanelId> {
+        let mut p = PanelId::DATA.to_vec();
+        if self.show_checklist || !self.is_wide() {
+            p.push(PanelId::Checklist);
+        }
+        p
+    }
+
+    fn focus(&mut self, panel: PanelId) {
+        if panel == PanelId::Checklist {
+            self.show_checklist = true;
+        } else {
+            self.last_data_focus = panel;
+        }
+        self.focus = panel;
+    }
+
+    fn cycle_focus(&mut self, delta: isize) {
+        let panes = self.panes();
+        let i = panes.iter().position(|p| *p == self.focus).unwrap_or(0) as isize;
+        let n = panes.len() as isize;
+        self.focus(panes[((i + delta).rem_euclid(n)) as usize]);
+    }
+
+    /// Wide terminals show every panel at once; narrow ones show tabs.
+    pub fn is_wide(&self) -> bool {
+        self.size.0 >= crate::ui::layout::WIDE_COLS
+    }
+
+    /// Rows visible in the focused panel, from the current layout.
+    pub fn page_height(&self) -> usize {
+        crate::ui::layout::list_rows(self, self.focus)
+    }
+
+    fn keep_selection_visible(&mut self) {
+        for p in PanelId::DATA {
+            let h = crate::ui::layout::list_rows(self, p);
+            match p {
+                PanelId::Pods => self.pods.scroll_into_view(h),
+                PanelId::Rds => self.dbs.scroll_into_view(h),
+                PanelId::Alarms => self.alarms.scroll_into_view(h),
+                PanelId::Trail => self.trail.scroll_into_view(h),
+                PanelId::Checklist => {}
+            }
+        }
+    }
+
+    fn with_focused_list(&mut self, f: impl Fn(&mut dyn ListNav, usize), height: usize) {
+        match self.focus {
+            PanelId::Pods => f(&mut self.pods, height),
+            PanelId::Rds => f(&mut self.dbs, height),
+            PanelId::Alarms => f(&mut self.alarms, height),
+            PanelId::Trail => f(&mut self.trail, height),
+            PanelId::Checklist => {}
+        }
+    }
+
+    fn focused_filter(&self) -> &str {
+        match self.focus {
+            PanelId::Pods => self.pods.filter(),
+            PanelId::Rds => self.dbs.filter(),
+            PanelId::Alarms => self.alarms.filter(),
+            PanelId::Trail => self.trail.filter(),
+            PanelId::Checklist => "",
+        }
+    }
+
+    fn focused_list_set_filter(&mut self, text: &str) {
+        match self.focus {
+            PanelId::Pods => self.pods.set_filter(text),
+            PanelId::Rds => self.dbs.set_filter(text),
+            PanelId::Alarms => self.alarms.set_filter(text),
+            PanelId::Trail => self.trail.set_filter(text),
+            PanelId::Checklist => {}
+        }
+        self.settle();
+    }
+
+    fn selected_key(&self) -> Option<String> {
+        use list::Row;
+        match self.focus {
+            PanelId::Pods => self.pods.selected().map(Row::key),
+            PanelId::Rds => self.dbs.selected().map(Row::key),
+            PanelId::Alarms => self.alarms.selected().map(Row::key),
+            PanelId::Trail => self.trail.selected().map(Row::key),
+            PanelId::Checklist => None,
+        }
+    }
+
+    /// Text currently typed in a destructive confirmation, for tests.
+    pub fn confirm_typed(&self) -> Option<String> {
+        match &self.overlay {
+            Some(Overlay::Confirm(c)) => c.typed_text(),
+            _ => None,
+        }
+    }
+}
+
+/// Object-safe list navigation, so one helper serves every panel.
+trait ListNav {
+    fn move_by(&mut self, delta: isize, height: usize);
+    fn select_first(&mut self, height: usize);
+    fn select_last(&mut self, height: usize);
+}
+
+impl<T: list::Row> ListNav for List<T> {
+    fn move_by(&mut self, delta: isize, height: usize) {
+        List::move_by(self, delta, height)
+    }
+    fn select_first(&mut self, height: usize) {
+        List::select_first(self, height)
+    }
+    fn select_last(&mut self, height: usize) {
+        List::select_last(self, height)
+    }
+}
+
+/// `mm:ss` under an hour, `h:mm:ss` above; negative shows as 0.
+pub fn fmt_clock(d: TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) } else { format!("{:02}:{:02}", s / 60, s % 60) }
+}
+
+fn fmt_target(s: Severity) -> String {
+    let m = s.target().num_minutes();
+    if m < 60 { format!("{m} min") } else { format!("{} h", m / 60) }
+}
+
+#[cfg(test)]
+mod tests;

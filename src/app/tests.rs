@@ -1,0 +1,424 @@
+use chrono::TimeDelta;
+use proptest::prelude::*;
+
+use super::*;
+use crate::actions::ActionKind;
+use crate::fixtures::{demo_app, demo_app_with, press, t0, type_text};
+
+fn app() -> App {
+    demo_app(60, (80, 24), "default")
+}
+
+fn executed(effects: &[Effect]) -> Vec<Action> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Execute { action, .. } => Some(action.clone()),
+            Effect::Quit => None,
+        })
+        .collect()
+}
+
+fn menu_titles(app: &App) -> Vec<String> {
+    match &app.overlay {
+        Some(Overlay::ActionMenu { actions, .. }) => actions.iter().map(Action::title).collect(),
+        other => panic!("no action menu: {other:?}"),
+    }
+}
+
+/// Opens the action menu on the selected pod and picks the entry titled `title`.
+fn choose_pod_action(app: &mut App, title: &str) -> Action {
+    press(app, "1a");
+    let titles = menu_titles(app);
+    let i = titles.iter().position(|t| t == title).unwrap_or_else(|| panic!("{title} not in {titles:?}"));
+    for _ in 0..i {
+        press(app, "<Down>");
+    }
+    press(app, "<Enter>");
+    match &app.overlay {
+        Some(Overlay::Confirm(c)) => c.action.clone(),
+        other => panic!("no confirm dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn unhealthy_pods_come_first() {
+    let app = app();
+    let first = app.pods.visible(4).map(|(_, p)| p.status().to_string()).collect::<Vec<_>>();
+    assert_eq!(first, vec!["CrashLoopBackOff"; 4]);
+    let alarm = app.alarms.visible(1).next().unwrap().1;
+    assert_eq!(alarm.state, crate::model::AlarmState::Alarm);
+}
+
+#[test]
+fn focus_cycles_through_panes_and_digits_jump() {
+    let mut app = app();
+    assert_eq!(app.focus, PanelId::Pods);
+    press(&mut app, "<Tab>");
+    assert_eq!(app.focus, PanelId::Rds);
+    press(&mut app, "<Tab><Tab><Tab>");
+    assert_eq!(app.focus, PanelId::Checklist);
+    press(&mut app, "<Tab>");
+    assert_eq!(app.focus, PanelId::Pods);
+    press(&mut app, "<S-Tab>");
+    assert_eq!(app.focus, PanelId::Checklist);
+    press(&mut app, "3");
+    assert_eq!(app.focus, PanelId::Alarms);
+}
+
+#[test]
+fn narrow_checklist_toggle_switches_view_and_back() {
+    let mut app = app();
+    press(&mut app, "2c");
+    assert_eq!(app.focus, PanelId::Checklist);
+    press(&mut app, "c");
+    assert_eq!(app.focus, PanelId::Rds);
+}
+
+#[test]
+fn wide_checklist_toggle_hides_column() {
+    let mut app = demo_app(60, (200, 50), "default");
+    assert!(app.panes().contains(&PanelId::Checklist));
+    press(&mut app, "c");
+    assert!(!app.show_checklist);
+    assert!(!app.panes().contains(&PanelId::Checklist));
+}
+
+#[test]
+fn filter_narrows_the_focused_panel_live() {
+    let mut app = app();
+    press(&mut app, "/");
+    type_text(&mut app, "front");
+    assert_eq!(app.pods.len(), 3);
+    assert!(app.pods.visible(10).all(|(_, p)| p.name.starts_with("frontend")));
+    press(&mut app, "<Enter>");
+    assert!(app.overlay.is_none());
+    assert_eq!(app.pods.filter(), "front");
+    assert_eq!(app.pods.len(), 3, "filter stays after Enter");
+    press(&mut app, "<Esc>");
+    assert_eq!(app.pods.len(), 14, "Esc in the panel clears it");
+}
+
+#[test]
+fn filter_cancel_restores_everything() {
+    let mut app = app();
+    press(&mut app, "3/");
+    type_text(&mut app, "orders");
+    assert_eq!(app.alarms.len(), 4);
+    press(&mut app, "<Esc>");
+    assert_eq!(app.alarms.len(), 12);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn typing_q_in_a_filter_does_not_quit() {
+    let mut app = app();
+    press(&mut app, "/");
+    let fx = type_text(&mut app, "q");
+    assert!(fx.is_empty());
+    assert_eq!(app.pods.filter(), "q");
+}
+
+#[test]
+fn movement_and_paging_follow_the_keymap() {
+    let mut app = app();
+    press(&mut app, "jj");
+    assert_eq!(app.pods.selected_index(), 2);
+    press(&mut app, "<End>");
+    assert_eq!(app.pods.selected_index(), 13);
+    press(&mut app, "<Home>");
+    assert_eq!(app.pods.selected_index(), 0);
+    press(&mut app, "<PageDown>");
+    assert_eq!(app.pods.selected_index(), app.page_height());
+}
+
+#[test]
+fn vim_gg_is_a_sequence() {
+    let mut app = demo_app_with(60, (80, 24), "default", "vim", Flags::default());
+    press(&mut app, "G");
+    assert_eq!(app.pods.selected_index(), 13);
+    press(&mut app, "g");
+    assert_eq!(app.pods.selected_index(), 13, "waits for the second g");
+    press(&mut app, "g");
+    assert_eq!(app.pods.selected_index(), 0);
+    // An abandoned sequence falls back to the last key alone.
+    press(&mut app, "gj");
+    assert_eq!(app.pods.selected_index(), 1);
+}
+
+#[test]
+fn detail_opens_on_the_selected_item_and_closes() {
+    let mut app = app();
+    press(&mut app, "<Enter>");
+    let key = app.pods.selected().unwrap().key();
+    assert!(matches!(&app.overlay, Some(Overlay::Detail { panel: PanelId::Pods, key: k, .. }) if *k == key));
+    press(&mut app, "jj");
+    assert!(matches!(&app.overlay, Some(Overlay::Detail { scroll: 2, .. })));
+    press(&mut app, "<Esc>");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn help_and_palette_open_and_close() {
+    let mut app = app();
+    press(&mut app, "?");
+    assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
+    press(&mut app, "q");
+    assert!(app.overlay.is_none(), "q closes help instead of quitting");
+    press(&mut app, ":");
+    assert!(matches!(app.overlay, Some(Overlay::Palette { .. })));
+    press(&mut app, "<Esc>");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn quit_from_main_and_from_menus() {
+    let mut app = app();
+    assert_eq!(press(&mut app, "q"), vec![Effect::Quit]);
+    press(&mut app, "a");
+    assert!(matches!(app.overlay, Some(Overlay::ActionMenu { .. })));
+    assert_eq!(press(&mut app, "<C-c>"), vec![Effect::Quit]);
+}
+
+#[test]
+fn palette_switches_theme_and_jumps() {
+    let mut app = app();
+    press(&mut app, ":");
+    type_text(&mut app, "theme mono");
+    assert_eq!(app.palette_items().len(), 1);
+    press(&mut app, "<Enter>");
+    assert_eq!(app.theme.name, "mono");
+    press(&mut app, ":");
+    type_text(&mut app, "go cloudtrail");
+    press(&mut app, "<Enter>");
+    assert_eq!(app.focus, PanelId::Trail);
+}
+
+#[test]
+fn palette_read_only_toggle_respects_the_lock() {
+    let flags = Flags { read_only: true, read_only_locked: true, dry_run: false };
+    let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
+    press(&mut app, ":");
+    type_text(&mut app, "read-only");
+    press(&mut app, "<Enter>");
+    assert!(app.flags.read_only, "cannot turn off --read-only");
+    let mut app = self::app();
+    press(&mut app, ":");
+    type_text(&mut app, "read-only");
+    press(&mut app, "<Enter>");
+    assert!(app.flags.read_only);
+}
+
+#[test]
+fn action_menu_lists_only_valid_actions() {
+    let mut app = app();
+    press(&mut app, "1a");
+    assert_eq!(
+        menu_titles(&app),
+        [
+            "Collect pod logs as evidence",
+            "Rollout restart deployment",
+            "Scale up 4 → 5",
+            "Scale down 4 → 3",
+            "Scale deployment to zero",
+            "Delete pod"
+        ]
+    );
+    press(&mut app, "<Esc>2a");
+    let titles = menu_titles(&app);
+    assert!(titles.contains(&"Reboot with failover (Multi-AZ)".to_string()), "{titles:?}");
+    assert!(!titles.contains(&"Promote read replica".to_string()), "primary is no replica");
+    press(&mut app, "<Esc>4a");
+    assert!(app.overlay.is_none());
+    assert_eq!(app.notice.as_deref(), Some("No actions for CloudTrail items"));
+}
+
+#[test]
+fn change_action_runs_the_built_value_on_y() {
+    let mut app = app();
+    let action = choose_pod_action(&mut app, "Rollout restart deployment");
+    assert_eq!(action.kind, ActionKind::RolloutRestart { namespace: "shop".into(), deployment: "backend".into() });
+    assert_eq!(action.scope.kube_context, "demo-eks-prod");
+    let fx = press(&mut app, "y");
+    assert_eq!(executed(&fx), vec![action.clone()]);
+    assert!(app.overlay.is_none());
+    assert_eq!(app.results[0].outcome, Outcome::Running);
+    let id = match fx[0] {
+        Effect::Execute { id, .. } => id,
+        Effect::Quit => unreachable!(),
+    };
+    app.update(Msg::ActionDone { id, result: Ok("deployment.apps/backend restarted".into()) });
+    assert_eq!(app.results[0].outcome, Outcome::Succeeded("deployment.apps/backend restarted".into()));
+}
+
+#[test]
+fn change_action_defaults_to_cancel() {
+    for key in ["n", "<Esc>", "<Enter>"] {
+        let mut app = app();
+        choose_pod_action(&mut app, "Rollout restart deployment");
+        let fx = press(&mut app, key);
+        assert!(executed(&fx).is_empty(), "{key} must not run");
+        assert!(app.overlay.is_none(), "{key} closes");
+        assert!(app.results.is_empty());
+        assert!(app.notice.as_deref().unwrap_or("").starts_with("Cancelled"), "{key}");
+    }
+}
+
+#[test]
+fn destructive_action_needs_the_typed_name() {
+    let mut app = app();
+    let action = choose_pod_action(&mut app, "Delete pod");
+    let name = action.target().to_string();
+    assert!(executed(&press(&mut app, "y")).is_empty(), "y only types");
+    assert!(executed(&press(&mut app, "<Enter>")).is_empty());
+    let refusal = match &app.overlay {
+        Some(Overlay::Confirm(c)) => c.refusal.clone(),
+        _ => None,
+    };
+    assert!(refusal.unwrap().contains(&name));
+    press(&mut app, "<BS>");
+    type_text(&mut app, &name[..name.len() - 1]);
+    assert!(executed(&press(&mut app, "<Enter>")).is_empty(), "a prefix is not the name");
+    type_text(&mut app, &name[name.len() - 1..]);
+    assert_eq!(app.confirm_typed().as_deref(), Some(name.as_str()));
+    assert_eq!(executed(&press(&mut app, "<Enter>")), vec![action]);
+}
+
+#[test]
+fn esc_always_cancels_even_when_rebound() {
+    let mut keymap = Keymap::builtin("default").unwrap().unwrap();
+    let user = crate::config::Source {
+        path: "u.toml".into(),
+        text: "[confirm]\nkeymap = [{ on = \"<Esc>\", run = \"confirm\" }]\n[input]\nkeymap = [{ on = \"<Esc>\", run = \"submit\" }]\n".into(),
+    };
+    keymap = keymap.merge(Keymap::parse(&user, "default").unwrap());
+    let mut app = app();
+    app.keymap = keymap;
+    choose_pod_action(&mut app, "Rollout restart deployment");
+    assert!(executed(&press(&mut app, "<Esc>")).is_empty());
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn read_only_previews_but_refuses_mutations() {
+    let flags = Flags { read_only: true, read_only_locked: true, dry_run: false };
+    let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
+    choose_pod_action(&mut app, "Rollout restart deployment");
+    assert!(executed(&press(&mut app, "y")).is_empty());
+    assert!(matches!(&app.overlay, Some(Overlay::Confirm(c)) if c.refusal.as_deref().unwrap_or("").contains("read-only")));
+    press(&mut app, "<Esc>");
+    // Reading is still allowed.
+    let logs = choose_pod_action(&mut app, "Collect pod logs as evidence");
+    assert_eq!(executed(&press(&mut app, "y")), vec![logs]);
+}
+
+#[test]
+fn dry_run_records_without_executing() {
+    let flags = Flags { read_only: false, read_only_locked: false, dry_run: true };
+    let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
+    choose_pod_action(&mut app, "Rollout restart deployment");
+    assert!(executed(&press(&mut app, "y")).is_empty());
+    assert_eq!(app.results[0].outcome, Outcome::DryRun);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn severity_picker_starts_incident_and_clock() {
+    let mut app = app();
+    assert!(!app.clock_on_screen());
+    press(&mut app, "P");
+    assert!(matches!(app.overlay, Some(Overlay::SeverityPicker { .. })));
+    press(&mut app, "2");
+    let inc = app.incident.clone().unwrap();
+    assert_eq!(inc.severity, Severity::P2);
+    assert_eq!(inc.started, t0() + TimeDelta::seconds(60));
+    assert!(app.clock_on_screen());
+    press(&mut app, "P<Up><Enter>");
+    assert_eq!(app.incident.as_ref().unwrap().severity, Severity::P1);
+    assert_eq!(app.incident.as_ref().unwrap().started, inc.started, "start time kept");
+}
+
+#[test]
+fn ticks_redraw_only_when_a_visible_label_changes() {
+    let mut app = app();
+    let now = app.now;
+    app.update(Msg::Tick(now + TimeDelta::milliseconds(300)));
+    assert!(!app.take_dirty(), "nothing visible changed");
+    press(&mut app, "P1");
+    app.take_dirty();
+    app.update(Msg::Tick(now + TimeDelta::seconds(1)));
+    assert!(app.take_dirty(), "incident clock advanced");
+}
+
+#[test]
+fn source_errors_are_kept_per_source() {
+    let mut app = app();
+    let err = SourceUpdate {
+        source: SourceId::Rds,
+        at: app.now,
+        payload: Err(SourceError { message: "ThrottlingException".into(), retry_in: Some(std::time::Duration::from_secs(8)) }),
+    };
+    app.update(Msg::Source(err));
+    assert!(app.sources[&SourceId::Rds].failing().is_some());
+    assert!(app.sources[&SourceId::Kube].failing().is_none());
+    assert_eq!(app.dbs.total(), 2, "last good data is kept");
+}
+
+#[test]
+fn paste_goes_through_sanitize() {
+    let mut app = app();
+    press(&mut app, "/");
+    app.update(Msg::Paste("back\u{1b}[31mend".into()));
+    assert_eq!(app.pods.filter(), "backend");
+}
+
+/// Keys a fuzzing engineer might hit in a confirmation dialog.
+fn any_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("y".to_string()),
+        Just("n".to_string()),
+        Just("<Enter>".to_string()),
+        Just("<BS>".to_string()),
+        Just("<Left>".to_string()),
+        Just("<C-u>".to_string()),
+        Just("<Tab>".to_string()),
+        Just("a".to_string()),
+        Just("<Down>".to_string()),
+        Just("<Esc>".to_string()),
+        Just("q".to_string()),
+        "[a-z0-9-]".prop_map(|s| s),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// No key sequence runs a destructive action unless the target's name
+    /// was the field's exact content when Enter was pressed.
+    #[test]
+    fn destructive_never_runs_without_the_typed_name(keys in proptest::collection::vec(any_key(), 0..40), use_name in any::<bool>()) {
+        let mut app = app();
+        let action = choose_pod_action(&mut app, "Delete pod");
+        let name = action.target().to_string();
+        let mut seq: Vec<String> = keys;
+        if use_name {
+            let at = seq.len() / 2;
+            seq.insert(at, "<Enter>".into());
+            for c in name.chars().rev() {
+                seq.insert(at, c.to_string());
+            }
+        }
+        for k in seq {
+            let typed = app.confirm_typed();
+            let was_destructive = matches!(&app.overlay, Some(Overlay::Confirm(c)) if c.action.risk() == Risk::Destructive);
+            let fx = press(&mut app, &k);
+            for a in executed(&fx) {
+                if a.risk() == Risk::Destructive {
+                    prop_assert!(was_destructive);
+                    prop_assert_eq!(k.as_str(), "<Enter>");
+                    prop_assert_eq!(typed.as_deref(), Some(a.target()));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Command-line interface.
+
+use clap::Parser;
+
+/// A terminal incident console: live pods, RDS, alarms and CloudTrail
+/// beside a severity checklist, with confirmed remediation actions.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "warroom", version, about, long_about = None)]
+pub struct Cli {
+    /// Run on the built-in demo environment (no cloud account needed).
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Speed of the demo scenario (2 = twice as fast).
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed, requires = "demo")]
+    pub demo_speed: f64,
+
+    /// Seed of the demo scenario (the same seed plays the same incident).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "demo")]
+    pub demo_seed: u64,
+
+    /// Theme name: default, light, ansi16, mono, or a file in <config>/themes.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Keymap name: default, vim, or a file in <config>/keymaps.
+    #[arg(long, value_name = "NAME")]
+    pub keymap: Option<String>,
+
+    /// Disable every mutating action (dialogs still preview them).
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Preview and record actions without calling any API.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if v.is_finite() && (0.1..=1000.0).contains(&v) { Ok(v) } else { Err("must be between 0.1 and 1000".into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_flags() {
+        let c = Cli::try_parse_from(["warroom", "--demo", "--demo-speed", "5", "--read-only", "--theme", "mono"]).unwrap();
+        assert!(c.demo && c.read_only && !c.dry_run);
+        assert_eq!(c.demo_speed, 5.0);
+        assert_eq!(c.theme.as_deref(), Some("mono"));
+    }
+
+    #[test]
+    fn rejects_bad_speed_and_speed_without_demo() {
+        assert!(Cli::try_parse_from(["warroom", "--demo", "--demo-speed", "0"]).is_err());
+        assert!(Cli::try_parse_from(["warroom", "--demo-speed", "2"]).is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! Deterministic apps for tests and benchmarks: the demo world at a fixed
+//! seed and clock, fed through the same messages the runtime sends.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::app::{App, AppInit, Effect, Flags, Msg};
+use crate::config::keymap::Keymap;
+use crate::config::keys::parse_sequence;
+use crate::config::theme::{BUILTIN, ThemeLoader};
+use crate::sources::demo::{self, DemoWorld};
+
+/// 2026-01-01T00:00:00Z: the demo's start in every fixture.
+pub fn t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default()
+}
+
+/// An app with built-in keymap `keymap` and theme `theme`, fed with the
+/// demo world (seed 7) as it is `secs` seconds into the scenario.
+pub fn demo_app_with(secs: i64, size: (u16, u16), theme: &str, keymap: &str, flags: Flags) -> App {
+    let loader = ThemeLoader { user_dir: None };
+    let themes: Vec<_> = BUILTIN.iter().filter_map(|(n, _)| loader.load(n).ok()).collect();
+    let theme = themes.iter().find(|t| t.name == theme).cloned().unwrap_or_else(|| themes[0].clone());
+    let keymap = Keymap::builtin(keymap).and_then(Result::ok).unwrap_or_default();
+    let start = t0();
+    let mut app = App::new(AppInit { env: demo::environment(), flags, keymap, theme, themes, now: start, size });
+    let mut world = DemoWorld::new(7, start);
+    for u in world.snapshot() {
+        app.update(Msg::Source(u));
+    }
+    let at = start + TimeDelta::seconds(secs);
+    for u in world.advance(at) {
+        app.update(Msg::Source(u));
+    }
+    app.set_now(at);
+    app.settle();
+    app.take_dirty();
+    app
+}
+
+/// [`demo_app_with`] with the default keymap and no flags.
+pub fn demo_app(secs: i64, size: (u16, u16), theme: &str) -> App {
+    demo_app_with(secs, size, theme, "default", Flags::default())
+}
+
+/// Presses the keys of a keymap-style string (`"a"`, `"<Down><Enter>"`,
+/// `"gg"`) and returns every effect; lists are settled after each key as
+/// the runtime does.
+pub fn press(app: &mut App, keys: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for k in parse_sequence(keys).unwrap_or_default() {
+        out.extend(app.update(Msg::Key(k.to_event())));
+        app.settle();
+    }
+    out
+}
+
+/// Types literal text (each character a key press).
+pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for c in text.chars() {
+        let ev = crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(c), crossterm::event::KeyModifiers::NONE);
+        out.extend(app.update(Msg::Key(ev)));
+        app.settle();
+    }
+    out
+}

@@ -1,0 +1,130 @@
+//! The event loop: terminal input, source updates, action results and
+//! timers become [`Msg`]s; all pending messages are applied before one
+//! render; effects are executed here and nowhere else.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyEventKind};
+use futures_util::{FutureExt, Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+
+use crate::actions::Executor;
+use crate::app::{App, Effect, Msg};
+use crate::sources::SourceUpdate;
+use crate::sources::clock::Clock;
+
+/// Capacity of the source channel: sources wait (backpressure) rather than
+/// grow memory without bound when the UI falls behind.
+pub const SOURCE_CHANNEL: usize = 1024;
+/// How long a confirmed action may run before it is reported as failed.
+const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
+/// Slow refresh for coarse age labels when no clock is on screen.
+const AGE_REFRESH: Duration = Duration::from_secs(15);
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    /// SIGTERM or SIGHUP (e.g. a dropped SSH connection).
+    Signal,
+    /// The terminal's input stream ended.
+    InputClosed,
+}
+
+pub struct Channels {
+    pub updates: mpsc::Receiver<SourceUpdate>,
+    pub executor: Arc<dyn Executor>,
+}
+
+/// Converts a terminal event into a message; `None` for events the app
+/// ignores (key releases, mouse, focus).
+pub fn to_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        Event::Paste(s) => Some(Msg::Paste(s)),
+        _ => None,
+    }
+}
+
+/// Runs until quit, a signal, or the end of input.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    clock: Arc<dyn Clock>,
+    mut channels: Channels,
+    mut events: S,
+    mut shutdown: impl std::future::Future<Output = ()> + Unpin,
+) -> io::Result<Exit>
+where
+    B: Backend,
+    B::Error: Into<io::Error>,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let (done_tx, mut done_rx) = mpsc::channel::<(u64, Result<String, String>)>(64);
+    let mut second = tokio::time::interval(Duration::from_secs(1));
+    second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut slow = tokio::time::interval(AGE_REFRESH);
+    slow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        if app.take_dirty() {
+            app.settle();
+            terminal.draw(|f| crate::ui::draw(app, f)).map_err(Into::into)?;
+        }
+        let clock_ticks = app.clock_on_screen();
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => to_msg(ev),
+                Some(Err(e)) => return Err(e),
+                None => return Ok(Exit::InputClosed),
+            },
+            Some(u) = channels.updates.recv() => Some(Msg::Source(u)),
+            Some((id, result)) = done_rx.recv() => Some(Msg::ActionDone { id, result }),
+            _ = second.tick(), if clock_ticks => Some(Msg::Tick(clock.now())),
+            _ = slow.tick() => Some(Msg::Tick(clock.now())),
+            _ = &mut shutdown => return Ok(Exit::Signal),
+        };
+        app.set_now(clock.now());
+        let mut effects = msg.map(|m| app.update(m)).unwrap_or_default();
+        // Drain everything already waiting so a burst costs one render.
+        loop {
+            let next = if let Ok(u) = channels.updates.try_recv() {
+                Some(Msg::Source(u))
+            } else if let Ok((id, result)) = done_rx.try_recv() {
+                Some(Msg::ActionDone { id, result })
+            } else if let Some(Some(ev)) = events.next().now_or_never() {
+                match ev {
+                    Ok(ev) => to_msg(ev),
+                    Err(e) => return Err(e),
+                }
+            } else {
+                break;
+            };
+            if let Some(m) = next {
+                effects.extend(app.update(m));
+            }
+        }
+        for effect in effects {
+            match effect {
+                Effect::Quit => return Ok(Exit::Quit),
+                Effect::Execute { id, action } => {
+                    tracing::info!(id, action = ?action.kind, "executing confirmed action");
+                    let executor = channels.executor.clone();
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let result = match tokio::time::timeout(ACTION_TIMEOUT, executor.execute(action)).await {
+                            Ok(r) => r,
+                            Err(_) => Err(format!("timed out after {} s", ACTION_TIMEOUT.as_secs())),
+                        };
+                        tracing::info!(id, ?result, "action finished");
+                        let _ = tx.send((id, result)).await;
+                    });
+                }
+            }
+        }
+    }
+}

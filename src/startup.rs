@@ -1,0 +1,89 @@
+//! Everything that happens before the terminal is touched: settings,
+//! theme and keymap loading. Any error here names the file, line and
+//! column, and `main` exits with status 2 without entering raw mode.
+
+use crate::app::Flags;
+use crate::cli::Cli;
+use crate::config::keymap::{self, Keymap};
+use crate::config::paths::Paths;
+use crate::config::settings::Settings;
+use crate::config::theme::{self, Theme, ThemeLoader};
+use crate::config::FileError;
+
+/// Loaded configuration, ready to build the app.
+pub struct Prepared {
+    pub settings: Settings,
+    pub theme: Theme,
+    pub themes: Vec<Theme>,
+    pub keymap: Keymap,
+    pub flags: Flags,
+}
+
+/// Loads config, themes and keymap. `no_color` is whether `NO_COLOR` is set
+/// (non-empty); the command line and config file override it.
+pub fn prepare(cli: &Cli, paths: &Paths, no_color: bool) -> Result<Prepared, FileError> {
+    let settings = Settings::load(&paths.config_file())?;
+    let loader = ThemeLoader { user_dir: Some(&paths.config) };
+    let theme_name = cli
+        .theme
+        .clone()
+        .or_else(|| settings.theme.clone())
+        .unwrap_or_else(|| theme::default_name(no_color).to_string());
+    // Load every theme now so a broken file is reported at start, not when
+    // someone switches to it mid-incident.
+    let themes = loader.available().iter().map(|n| loader.load(n)).collect::<Result<Vec<_>, _>>()?;
+    let theme = match themes.iter().find(|t| t.name == theme_name) {
+        Some(t) => t.clone(),
+        None => loader.load(&theme_name)?,
+    };
+    let keymap_name = cli.keymap.clone().or_else(|| settings.keymap.clone()).unwrap_or_else(|| "default".into());
+    let keymap = keymap::load(&keymap_name, Some(&paths.config))?;
+    let flags = Flags { read_only: cli.read_only, read_only_locked: cli.read_only, dry_run: cli.dry_run };
+    Ok(Prepared { settings, theme, themes, keymap, flags })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn paths(dir: &std::path::Path) -> Paths {
+        Paths { config: dir.to_path_buf(), data: dir.join("d"), state: dir.join("s"), cache: dir.join("c") }
+    }
+
+    #[test]
+    fn no_color_selects_mono_unless_overridden() {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = Cli::parse_from(["warroom", "--demo"]);
+        assert_eq!(prepare(&cli, &paths(dir.path()), true).unwrap().theme.name, "mono");
+        assert_eq!(prepare(&cli, &paths(dir.path()), false).unwrap().theme.name, "default");
+        let cli = Cli::parse_from(["warroom", "--demo", "--theme", "ansi16"]);
+        assert_eq!(prepare(&cli, &paths(dir.path()), true).unwrap().theme.name, "ansi16");
+    }
+
+    #[test]
+    fn config_file_chooses_theme_and_keymap() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "theme = \"light\"\nkeymap = \"vim\"\n").unwrap();
+        let p = prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), true).unwrap();
+        assert_eq!(p.theme.name, "light");
+        assert_eq!(p.keymap.name, "vim");
+    }
+
+    #[test]
+    fn broken_user_theme_fails_even_when_not_selected() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("themes")).unwrap();
+        std::fs::write(dir.path().join("themes/bad.toml"), "[styles]\n\"status.ok\" = 12345\n").unwrap();
+        let err = prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), false).err().unwrap();
+        assert!(err.path.ends_with("themes/bad.toml"), "{err}");
+        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn read_only_flag_locks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = prepare(&Cli::parse_from(["warroom", "--demo", "--read-only"]), &paths(dir.path()), false).unwrap();
+        assert!(p.flags.read_only && p.flags.read_only_locked);
+    }
+}

@@ -1,0 +1,58 @@
+//! The checklist pane: the running incident and its playbook steps.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{fmt_time, panel_block};
+use crate::app::{App, PanelId, fmt_clock};
+use crate::config::keymap::{Command, Layer};
+use crate::config::theme::Slot;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let block = panel_block(app, PanelId::Checklist, String::new());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let dim = app.theme.style(Slot::TextDim);
+    let key = app.keymap.hint(Layer::Global, Command::StartIncident).unwrap_or_else(|| ":".into());
+    let lines = match &app.incident {
+        None => vec![
+            Line::default(),
+            Line::styled("no incident", app.theme.style(Slot::TextStrong)),
+            Line::from(vec![Span::styled("press ", dim), Span::styled(key, app.theme.style(Slot::FooterKey)), Span::styled(" to start one", dim)]),
+        ],
+        Some(i) => {
+            let elapsed = app.now - i.started;
+            let left = i.severity.target() - elapsed;
+            let clock_style = if left.num_seconds() < 0 {
+                app.theme.style(Slot::StatusCrit)
+            } else if left.num_seconds() < i.severity.target().num_seconds() / 4 {
+                app.theme.style(Slot::StatusWarn)
+            } else {
+                app.theme.style(Slot::StatusOk)
+            };
+            vec![
+                Line::from(vec![
+                    Span::styled(format!(" {} ", i.severity.label()), app.theme.style(Slot::BarBadge)),
+                    Span::raw(" incident"),
+                ]),
+                Line::styled(i.severity.describe(), dim),
+                Line::default(),
+                Line::from(vec![Span::styled("started   ", dim), Span::raw(format!("{} UTC", fmt_time(i.started)))]),
+                Line::from(vec![Span::styled("elapsed   ", dim), Span::styled(fmt_clock(elapsed), clock_style)]),
+                Line::from(vec![
+                    Span::styled("target    ", dim),
+                    Span::raw(fmt_clock(i.severity.target())),
+                    Span::styled(
+                        if left.num_seconds() < 0 { "  missed".to_string() } else { format!("  {} left", fmt_clock(left)) },
+                        clock_style,
+                    ),
+                ]),
+                Line::default(),
+                Line::styled(format!("no playbook steps for {}", i.severity.label()), dim),
+            ]
+        }
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}

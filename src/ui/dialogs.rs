@@ -1,0 +1,395 @@
+//! Popups over the panels: details, help, palette, action menu,
+//! confirmation and the severity picker.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+
+use super::{fmt_age, fmt_time};
+use crate::actions::Risk;
+use crate::app::{App, Confirm, Overlay, PanelId, Severity};
+use crate::config::keymap::{Command, Layer};
+use crate::config::keys::display_sequence;
+use crate::config::theme::Slot;
+use crate::model::{ContainerState, DbInstance, Pod};
+use crate::sanitize::{sanitize, sanitize_multiline};
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    match &app.overlay {
+        None | Some(Overlay::Filter(_)) => {}
+        Some(Overlay::Detail { panel, key, scroll }) => draw_detail(app, frame, area, *panel, key, *scroll),
+        Some(Overlay::Help { scroll }) => {
+            let r = centered(area, 84, area.height.saturating_sub(2));
+            draw_scrolled(app, frame, r, " Help: keys ".into(), help_lines(app), *scroll);
+        }
+        Some(Overlay::Palette { input, selected }) => draw_palette(app, frame, area, input, *selected),
+        Some(Overlay::ActionMenu { actions, selected }) => {
+            let items: Vec<ListItem> = actions
+                .iter()
+                .map(|a| {
+                    ListItem::new(Line::from(vec![
+                        Span::styled(format!("{:<12}", risk_tag(a.risk())), risk_style(app, a.risk())),
+                        Span::raw(a.title()),
+                    ]))
+                })
+                .collect();
+            let target = actions.first().map(|a| sanitize(&a.target_label()).into_owned()).unwrap_or_default();
+            let h = (items.len() as u16 + 2).min(area.height);
+            let r = centered(area, 64, h);
+            draw_menu(app, frame, r, format!(" Actions: {target} "), items, *selected);
+        }
+        Some(Overlay::SeverityPicker { selected }) => {
+            let items: Vec<ListItem> = Severity::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    ListItem::new(Line::from(vec![
+                        Span::styled(format!("{} {}  ", i + 1, s.label()), app.theme.style(Slot::TextStrong)),
+                        Span::raw(s.describe()),
+                    ]))
+                })
+                .collect();
+            let title = if app.incident.is_some() { " Change severity " } else { " Start incident " };
+            let r = centered(area, 72, 6);
+            draw_menu(app, frame, r, title.into(), items, *selected);
+        }
+        Some(Overlay::Confirm(c)) => draw_confirm(app, frame, area, c),
+    }
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn dialog_block<'a>(app: &App, title: String) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(app.theme.style(Slot::DialogBorder))
+        .title(Span::styled(title, app.theme.style(Slot::PanelTitleFocused)))
+        .style(app.theme.style(Slot::Base))
+}
+
+fn draw_menu(app: &App, frame: &mut Frame, r: Rect, title: String, items: Vec<ListItem>, selected: usize) {
+    frame.render_widget(Clear, r);
+    let list = List::new(items)
+        .block(dialog_block(app, title))
+        .highlight_style(app.theme.style(Slot::Selection))
+        .highlight_symbol("› ");
+    let mut state = ListState::default().with_selected(Some(selected));
+    frame.render_stateful_widget(list, r, &mut state);
+}
+
+fn draw_scrolled(app: &App, frame: &mut Frame, r: Rect, title: String, lines: Vec<Line>, scroll: u16) {
+    frame.render_widget(Clear, r);
+    let block = dialog_block(app, title);
+    let inner_h = block.inner(r).height;
+    let max = (lines.len() as u16).saturating_sub(inner_h);
+    let scroll = scroll.min(max);
+    let more = if max > 0 { format!(" {}/{} ", scroll, max) } else { String::new() };
+    let block = block.title_bottom(Line::styled(more, app.theme.style(Slot::TextDim)).right_aligned());
+    frame.render_widget(Paragraph::new(Text::from(lines)).block(block).scroll((scroll, 0)), r);
+}
+
+fn risk_tag(r: Risk) -> String {
+    format!("[{}]", r.label())
+}
+
+fn risk_style(app: &App, r: Risk) -> Style {
+    app.theme.style(match r {
+        Risk::Read => Slot::RiskRead,
+        Risk::Change => Slot::RiskChange,
+        Risk::Destructive => Slot::RiskDestructive,
+    })
+}
+
+fn kv<'a>(app: &App, k: &str, v: impl Into<String>) -> Line<'a> {
+    Line::from(vec![Span::styled(format!("{k:<22}"), app.theme.style(Slot::TextDim)), Span::raw(v.into())])
+}
+
+fn heading<'a>(app: &App, text: &str) -> Line<'a> {
+    Line::styled(text.to_string(), app.theme.style(Slot::TableHeader))
+}
+
+fn draw_detail(app: &App, frame: &mut Frame, area: Rect, panel: PanelId, key: &str, scroll: u16) {
+    let (title, lines) = match panel {
+        PanelId::Pods => match app.pods.get(key) {
+            Some(p) => (format!(" Pod {} ", sanitize(&p.key())), pod_lines(app, p)),
+            None => (" Pod ".into(), vec![Line::from("this pod no longer exists")]),
+        },
+        PanelId::Rds => match app.dbs.get(key) {
+            Some(d) => (format!(" RDS {} ", sanitize(&d.id)), db_lines(app, d)),
+            None => (" RDS ".into(), vec![Line::from("this instance is no longer listed")]),
+        },
+        PanelId::Alarms => match app.alarms.get(key) {
+            Some(a) => {
+                let mut l = vec![
+                    kv(app, "State", a.state.label()),
+                    kv(app, "Since", format!("{} UTC ({} ago)", a.since.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - a.since))),
+                    kv(app, "Metric", format!("{} {}", sanitize(&a.namespace), sanitize(&a.metric))),
+                ];
+                for (k, v) in &a.dimensions {
+                    l.push(kv(app, "Dimension", format!("{}={}", sanitize(k), sanitize(v))));
+                }
+                l.extend([
+                    kv(app, "Statistic", sanitize(&a.statistic).into_owned()),
+                    kv(app, "Condition", format!("{} {}", sanitize(&a.comparison), a.threshold)),
+                    kv(app, "Period", format!("{} s × {} periods", a.period_s, a.evaluation_periods)),
+                    kv(app, "Actions enabled", if a.actions_enabled { "yes" } else { "NO (notifications suppressed)" }),
+                ]);
+                for act in &a.alarm_actions {
+                    l.push(kv(app, "Alarm action", sanitize(act).into_owned()));
+                }
+                l.push(Line::default());
+                l.push(heading(app, "Reason"));
+                l.push(Line::from(sanitize(&a.reason).into_owned()));
+                (format!(" Alarm {} ", sanitize(&a.name)), l)
+            }
+            None => (" Alarm ".into(), vec![Line::from("this alarm no longer exists")]),
+        },
+        PanelId::Trail => match app.trail.get(key) {
+            Some(e) => {
+                let pretty = serde_json::from_str::<serde_json::Value>(&e.raw)
+                    .and_then(|v| serde_json::to_string_pretty(&v))
+                    .unwrap_or_else(|_| e.raw.clone());
+                let mut l = vec![kv(app, "Time", format!("{} UTC", e.time.format("%Y-%m-%d %H:%M:%S")))];
+                if let Some(f) = e.security_flag() {
+                    l.push(Line::styled(format!("⚑ {}", f.label()), app.theme.style(Slot::StatusCrit)));
+                }
+                l.push(Line::default());
+                l.extend(sanitize_multiline(&pretty).lines().map(|s| Line::from(s.to_string())));
+                (format!(" CloudTrail {} ", sanitize(&e.name)), l)
+            }
+            None => (" CloudTrail ".into(), vec![Line::from("this event is no longer kept")]),
+        },
+        PanelId::Checklist => return,
+    };
+    let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
+    draw_scrolled(app, frame, r, title, lines, scroll);
+}
+
+fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
+    let (ready, total) = p.ready_count();
+    let mut l = vec![
+        kv(app, "Status", sanitize(p.status()).into_owned()),
+        kv(app, "Phase", sanitize(&p.phase).into_owned()),
+        kv(app, "Ready", format!("{ready}/{total}")),
+        kv(app, "Restarts", format!("{} ({} in the last hour)", p.restarts(), p.restarts_since(app.now - chrono::TimeDelta::hours(1)))),
+        kv(app, "Node", sanitize(p.node.as_deref().unwrap_or("-")).into_owned()),
+        kv(app, "Deployment", sanitize(p.deployment.as_deref().unwrap_or("-")).into_owned()),
+        kv(app, "Created", format!("{} UTC ({} ago)", p.created.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - p.created))),
+    ];
+    for c in &p.containers {
+        l.push(Line::default());
+        l.push(heading(app, &format!("Container {}", sanitize(&c.name))));
+        l.push(kv(app, "  Image", sanitize(&c.image).into_owned()));
+        l.push(kv(app, "  Ready", if c.ready { "yes" } else { "no" }));
+        l.push(kv(app, "  Restarts", c.restarts.to_string()));
+        let state = match &c.state {
+            ContainerState::Running { since } => format!("Running since {} UTC", fmt_time(*since)),
+            ContainerState::Waiting { reason, message } => match message {
+                Some(m) => format!("Waiting: {} — {}", sanitize(reason), sanitize(m)),
+                None => format!("Waiting: {}", sanitize(reason)),
+            },
+            ContainerState::Terminated(t) => format!("Terminated: {} (exit {})", sanitize(&t.reason), t.exit_code),
+        };
+        l.push(kv(app, "  State", state));
+        if let Some(t) = &c.last_termination {
+            let when = t.finished.map(|f| format!(" at {} UTC", fmt_time(f))).unwrap_or_default();
+            l.push(kv(app, "  Last termination", format!("{} (exit {}){when}", sanitize(&t.reason), t.exit_code)));
+        }
+    }
+    l.push(Line::default());
+    l.push(heading(app, "Recent events"));
+    let object = format!("Pod/{}", p.name);
+    let events: Vec<_> = app.kube_events.iter().filter(|e| e.object == object && e.namespace == p.namespace).collect();
+    if events.is_empty() {
+        l.push(Line::styled("none", app.theme.style(Slot::TextDim)));
+    }
+    for e in events {
+        l.push(Line::from(vec![
+            Span::styled(format!("{:>6} ", fmt_age(app.now - e.last_seen)), app.theme.style(Slot::TextDim)),
+            Span::styled(format!("{} ", sanitize(&e.reason)), app.theme.style(Slot::StatusWarn)),
+            Span::raw(format!("{} ×{}", sanitize(&e.message), e.count)),
+        ]));
+    }
+    l
+}
+
+fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
+    let join = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.iter().map(|s| sanitize(s).into_owned()).collect::<Vec<_>>().join(", ") };
+    let last = |v: &[f64]| v.last().map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+    vec![
+        kv(app, "Status", sanitize(&d.status).into_owned()),
+        kv(app, "Role", d.role()),
+        kv(app, "Class", sanitize(&d.class).into_owned()),
+        kv(app, "Engine", format!("{} {}", sanitize(&d.engine), sanitize(&d.engine_version))),
+        kv(app, "Multi-AZ", if d.multi_az { "yes" } else { "no" }),
+        kv(app, "Availability zone", sanitize(&d.az).into_owned()),
+        kv(app, "Secondary AZ", sanitize(d.secondary_az.as_deref().unwrap_or("-")).into_owned()),
+        kv(app, "Endpoint", sanitize(&d.endpoint).into_owned()),
+        kv(app, "Storage", format!("{} GiB allocated, {:.1} GiB free ({:.0}%)", d.allocated_gib, d.free_gib, d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0)),
+        kv(app, "Replica of", sanitize(d.replica_of.as_deref().unwrap_or("-")).into_owned()),
+        kv(app, "Read replicas", join(&d.replicas)),
+        kv(app, "Replica lag", d.replica_lag_s.map(|l| format!("{l:.1} s")).unwrap_or_else(|| "-".into())),
+        kv(app, "Pending modifications", join(&d.pending_modifications)),
+        kv(app, "Backup retention", format!("{} days", d.backup_retention_days)),
+        kv(app, "ARN", sanitize(&d.arn).into_owned()),
+        kv(app, "CPU (latest)", format!("{} %", last(&d.cpu))),
+        kv(app, "Connections (latest)", last(&d.connections)),
+        kv(app, "Free storage (latest)", format!("{} GiB", last(&d.free_storage))),
+    ]
+}
+
+fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::styled(
+        format!("keymap: {}   (rebind in <config>/keymaps/{}.toml)", app.keymap.name, app.keymap.name),
+        app.theme.style(Slot::TextDim),
+    )];
+    for (layer, title) in [
+        (Layer::Global, "Everywhere"),
+        (Layer::Panel, "Panels"),
+        (Layer::Popup, "Details and help"),
+        (Layer::Menu, "Menus and palette"),
+        (Layer::Confirm, "Confirmation"),
+        (Layer::Input, "Text fields"),
+    ] {
+        lines.push(Line::default());
+        lines.push(heading(app, title));
+        let mut seen: Vec<Command> = Vec::new();
+        for b in app.keymap.bindings(layer) {
+            if seen.contains(&b.command) {
+                continue;
+            }
+            seen.push(b.command);
+            let keys = app
+                .keymap
+                .bindings(layer)
+                .iter()
+                .filter(|x| x.command == b.command)
+                .map(|x| display_sequence(&x.keys))
+                .collect::<Vec<_>>()
+                .join(", ");
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {keys:<18}"), app.theme.style(Slot::FooterKey)),
+                Span::raw(b.desc.clone()),
+            ]));
+        }
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(
+        "Esc always cancels a confirmation. Destructive actions need the target's name typed.",
+        app.theme.style(Slot::TextDim),
+    ));
+    lines
+}
+
+fn draw_palette(app: &App, frame: &mut Frame, area: Rect, input: &ratatui_textarea::TextArea<'static>, selected: usize) {
+    let items = app.palette_items();
+    let h = (items.len() as u16 + 4).min(area.height.saturating_sub(2)).max(5);
+    let r = centered(area, 60, h);
+    frame.render_widget(Clear, r);
+    let block = dialog_block(app, " Command palette ".into());
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let [field, sep, list] = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let [prompt, text] = Layout::horizontal([Constraint::Length(2), Constraint::Fill(1)]).areas(field);
+    frame.render_widget(Paragraph::new(Span::styled(": ", app.theme.style(Slot::FooterKey))), prompt);
+    frame.render_widget(input, text);
+    frame.render_widget(Paragraph::new("─".repeat(usize::from(sep.width))).style(app.theme.style(Slot::PanelBorder)), sep);
+    if items.is_empty() {
+        frame.render_widget(Paragraph::new(Span::styled("no matching command", app.theme.style(Slot::TextDim))), list);
+        return;
+    }
+    let rows: Vec<ListItem> = items.iter().map(|i| ListItem::new(i.label.clone())).collect();
+    let mut state = ListState::default().with_selected(Some(selected.min(items.len() - 1)));
+    frame.render_stateful_widget(
+        List::new(rows).highlight_style(app.theme.style(Slot::Selection)).highlight_symbol("› "),
+        list,
+        &mut state,
+    );
+}
+
+fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
+    let a = &c.action;
+    let risk = a.risk();
+    let blocked = app.blocked_reason(a);
+    let dim = app.theme.style(Slot::TextDim);
+    let mut lines = vec![
+        Line::from(vec![Span::styled(format!("{:<9}", "Risk"), dim), Span::styled(format!(" {} ", risk.label()), risk_style(app, risk))]),
+        Line::from(vec![Span::styled(format!("{:<9}", "Target"), dim), Span::styled(sanitize(&a.target_label()).into_owned(), app.theme.style(Slot::TextStrong))]),
+        Line::from(vec![Span::styled(format!("{:<9}", "Where"), dim), Span::raw(sanitize(&a.scope_label()).into_owned())]),
+        Line::from(vec![Span::styled(format!("{:<9}", "Command"), dim), Span::raw(sanitize(&a.cli()).into_owned())]),
+        Line::default(),
+    ];
+    if let Some(reason) = &blocked {
+        lines.push(Line::styled(format!("⊘ {reason}"), app.theme.style(Slot::StatusCrit)));
+    } else if app.flags.dry_run && risk.mutates() {
+        lines.push(Line::styled("DRY-RUN: confirming records the action without executing it", app.theme.style(Slot::StatusWarn)));
+    }
+    let key = |layer, cmd| app.keymap.hint(layer, cmd).unwrap_or_else(|| "?".into());
+    if c.typed.is_some() {
+        lines.push(Line::from(vec![
+            Span::raw("Type "),
+            Span::styled(sanitize(a.target()).into_owned(), app.theme.style(Slot::TextStrong)),
+            Span::raw(" to confirm:"),
+        ]));
+    } else if blocked.is_none() {
+        lines.push(Line::from(vec![
+            Span::styled(key(Layer::Confirm, Command::Confirm), app.theme.style(Slot::FooterKey)),
+            Span::raw(" confirm    "),
+            Span::styled(app.keymap.keys_for(Layer::Confirm, Command::Cancel).join("/"), app.theme.style(Slot::FooterKey)),
+            Span::raw(" cancel (default)"),
+        ]));
+    } else {
+        lines.push(Line::from(vec![Span::styled("Esc", app.theme.style(Slot::FooterKey)), Span::raw(" close")]));
+    }
+    if let Some(r) = &c.refusal
+        && blocked.is_none()
+    {
+        lines.push(Line::styled(r.clone(), app.theme.style(Slot::StatusCrit)));
+    }
+    let width = 76u16.min(area.width);
+    // Wrapped height: estimate each line's rows at the inner width.
+    let inner_w = usize::from(width.saturating_sub(2)).max(1);
+    let text_rows: usize = lines.iter().map(|l| l.width().div_ceil(inner_w).max(1)).sum();
+    let field_rows = if c.typed.is_some() { 2 } else { 0 };
+    let hint_rows = if c.typed.is_some() { 1 } else { 0 };
+    let h = (text_rows + field_rows + hint_rows + 2) as u16;
+    let r = centered(area, width, h);
+    frame.render_widget(Clear, r);
+    let block = dialog_block(app, format!(" Confirm: {} ", a.title())).border_style(risk_style(app, risk));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let [text, field, hint] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(field_rows as u16),
+        Constraint::Length(hint_rows as u16),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
+    if let Some(t) = &c.typed {
+        let [_, f] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(field);
+        let mut t = t.clone();
+        t.set_style(app.theme.style(Slot::Input));
+        frame.render_widget(&t, f);
+        let submit = key(Layer::Input, Command::Submit);
+        let matches = c.typed_text().as_deref() == Some(a.target());
+        let hint_line = if blocked.is_some() {
+            Line::from(vec![Span::styled("Esc", app.theme.style(Slot::FooterKey)), Span::raw(" close")])
+        } else {
+            Line::from(vec![
+                Span::styled(submit, app.theme.style(Slot::FooterKey)),
+                Span::styled(if matches { " confirm    " } else { " (name must match)    " }, if matches { app.theme.style(Slot::StatusOk) } else { dim }),
+                Span::styled("Esc", app.theme.style(Slot::FooterKey)),
+                Span::raw(" cancel"),
+            ])
+        };
+        frame.render_widget(Paragraph::new(hint_line), hint);
+    }
+}

@@ -1,0 +1,104 @@
+//! Results strip (latest action outcomes) and the footer (notice, filter
+//! input or key hints from the active keymap).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::fmt_time;
+use crate::app::{App, Outcome, Overlay};
+use crate::config::keymap::{Command, Layer};
+use crate::config::theme::Slot;
+use crate::sanitize::sanitize;
+
+pub fn draw_results(app: &App, frame: &mut Frame, area: Rect) {
+    let lines: Vec<Line> = app
+        .results
+        .iter()
+        .take(usize::from(area.height))
+        .map(|r| {
+            let (glyph, slot, text) = match &r.outcome {
+                Outcome::Running => ("⧗", Slot::StatusWarn, "running…".to_string()),
+                Outcome::Succeeded(m) => ("✓", Slot::StatusOk, sanitize(m).into_owned()),
+                Outcome::Failed(m) => ("✗", Slot::StatusCrit, sanitize(m).into_owned()),
+                Outcome::DryRun => ("◌", Slot::StatusWarn, format!("DRY-RUN, not executed: {}", r.action.cli())),
+            };
+            Line::from(vec![
+                Span::styled(format!("{} ", fmt_time(r.at)), app.theme.style(Slot::TextDim)),
+                Span::styled(format!("{glyph} "), app.theme.style(slot)),
+                Span::raw(format!("{} {} — ", r.action.title(), sanitize(r.action.target()))),
+                Span::styled(text, app.theme.style(slot)),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Footer hints per context: (layer, command, label).
+fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
+    match &app.overlay {
+        None => &[
+            (Layer::Global, Command::Quit, "quit"),
+            (Layer::Global, Command::Help, "help"),
+            (Layer::Global, Command::FocusNext, "focus"),
+            (Layer::Panel, Command::Filter, "filter"),
+            (Layer::Panel, Command::OpenDetail, "details"),
+            (Layer::Panel, Command::Actions, "actions"),
+            (Layer::Global, Command::StartIncident, "incident"),
+            (Layer::Global, Command::Palette, "palette"),
+            (Layer::Global, Command::ToggleChecklist, "checklist"),
+        ],
+        Some(Overlay::Detail { .. } | Overlay::Help { .. }) => &[
+            (Layer::Popup, Command::Close, "close"),
+            (Layer::Popup, Command::MoveDown, "scroll"),
+            (Layer::Popup, Command::PageDown, "page"),
+        ],
+        Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[
+            (Layer::Menu, Command::Select, "choose"),
+            (Layer::Menu, Command::MoveDown, "next"),
+            (Layer::Menu, Command::Close, "close"),
+        ],
+        Some(Overlay::Palette { .. }) => &[
+            (Layer::Input, Command::Submit, "run"),
+            (Layer::Menu, Command::MoveDown, "next"),
+            (Layer::Input, Command::Cancel, "close"),
+        ],
+        Some(Overlay::Confirm(c)) if c.typed.is_some() => {
+            &[(Layer::Input, Command::Submit, "confirm when name matches"), (Layer::Input, Command::Cancel, "cancel")]
+        }
+        Some(Overlay::Confirm(_)) => {
+            &[(Layer::Confirm, Command::Confirm, "confirm"), (Layer::Confirm, Command::Cancel, "cancel")]
+        }
+        Some(Overlay::Filter(_)) => &[(Layer::Input, Command::Submit, "keep"), (Layer::Input, Command::Cancel, "clear")],
+    }
+}
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    if let Some(Overlay::Filter(input)) = &app.overlay {
+        let [label, field] = Layout::horizontal([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Paragraph::new(Span::styled(" filter /", app.theme.style(Slot::FooterKey))), label);
+        frame.render_widget(input, field);
+        return;
+    }
+    if let Some(n) = &app.notice {
+        frame.render_widget(Paragraph::new(Span::styled(format!(" {}", sanitize(n)), app.theme.style(Slot::StatusWarn))), area);
+        return;
+    }
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (layer, cmd, label) in hints(app) {
+        if let Some(k) = app.keymap.hint(*layer, *cmd) {
+            let text = format!(" {label}  ");
+            let w = k.chars().count() + text.chars().count();
+            // Whole hints only: a cut-off hint is worse than none.
+            if used + w > usize::from(area.width) + 2 {
+                break;
+            }
+            used += w;
+            spans.push(Span::styled(k, app.theme.style(Slot::FooterKey)));
+            spans.push(Span::styled(text, app.theme.style(Slot::FooterText)));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,283 @@
+//! Pure rendering: `draw(&App, &mut Frame)` reads state and never changes
+//! it. Each panel and dialog has its own file; widgets ask the theme for
+//! semantic slots and pass every external string through `sanitize`.
+
+mod alarms;
+mod checklist;
+mod dialogs;
+mod footer;
+pub mod layout;
+mod pods;
+mod rds;
+mod status;
+mod trail;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+
+use crate::app::{App, PanelId};
+use crate::config::theme::Slot;
+use crate::model::Health;
+use crate::sanitize::sanitize;
+use layout::Screen;
+
+/// Renders the whole screen.
+pub fn draw(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    frame.render_widget(Block::default().style(app.theme.style(Slot::Base)), area);
+    let screen = Screen::compute(area, app);
+    if screen.too_small {
+        draw_too_small(app, frame, area);
+        return;
+    }
+    status::draw(app, frame, screen.status);
+    if let Some(tabs) = screen.tabs {
+        status::draw_tabs(app, frame, tabs);
+    }
+    for (panel, rect) in &screen.panels {
+        match panel {
+            PanelId::Pods => pods::draw(app, frame, *rect),
+            PanelId::Rds => rds::draw(app, frame, *rect),
+            PanelId::Alarms => alarms::draw(app, frame, *rect),
+            PanelId::Trail => trail::draw(app, frame, *rect),
+            PanelId::Checklist => checklist::draw(app, frame, *rect),
+        }
+    }
+    footer::draw_results(app, frame, screen.results);
+    footer::draw(app, frame, screen.footer);
+    dialogs::draw(app, frame, area);
+}
+
+fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
+    let msg = vec![
+        Line::from("terminal too small"),
+        Line::from(format!("need {}×{}, have {}×{}", layout::MIN_COLS, layout::MIN_ROWS, area.width, area.height)),
+        Line::from("q quits"),
+    ];
+    let top = area.height.saturating_sub(3) / 2;
+    let rect = Rect { y: area.y + top, height: area.height.saturating_sub(top), ..area };
+    frame.render_widget(
+        Paragraph::new(msg).alignment(Alignment::Center).style(app.theme.style(Slot::StatusWarn)),
+        rect,
+    );
+}
+
+/// A hash of every time-dependent label on screen, so a timer tick only
+/// marks the screen dirty when something a person can see has changed.
+pub fn time_signature(app: &App) -> u64 {
+    let mut h = DefaultHasher::new();
+    if let Some(i) = &app.incident {
+        (app.now - i.started).num_seconds().hash(&mut h);
+    }
+    for health in app.sources.values() {
+        if let Some(t) = health.last_ok {
+            status::source_age(app.now - t).hash(&mut h);
+        }
+        if let Some((t, _)) = &health.error {
+            fmt_age(app.now - *t).hash(&mut h);
+        }
+    }
+    let rows = layout::list_rows(app, PanelId::Pods);
+    for (_, p) in app.pods.visible(rows) {
+        fmt_age(app.now - p.created).hash(&mut h);
+    }
+    let rows = layout::list_rows(app, PanelId::Alarms);
+    for (_, a) in app.alarms.visible(rows) {
+        fmt_age(app.now - a.since).hash(&mut h);
+    }
+    for e in app.kube_events.iter().take(8) {
+        fmt_age(app.now - e.last_seen).hash(&mut h);
+    }
+    h.finish()
+}
+
+/// kubectl-style ages: `45s`, `12m`, `3h4m`, `26h`, `3d4h`.
+pub fn fmt_age(d: TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..36_000 => format!("{}h{}m", s / 3600, s / 60 % 60),
+        36_000..172_800 => format!("{}h", s / 3600),
+        _ => format!("{}d{}h", s / 86_400, s / 3600 % 24),
+    }
+}
+
+pub fn fmt_time(t: DateTime<Utc>) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+pub(crate) fn health_style(app: &App, h: Health) -> Style {
+    app.theme.style(match h {
+        Health::Ok => Slot::StatusOk,
+        Health::Warn => Slot::StatusWarn,
+        Health::Crit => Slot::StatusCrit,
+        Health::Unknown => Slot::StatusUnknown,
+    })
+}
+
+/// A glyph that carries health without colour (mono, colour-blind).
+pub(crate) fn health_glyph(h: Health) -> &'static str {
+    match h {
+        Health::Ok => "●",
+        Health::Warn => "▲",
+        Health::Crit => "✗",
+        Health::Unknown => "○",
+    }
+}
+
+/// The bordered block of a panel, with focus, counts, filter and source
+/// error in its title.
+pub(crate) fn panel_block<'a>(app: &App, panel: PanelId, counts: String) -> Block<'a> {
+    let focused = app.focus == panel;
+    let (border, title_style) = if focused {
+        (app.theme.style(Slot::PanelBorderFocused), app.theme.style(Slot::PanelTitleFocused))
+    } else {
+        (app.theme.style(Slot::PanelBorder), app.theme.style(Slot::PanelTitle))
+    };
+    let mut title = vec![Span::styled(format!(" {} ", panel.title()), title_style)];
+    if !counts.is_empty() {
+        title.push(Span::styled(format!("{counts} "), app.theme.style(Slot::TextDim)));
+    }
+    let filter = match panel {
+        PanelId::Pods => app.pods.filter(),
+        PanelId::Rds => app.dbs.filter(),
+        PanelId::Alarms => app.alarms.filter(),
+        PanelId::Trail => app.trail.filter(),
+        PanelId::Checklist => "",
+    };
+    if !filter.is_empty() {
+        title.push(Span::styled(format!("/{} ", sanitize(filter)), app.theme.style(Slot::StatusWarn)));
+    }
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+        .border_style(border)
+        .title(Line::from(title));
+    if let Some(src) = panel.source()
+        && let Some(health) = app.sources.get(&src)
+        && let Some((at, err)) = health.failing()
+    {
+        let retry = err.retry_in.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default();
+        let msg = format!(" ✗ {} ({} ago{retry}) ", sanitize(&err.message), fmt_age(app.now - *at));
+        block = block.title_bottom(Line::styled(msg, app.theme.style(Slot::StatusCrit)));
+    }
+    block
+}
+
+/// A centred message inside an empty panel.
+pub(crate) fn empty_message(app: &App, frame: &mut Frame, area: Rect, text: &str) {
+    let y = area.y + area.height / 2;
+    if area.height == 0 || y >= area.y + area.height {
+        return;
+    }
+    frame.render_widget(
+        Paragraph::new(text.to_string()).alignment(Alignment::Center).style(app.theme.style(Slot::TextDim)),
+        Rect { y, height: 1, ..area },
+    );
+}
+
+/// What an empty list says: waiting for data, or nothing matches.
+pub(crate) fn empty_text(app: &App, panel: PanelId, total: usize, noun: &str) -> String {
+    let waiting = panel.source().and_then(|s| app.sources.get(&s)).is_some_and(|h| h.last_ok.is_none());
+    if waiting {
+        "waiting for data…".into()
+    } else if total > 0 {
+        format!("no {noun} match the filter")
+    } else {
+        format!("no {noun}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        assert_eq!(fmt_age(TimeDelta::seconds(45)), "45s");
+        assert_eq!(fmt_age(TimeDelta::seconds(750)), "12m");
+        assert_eq!(fmt_age(TimeDelta::seconds(3 * 3600 + 240)), "3h4m");
+        assert_eq!(fmt_age(TimeDelta::hours(26)), "26h");
+        assert_eq!(fmt_age(TimeDelta::hours(76)), "3d4h");
+        assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
+    }
+}
+
+/// A table column: header, width (0 = fill the rest, at least `min`), and
+/// how early it is dropped when the panel is narrow (0 = never).
+pub(crate) struct Col {
+    pub header: &'static str,
+    pub width: u16,
+    pub min: u16,
+    pub drop: u8,
+}
+
+pub(crate) const fn col(header: &'static str, width: u16, drop: u8) -> Col {
+    Col { header, width, min: width, drop }
+}
+
+pub(crate) const fn fill(header: &'static str, min: u16) -> Col {
+    Col { header, width: 0, min, drop: 0 }
+}
+
+/// Which columns fit in `width` (with one space between columns),
+/// dropping the highest `drop` rank first.
+pub(crate) fn fit_columns(cols: &[Col], width: u16) -> Vec<bool> {
+    let mut shown = vec![true; cols.len()];
+    loop {
+        let n = shown.iter().filter(|s| **s).count() as u16;
+        let need: u16 = cols.iter().zip(&shown).filter(|(_, s)| **s).map(|(c, _)| c.min).sum::<u16>() + n.saturating_sub(1);
+        if need <= width {
+            return shown;
+        }
+        let victim = cols
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| shown[*i] && c.drop > 0)
+            .max_by_key(|(i, c)| (c.drop, *i))
+            .map(|(i, _)| i);
+        match victim {
+            Some(i) => shown[i] = false,
+            None => return shown,
+        }
+    }
+}
+
+/// Builds a table from the columns that fit; `cells` has one entry per
+/// column in `cols` order.
+pub(crate) fn fitted_table<'a>(
+    app: &App,
+    cols: &[Col],
+    width: u16,
+    rows: Vec<(Vec<Span<'a>>, Style)>,
+) -> ratatui::widgets::Table<'a> {
+    use ratatui::layout::Constraint;
+    use ratatui::widgets::{Row, Table};
+    let shown = fit_columns(cols, width);
+    let pick = |v: Vec<Span<'a>>| -> Vec<Span<'a>> {
+        v.into_iter().zip(&shown).filter(|(_, s)| **s).map(|(c, _)| c).collect()
+    };
+    let header: Vec<&str> = cols.iter().zip(&shown).filter(|(_, s)| **s).map(|(c, _)| c.header).collect();
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| **s)
+        .map(|(c, _)| if c.width == 0 { Constraint::Min(c.min) } else { Constraint::Length(c.width) })
+        .collect();
+    let rows: Vec<Row> = rows.into_iter().map(|(cells, style)| Row::new(pick(cells)).style(style)).collect();
+    Table::new(rows, widths)
+        .header(Row::new(header).style(app.theme.style(Slot::TableHeader)))
+        .column_spacing(1)
+}
+
+/// The row style: selection highlight on the focused panel's selected row.
+pub(crate) fn row_style(app: &App, panel: PanelId, index: usize, selected: usize) -> Style {
+    if index == selected && app.focus == panel { app.theme.style(Slot::Selection) } else { Style::default() }
+}

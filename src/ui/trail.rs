@@ -1,0 +1,53 @@
+//! CloudTrail panel: newest first, security-relevant events flagged.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+
+use super::{Col, col, empty_message, empty_text, fill, fitted_table, fmt_time, health_glyph, health_style, panel_block, row_style};
+use crate::app::{App, PanelId};
+use crate::config::theme::Slot;
+use crate::sanitize::sanitize;
+
+pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let flagged = app.trail.values().filter(|e| e.security_flag().is_some()).count();
+    let block = panel_block(app, PanelId::Trail, format!("{} events · {flagged} flagged", app.trail.total()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let rows_h = usize::from(inner.height.saturating_sub(1));
+    let selected = app.trail.selected_index();
+    let rows: Vec<_> = app
+        .trail
+        .visible(rows_h)
+        .map(|(i, e)| {
+            let h = e.health();
+            let style = health_style(app, h);
+            let flag = e.security_flag().map(|f| f.label()).unwrap_or("");
+            let cells = vec![
+                Span::styled(health_glyph(h), style),
+                Span::styled(fmt_time(e.time), app.theme.style(Slot::TextDim)),
+                Span::raw(sanitize(&e.name).into_owned()),
+                Span::raw(sanitize(&e.user).into_owned()),
+                Span::raw(sanitize(&e.source_ip).into_owned()),
+                Span::styled(flag, style),
+                Span::styled(sanitize(&e.resource).into_owned(), app.theme.style(Slot::TextDim)),
+            ];
+            (cells, row_style(app, PanelId::Trail, i, selected))
+        })
+        .collect();
+    if rows.is_empty() {
+        empty_message(app, frame, inner, &empty_text(app, PanelId::Trail, app.trail.total(), "events"));
+        return;
+    }
+    frame.render_widget(fitted_table(app, &COLS, inner.width, rows), inner);
+}
+
+const COLS: [Col; 7] = [
+    col("", 1, 0),
+    col("TIME", 8, 0),
+    col("EVENT", 18, 0),
+    col("USER", 13, 0),
+    col("SOURCE IP", 15, 0),
+    col("FLAG", 12, 0),
+    fill("RESOURCE", 4),
+];
