@@ -26,9 +26,11 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
+        // No `Terminal::clear()`: it asks the terminal for the cursor
+        // position, which costs a round trip (or a timeout) on a slow SSH
+        // link; the alternate screen starts blank anyway.
         let mut terminal = Terminal::new(CrosstermBackend::new(out))?;
         terminal.hide_cursor()?;
-        terminal.clear()?;
         Ok(TerminalGuard { terminal })
     }
 }

@@ -337,7 +337,7 @@ impl DemoWorld {
         if self.dirty[2] {
             out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
         }
-        if self.dirty[3] && !self.new_trail.is_empty() {
+        if self.dirty[3] {
             let new = std::mem::take(&mut self.new_trail);
             out.push(self.update(SourceId::Trail, Payload::TrailEvents(new)));
         }
@@ -369,6 +369,12 @@ impl DemoWorld {
             self.evaluate_alarms();
         } else if e % 2 == 0 {
             self.dirty[1] |= self.dbs.iter().any(|d| d.status != "available");
+        }
+        // The AWS panels are polled: every poll is fresh data, even when
+        // nothing changed.
+        if e % 10 == 0 {
+            self.dirty[2] = true;
+            self.dirty[3] = true;
         }
         if e >= self.next_trickle {
             let t = self.now;

@@ -321,7 +321,7 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
     let blocked = app.blocked_reason(a);
     let dim = app.theme.style(Slot::TextDim);
     let mut lines = vec![
-        Line::from(vec![Span::styled(format!("{:<9}", "Risk"), dim), Span::styled(format!(" {} ", risk.label()), risk_style(app, risk))]),
+        Line::from(vec![Span::styled(format!("{:<9}", "Risk"), dim), Span::styled(risk.label(), risk_style(app, risk))]),
         Line::from(vec![Span::styled(format!("{:<9}", "Target"), dim), Span::styled(sanitize(&a.target_label()).into_owned(), app.theme.style(Slot::TextStrong))]),
         Line::from(vec![Span::styled(format!("{:<9}", "Where"), dim), Span::raw(sanitize(&a.scope_label()).into_owned())]),
         Line::from(vec![Span::styled(format!("{:<9}", "Command"), dim), Span::raw(sanitize(&a.cli()).into_owned())]),

@@ -1,0 +1,232 @@
+//! End to end: the real binary in a pseudo-terminal, driven by key
+//! presses, its screen parsed by a terminal emulator (vt100).
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+
+struct Console {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    _master: Box<dyn MasterPty + Send>,
+    _dirs: tempfile::TempDir,
+}
+
+impl Console {
+    fn start(args: &[&str]) -> Console {
+        let dirs = tempfile::tempdir().unwrap();
+        let pair = native_pty_system()
+            .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("WARROOM_CONFIG_DIR", dirs.path().join("config"));
+        cmd.env("WARROOM_DATA_DIR", dirs.path().join("data"));
+        cmd.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(cmd).unwrap();
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let rows = NonZeroU16::new(ROWS).unwrap();
+        let cols = NonZeroU16::new(COLS).unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let feed = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Console { child, writer, screen, _master: pair.master, _dirs: dirs }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = self.contents();
+            if pred(&text) {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_text(&self, needle: &str) -> String {
+        self.wait_for(needle, |s| s.contains(needle))
+    }
+
+    fn keys(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // Let a lone ESC be read as the Esc key, not an escape prefix.
+        std::thread::sleep(Duration::from_millis(120));
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "did not exit; screen:\n{}", self.contents());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn in_alternate_screen(&self) -> bool {
+        self.screen.lock().unwrap().screen().alternate_screen()
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn demo_session_focus_filter_help_action_quit() {
+    let mut c = Console::start(&["--demo", "--demo-seed", "7", "--demo-speed", "4"]);
+    c.wait_text("Pods");
+    assert!(c.in_alternate_screen());
+    // The scripted incident arrives: backend crash-loops.
+    c.wait_text("CrashLoopBackOff");
+
+    // Focus the alarms tab, filter it.
+    c.keys("3");
+    c.wait_text("orders-db-high-cpu");
+    c.keys("/cpu\r");
+    let s = c.wait_text("/cpu");
+    assert!(!s.contains("api-p99-latency"), "filter hides other alarms:\n{s}");
+    c.keys("\x1b");
+    c.wait_text("api-p99-latency");
+
+    // Help is generated from the keymap.
+    c.keys("?");
+    c.wait_text("Help: keys");
+    c.wait_text("Quit warroom");
+    c.keys("\x1b");
+    c.wait_for("help to close", |s| !s.contains("Help: keys"));
+
+    // An action with confirmation: rollout restart of the crash-looping deployment.
+    c.keys("1\x1b[H");
+    c.wait_text("backend");
+    c.keys("a");
+    c.wait_text("Actions:");
+    c.keys("\x1b[B\r");
+    c.wait_text("Confirm: Rollout restart deployment");
+    c.wait_text("kubectl --context demo-eks-prod -n shop rollout restart");
+    c.keys("y");
+    c.wait_text("deployment.apps/backend restarted");
+    // The demo world heals after the restart.
+    c.wait_for("crash loop to clear", |s| !s.contains("CrashLoopBackOff"));
+
+    c.keys("q");
+    let status = c.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert!(!c.in_alternate_screen(), "terminal restored");
+}
+
+#[test]
+fn destructive_action_needs_the_name_typed_in_the_terminal() {
+    let mut c = Console::start(&["--demo", "--demo-seed", "7"]);
+    c.wait_text("Pods");
+    c.keys("a");
+    c.wait_text("Actions:");
+    // Delete pod is the last entry.
+    c.keys("\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\r");
+    c.wait_text("Confirm: Delete pod");
+    c.keys("y\r");
+    c.wait_text("type exactly");
+    c.keys("\x1b");
+    c.wait_text("Cancelled: Delete pod");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}
+
+#[test]
+fn sighup_restores_and_exits() {
+    let mut c = Console::start(&["--demo"]);
+    c.wait_text("Pods");
+    let pid = c.child.process_id().unwrap();
+    let status = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = c.wait_exit();
+    assert!(exit.success(), "{exit:?}");
+    assert!(!c.in_alternate_screen());
+}
+
+#[test]
+fn sigterm_restores_and_exits() {
+    let mut c = Console::start(&["--demo", "--read-only"]);
+    c.wait_text("READ-ONLY");
+    let pid = c.child.process_id().unwrap();
+    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(c.wait_exit().success());
+    assert!(!c.in_alternate_screen());
+}
+
+#[test]
+fn bad_config_exits_2_before_touching_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "theme = \"default\"\n[aws]\nregoin = \"eu\"\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--demo")
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml:3:1:"), "{err}");
+    assert!(err.contains("regoin"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing written to the terminal");
+}
+
+#[test]
+fn bad_keymap_names_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("keymaps")).unwrap();
+    std::fs::write(
+        dir.path().join("keymaps/default.toml"),
+        "[global]\nkeymap = [\n  { on = \"x\", run = \"explode\" },\n]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--demo")
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keymaps/default.toml:3:"), "{err}");
+    assert!(err.contains("explode"), "{err}");
+}
+
+#[test]
+fn version_and_help() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom")).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("warroom "));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in ["--demo", "--demo-speed", "--theme", "--keymap", "--read-only", "--dry-run"] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}

@@ -1,0 +1,213 @@
+//! Snapshots of every panel, detail view, help, palette and dialog at
+//! 80×24 and 200×50, in the default and mono themes, on the demo world at
+//! a fixed seed and clock. The snapshot includes cell styles (ratatui's
+//! buffer debug format), so a theme regression shows up too.
+//!
+//! Update after an intended change with `INSTA_UPDATE=always cargo test
+//! --test snapshots` and review the diff before committing.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use warroom::app::{App, Flags};
+use warroom::fixtures::{demo_app_with, press, type_text};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
+const THEMES: [&str; 2] = ["default", "mono"];
+
+fn render(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|f| warroom::ui::draw(app, f)).unwrap();
+    format!("{:?}", terminal.backend().buffer())
+}
+
+/// Snapshots `setup` applied to a fresh app `secs` into the demo, at every
+/// size and theme.
+fn check(name: &str, secs: i64, flags: Flags, setup: impl Fn(&mut App)) {
+    for (w, h) in SIZES {
+        for theme in THEMES {
+            let mut app = demo_app_with(secs, (w, h), theme, "default", flags);
+            setup(&mut app);
+            app.settle();
+            insta::assert_snapshot!(format!("{name}_{w}x{h}_{theme}"), render(&app));
+        }
+    }
+}
+
+fn none(_: &mut App) {}
+
+#[test]
+fn healthy_start() {
+    check("healthy", 5, Flags::default(), none);
+}
+
+#[test]
+fn incident_pods() {
+    check("incident_pods", 60, Flags::default(), none);
+}
+
+#[test]
+fn incident_rds() {
+    check("incident_rds", 60, Flags::default(), |a| {
+        press(a, "2");
+    });
+}
+
+#[test]
+fn incident_alarms() {
+    check("incident_alarms", 60, Flags::default(), |a| {
+        press(a, "3");
+    });
+}
+
+#[test]
+fn incident_cloudtrail() {
+    check("incident_cloudtrail", 60, Flags::default(), |a| {
+        press(a, "4");
+    });
+}
+
+#[test]
+fn checklist_without_incident() {
+    check("checklist_idle", 60, Flags::default(), |a| {
+        press(a, "5");
+    });
+}
+
+#[test]
+fn incident_running_with_clock() {
+    check("incident_p1", 60, Flags::default(), |a| {
+        press(a, "P1");
+        let later = a.now + chrono::TimeDelta::seconds(192);
+        a.set_now(later);
+        press(a, "5");
+    });
+}
+
+#[test]
+fn severity_picker() {
+    check("severity_picker", 60, Flags::default(), |a| {
+        press(a, "P");
+    });
+}
+
+#[test]
+fn detail_pod() {
+    check("detail_pod", 60, Flags::default(), |a| {
+        press(a, "<Enter>");
+    });
+}
+
+#[test]
+fn detail_rds() {
+    check("detail_rds", 60, Flags::default(), |a| {
+        press(a, "2<Enter>");
+    });
+}
+
+#[test]
+fn detail_alarm() {
+    check("detail_alarm", 60, Flags::default(), |a| {
+        press(a, "3<Enter>");
+    });
+}
+
+#[test]
+fn detail_cloudtrail() {
+    check("detail_cloudtrail", 60, Flags::default(), |a| {
+        press(a, "4<Enter>");
+    });
+}
+
+#[test]
+fn help() {
+    check("help", 60, Flags::default(), |a| {
+        press(a, "?");
+    });
+}
+
+#[test]
+fn palette() {
+    check("palette", 60, Flags::default(), |a| {
+        press(a, ":");
+        type_text(a, "theme");
+    });
+}
+
+#[test]
+fn filter() {
+    check("filter", 60, Flags::default(), |a| {
+        press(a, "/");
+        type_text(a, "backend");
+    });
+}
+
+#[test]
+fn action_menu() {
+    check("action_menu", 60, Flags::default(), |a| {
+        press(a, "a");
+    });
+}
+
+#[test]
+fn confirm_read() {
+    check("confirm_read", 60, Flags::default(), |a| {
+        press(a, "a<Enter>");
+    });
+}
+
+#[test]
+fn confirm_change() {
+    check("confirm_change", 60, Flags::default(), |a| {
+        press(a, "a<Down><Enter>");
+    });
+}
+
+#[test]
+fn confirm_destructive() {
+    check("confirm_destructive", 60, Flags::default(), |a| {
+        press(a, "a<End>");
+        for _ in 0..5 {
+            press(a, "<Down>");
+        }
+        press(a, "<Enter>");
+        type_text(a, "backend-");
+    });
+}
+
+#[test]
+fn confirm_read_only() {
+    let flags = Flags { read_only: true, read_only_locked: true, dry_run: false };
+    check("confirm_read_only", 60, flags, |a| {
+        press(a, "2a<Down><Enter>");
+    });
+}
+
+#[test]
+fn results_strip_after_dry_run() {
+    let flags = Flags { read_only: false, read_only_locked: false, dry_run: true };
+    check("dry_run_result", 60, flags, |a| {
+        press(a, "a<Down><Enter>y");
+    });
+}
+
+#[test]
+fn too_small() {
+    let mut app = demo_app_with(60, (50, 12), "default", "default", Flags::default());
+    app.settle();
+    insta::assert_snapshot!("too_small_50x12", render(&app));
+}
+
+#[test]
+fn every_size_down_to_one_cell_renders_without_panic() {
+    for w in (1..=200).step_by(7) {
+        for h in (1..=60).step_by(5) {
+            let mut app = demo_app_with(60, (w, h), "default", "default", Flags::default());
+            press(&mut app, "a<Enter>");
+            render(&app);
+            press(&mut app, "<Esc>?");
+            render(&app);
+            press(&mut app, "<Esc>4<Enter>");
+            render(&app);
+        }
+    }
+}
