@@ -47,7 +47,8 @@ mod tests {
 
     #[test]
     fn parses_flags() {
-        let c = Cli::try_parse_from(["warroom", "--demo", "--demo-speed", "5", "--read-only", "--theme", "mono"]).unwrap();
+        let c =
+            Cli::try_parse_from(["warroom", "--demo", "--demo-speed", "5", "--read-only", "--theme", "mono"]).unwrap();
         assert!(c.demo && c.read_only && !c.dry_run);
         assert_eq!(c.demo_speed, 5.0);
         assert_eq!(c.theme.as_deref(), Some("mono"));

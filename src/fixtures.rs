@@ -58,9 +58,80 @@ pub fn press(app: &mut App, keys: &str) -> Vec<Effect> {
 pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
     let mut out = Vec::new();
     for c in text.chars() {
-        let ev = crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(c), crossterm::event::KeyModifiers::NONE);
+        let ev =
+            crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(c), crossterm::event::KeyModifiers::NONE);
         out.extend(app.update(Msg::Key(ev)));
         app.settle();
     }
     out
+}
+
+/// A synthetic pod `i` of `n`: every 50th crash-loops, every 20th is pending.
+pub fn synthetic_pod(i: usize, restarts: u32) -> crate::model::Pod {
+    use crate::model::{Container, ContainerState, Pod};
+    let state = if i.is_multiple_of(50) {
+        ContainerState::Waiting { reason: "CrashLoopBackOff".into(), message: None }
+    } else if i.is_multiple_of(20) {
+        ContainerState::Waiting { reason: "ContainerCreating".into(), message: None }
+    } else {
+        ContainerState::Running { since: t0() }
+    };
+    let ready = matches!(state, ContainerState::Running { .. });
+    Pod {
+        namespace: format!("ns-{}", i % 40),
+        name: format!("svc-{}-7d9f8b{:05}", i % 300, i),
+        deployment: Some(format!("svc-{}", i % 300)),
+        phase: if ready { "Running".into() } else { "Pending".into() },
+        node: Some(format!("ip-10-0-{}-{}", i % 4, i % 250)),
+        created: t0() - TimeDelta::seconds(i as i64 * 37),
+        containers: vec![Container {
+            name: "app".into(),
+            image: "registry.example.com/app:1.0".into(),
+            ready,
+            restarts,
+            state,
+            last_termination: None,
+        }],
+        restart_times: Vec::new(),
+        reason: None,
+        deleting: false,
+    }
+}
+
+/// A synthetic CloudTrail event `i`; every 30th is a failed console login.
+pub fn synthetic_event(i: usize) -> crate::model::TrailEvent {
+    let failed = i.is_multiple_of(30);
+    crate::model::TrailEvent {
+        id: format!("evt-{i:08}"),
+        time: t0() - TimeDelta::seconds(i as i64),
+        name: if failed { "ConsoleLogin".into() } else { "DescribeDBInstances".into() },
+        source: if failed { "signin.amazonaws.com".into() } else { "rds.amazonaws.com".into() },
+        user: format!("user-{}", i % 17),
+        source_ip: format!("10.0.{}.{}", i % 4, i % 250),
+        resource: format!("orders-db-{}", i % 9),
+        error_code: failed.then(|| "Failed authentication".to_string()),
+        read_only: !failed,
+        raw: "{}".into(),
+    }
+}
+
+/// A demo app at 200×50 with `pods` synthetic pods and `events` synthetic
+/// CloudTrail events added: the benchmarks' large console.
+pub fn large_app(pods: usize, events: usize) -> App {
+    use crate::sources::{Payload, SourceId, SourceUpdate};
+    let mut app = demo_app(60, (200, 50), "default");
+    let at = app.now;
+    app.update(Msg::Source(SourceUpdate {
+        source: SourceId::Kube,
+        at,
+        payload: Ok(Payload::PodsReset((0..pods).map(|i| synthetic_pod(i, 0)).collect())),
+    }));
+    app.update(Msg::Source(SourceUpdate {
+        source: SourceId::Trail,
+        at,
+        payload: Ok(Payload::TrailEvents((0..events).map(synthetic_event).collect())),
+    }));
+    app.settle();
+    app.take_dirty();
+    app
 }

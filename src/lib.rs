@@ -6,15 +6,15 @@
 //! sources and the executors.
 
 pub mod actions;
-pub mod config;
-pub mod model;
-pub mod sanitize;
-pub mod sources;
 pub mod app;
-pub mod ui;
 pub mod cli;
-pub mod runtime;
-pub mod startup;
-pub mod terminal;
+pub mod config;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod model;
+pub mod runtime;
+pub mod sanitize;
+pub mod sources;
+pub mod startup;
+pub mod terminal;
+pub mod ui;

@@ -102,8 +102,14 @@ impl Pod {
     pub fn health(&self) -> Health {
         let status = self.status();
         match status {
-            "CrashLoopBackOff" | "OOMKilled" | "ImagePullBackOff" | "ErrImagePull" | "Error"
-            | "Evicted" | "Failed" | "CreateContainerConfigError" => Health::Crit,
+            "CrashLoopBackOff"
+            | "OOMKilled"
+            | "ImagePullBackOff"
+            | "ErrImagePull"
+            | "Error"
+            | "Evicted"
+            | "Failed"
+            | "CreateContainerConfigError" => Health::Crit,
             "Succeeded" | "Completed" => Health::Ok,
             "Pending" | "ContainerCreating" | "Terminating" | "Unknown" => Health::Warn,
             "Running" => {
@@ -194,8 +200,13 @@ impl DbInstance {
                     Health::Ok
                 }
             }
-            "failed" | "inaccessible-encryption-credentials" | "incompatible-parameters"
-            | "incompatible-restore" | "restore-error" | "storage-full" | "stopped" => Health::Crit,
+            "failed"
+            | "inaccessible-encryption-credentials"
+            | "incompatible-parameters"
+            | "incompatible-restore"
+            | "restore-error"
+            | "storage-full"
+            | "stopped" => Health::Crit,
             _ => Health::Warn,
         }
     }

@@ -57,11 +57,10 @@ fn clean(input: &str, keep_newlines: bool) -> String {
             '\u{9b}' => skip_csi(&mut chars),
             '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
             '\n' if keep_newlines => out.push('\n'),
-            '\t' | '\n' | '\r' => {
-                if !out.ends_with(' ') && !(keep_newlines && c == '\r') {
-                    out.push(' ');
-                }
-            }
+            // CR of a CRLF line end disappears in multi-line text.
+            '\r' if keep_newlines => {}
+            '\t' | '\n' | '\r' if !out.ends_with(' ') => out.push(' '),
+            '\t' | '\n' | '\r' => {}
             c if is_safe(c) => out.push(c),
             _ => {}
         }

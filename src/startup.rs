@@ -4,11 +4,11 @@
 
 use crate::app::Flags;
 use crate::cli::Cli;
+use crate::config::FileError;
 use crate::config::keymap::{self, Keymap};
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
 use crate::config::theme::{self, Theme, ThemeLoader};
-use crate::config::FileError;
 
 /// Loaded configuration, ready to build the app.
 pub struct Prepared {

@@ -22,9 +22,8 @@ struct Console {
 impl Console {
     fn start(args: &[&str]) -> Console {
         let dirs = tempfile::tempdir().unwrap();
-        let pair = native_pty_system()
-            .openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 })
-            .unwrap();
+        let pair =
+            native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");

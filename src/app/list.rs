@@ -86,9 +86,9 @@ impl<T: Row> List<T> {
 
     /// Re-sorts and re-filters after changes; keeps the selection on its
     /// item. Called once per batch of messages, not per item.
-    pub fn rebuild(&mut self) {
+    pub fn rebuild(&mut self) -> bool {
         if !self.stale {
-            return;
+            return false;
         }
         self.stale = false;
         let needle = self.filter.to_lowercase();
@@ -105,11 +105,7 @@ impl<T: Row> List<T> {
             })
             .collect();
         rows.sort_by(|a, b| {
-            if T::health_first() {
-                a.health().cmp(&b.health()).then_with(|| a.tiebreak(b))
-            } else {
-                a.tiebreak(b)
-            }
+            if T::health_first() { a.health().cmp(&b.health()).then_with(|| a.tiebreak(b)) } else { a.tiebreak(b) }
         });
         if let Some(cap) = self.cap
             && self.items.len() > cap
@@ -125,10 +121,23 @@ impl<T: Row> List<T> {
             self.view = rows.iter().map(|r| r.key()).collect();
         }
         self.selected = match &self.selected_key {
-            Some(k) => self.view.iter().position(|v| v == k).unwrap_or(self.selected.min(self.view.len().saturating_sub(1))),
+            Some(k) => {
+                self.view.iter().position(|v| v == k).unwrap_or(self.selected.min(self.view.len().saturating_sub(1)))
+            }
             None => 0,
         };
         self.selected_key = self.view.get(self.selected).cloned();
+        true
+    }
+
+    /// Number of items (filtered or not) matching `pred`.
+    pub fn count(&self, pred: impl Fn(&T) -> bool) -> usize {
+        self.items.values().filter(|i| pred(i)).count()
+    }
+
+    /// The worst health of any item; `Ok` when empty.
+    pub fn worst(&self) -> Health {
+        self.items.values().map(Row::health).min().unwrap_or(Health::Ok)
     }
 
     pub fn len(&self) -> usize {

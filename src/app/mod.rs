@@ -17,7 +17,7 @@ use crate::actions::{self, Action, Risk, Scope};
 use crate::config::keymap::{Command, Keymap, Layer, Lookup};
 use crate::config::keys::Key;
 use crate::config::theme::Theme;
-use crate::model::{Alarm, DbInstance, Deployment, KubeEvent, Pod, TrailEvent};
+use crate::model::{Alarm, AlarmState, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
 use crate::sources::{Environment, Payload, SourceError, SourceId, SourceUpdate};
 use list::List;
 pub use palette::{PaletteCmd, PaletteItem};
@@ -106,6 +106,22 @@ impl Severity {
 pub struct Incident {
     pub severity: Severity,
     pub started: DateTime<Utc>,
+}
+
+/// Summary counts of the lists, kept current by [`App::settle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub pods_unhealthy: usize,
+    pub alarms_firing: usize,
+    pub trail_flagged: usize,
+    /// Worst health per data panel, in [`PanelId::DATA`] order.
+    pub worst: [Health; 4],
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats { pods_unhealthy: 0, alarms_firing: 0, trail_flagged: 0, worst: [Health::Ok; 4] }
+    }
 }
 
 /// Mode flags from the command line and the palette.
@@ -223,6 +239,8 @@ pub struct App {
     pub alarms: List<Alarm>,
     pub trail: List<TrailEvent>,
     pub sources: BTreeMap<SourceId, SourceHealth>,
+    /// Counts for titles and tabs, recomputed in [`App::settle`].
+    pub stats: Stats,
     pub overlay: Option<Overlay>,
     pub results: VecDeque<ActionResult>,
     pub incident: Option<Incident>,
@@ -253,6 +271,7 @@ impl App {
             alarms: List::default(),
             trail: List::capped(TRAIL_CAP),
             sources: SourceId::ALL.iter().map(|s| (*s, SourceHealth::default())).collect(),
+            stats: Stats::default(),
             overlay: None,
             results: VecDeque::new(),
             incident: None,
@@ -337,15 +356,31 @@ impl App {
         self.now = now;
     }
 
-    /// Re-sorts lists changed by the last batch of messages. The runtime
-    /// calls it once after draining, before rendering.
+    /// Re-sorts lists changed by the last batch of messages and recounts
+    /// their summaries, so drawing a frame never walks every item. The
+    /// runtime calls it once after draining, before rendering.
     pub fn settle(&mut self) {
-        let stale = self.pods.is_stale() || self.dbs.is_stale() || self.alarms.is_stale() || self.trail.is_stale();
-        self.pods.rebuild();
-        self.dbs.rebuild();
-        self.alarms.rebuild();
-        self.trail.rebuild();
-        if stale {
+        let mut any = false;
+        if self.pods.rebuild() {
+            self.stats.pods_unhealthy = self.pods.count(|p| p.health() != Health::Ok);
+            self.stats.worst[0] = self.pods.worst();
+            any = true;
+        }
+        if self.dbs.rebuild() {
+            self.stats.worst[1] = self.dbs.worst();
+            any = true;
+        }
+        if self.alarms.rebuild() {
+            self.stats.alarms_firing = self.alarms.count(|a| a.state == AlarmState::Alarm);
+            self.stats.worst[2] = self.alarms.worst();
+            any = true;
+        }
+        if self.trail.rebuild() {
+            self.stats.trail_flagged = self.trail.count(|e| e.security_flag().is_some());
+            self.stats.worst[3] = self.trail.worst();
+            any = true;
+        }
+        if any {
             self.keep_selection_visible();
         }
     }
@@ -591,7 +626,8 @@ impl App {
             }
             None => {
                 self.incident = Some(Incident { severity, started: self.now });
-                self.notice = Some(format!("{} incident started; response target {}", severity.label(), fmt_target(severity)));
+                self.notice =
+                    Some(format!("{} incident started; response target {}", severity.label(), fmt_target(severity)));
             }
         }
     }
@@ -896,7 +932,11 @@ impl<T: list::Row> ListNav for List<T> {
 /// `mm:ss` under an hour, `h:mm:ss` above; negative shows as 0.
 pub fn fmt_clock(d: TimeDelta) -> String {
     let s = d.num_seconds().max(0);
-    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) } else { format!("{:02}:{:02}", s / 60, s % 60) }
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
 }
 
 fn fmt_target(s: Severity) -> String {

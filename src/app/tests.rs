@@ -305,7 +305,9 @@ fn read_only_previews_but_refuses_mutations() {
     let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
     choose_pod_action(&mut app, "Rollout restart deployment");
     assert!(executed(&press(&mut app, "y")).is_empty());
-    assert!(matches!(&app.overlay, Some(Overlay::Confirm(c)) if c.refusal.as_deref().unwrap_or("").contains("read-only")));
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Confirm(c)) if c.refusal.as_deref().unwrap_or("").contains("read-only"))
+    );
     press(&mut app, "<Esc>");
     // Reading is still allowed.
     let logs = choose_pod_action(&mut app, "Collect pod logs as evidence");
@@ -356,7 +358,10 @@ fn source_errors_are_kept_per_source() {
     let err = SourceUpdate {
         source: SourceId::Rds,
         at: app.now,
-        payload: Err(SourceError { message: "ThrottlingException".into(), retry_in: Some(std::time::Duration::from_secs(8)) }),
+        payload: Err(SourceError {
+            message: "ThrottlingException".into(),
+            retry_in: Some(std::time::Duration::from_secs(8)),
+        }),
     };
     app.update(Msg::Source(err));
     assert!(app.sources[&SourceId::Rds].failing().is_some());

@@ -185,10 +185,8 @@ struct BindingFile {
     desc: Option<String>,
 }
 
-pub const BUILTIN: &[(&str, &str)] = &[
-    ("default", include_str!("../../keymaps/default.toml")),
-    ("vim", include_str!("../../keymaps/vim.toml")),
-];
+pub const BUILTIN: &[(&str, &str)] =
+    &[("default", include_str!("../../keymaps/default.toml")), ("vim", include_str!("../../keymaps/vim.toml"))];
 
 impl Keymap {
     /// Parses one keymap file; conflicts inside the file are errors.
@@ -227,10 +225,7 @@ impl Keymap {
 
     /// The built-in keymap of that name.
     pub fn builtin(name: &str) -> Option<Result<Self, FileError>> {
-        BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(n, text)| Keymap::parse(&Source::builtin("keymaps", n, text), n))
+        BUILTIN.iter().find(|(n, _)| *n == name).map(|(n, text)| Keymap::parse(&Source::builtin("keymaps", n, text), n))
     }
 
     /// Merges `user` over `self`: a user binding replaces every built-in one
@@ -353,7 +348,8 @@ mod tests {
 
     #[test]
     fn unknown_command_names_file_and_line() {
-        let err = Keymap::parse(&src("[global]\nkeymap = [\n  { on = \"q\", run = \"quitt\" },\n]\n"), "x").unwrap_err();
+        let err =
+            Keymap::parse(&src("[global]\nkeymap = [\n  { on = \"q\", run = \"quitt\" },\n]\n"), "x").unwrap_err();
         assert_eq!(err.line, 3, "{err}");
         assert!(err.to_string().starts_with("my.toml:3:"), "{err}");
         assert!(err.message.contains("quitt"), "{err}");

@@ -150,9 +150,7 @@ impl ThemeLoader<'_> {
     }
 
     fn source(&self, name: &str, builtin_only: bool) -> Result<Option<Source>, FileError> {
-        if !builtin_only
-            && let Some(dir) = self.user_dir
-        {
+        if !builtin_only && let Some(dir) = self.user_dir {
             let p = dir.join("themes").join(format!("{name}.toml"));
             if p.exists() {
                 return Source::read(&p).map(Some);
@@ -232,9 +230,8 @@ fn resolve(spec: &StyleSpec, palette: &BTreeMap<String, String>) -> Result<Style
 
 fn color(name: &str, palette: &BTreeMap<String, String>) -> Result<Color, String> {
     let value = palette.get(name).map(String::as_str).unwrap_or(name);
-    Color::from_str(value).map_err(|_| {
-        format!("unknown colour `{name}` (use a palette name, a colour name, 0-255, or #rrggbb)")
-    })
+    Color::from_str(value)
+        .map_err(|_| format!("unknown colour `{name}` (use a palette name, a colour name, 0-255, or #rrggbb)"))
 }
 
 fn modifier(name: &str) -> Result<Modifier, String> {
@@ -325,7 +322,10 @@ mod tests {
             "inherits = \"default\"\n[palette]\nfire = \"#ff5500\"\n[styles]\n\"status.crit\" = { fg = \"fire\", modifiers = [\"bold\"] }\n",
         )
         .unwrap();
-        assert_eq!(t.style(Slot::StatusCrit), Style::default().fg(Color::Rgb(0xff, 0x55, 0)).add_modifier(Modifier::BOLD));
+        assert_eq!(
+            t.style(Slot::StatusCrit),
+            Style::default().fg(Color::Rgb(0xff, 0x55, 0)).add_modifier(Modifier::BOLD)
+        );
         assert_eq!(t.style(Slot::StatusOk), builtin("default").style(Slot::StatusOk));
     }
 
@@ -354,8 +354,11 @@ mod tests {
     fn user_theme_overriding_builtin_name_can_inherit_it() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("themes")).unwrap();
-        std::fs::write(dir.path().join("themes/default.toml"), "inherits = \"default\"\n[styles]\n\"status.ok\" = \"blue\"\n")
-            .unwrap();
+        std::fs::write(
+            dir.path().join("themes/default.toml"),
+            "inherits = \"default\"\n[styles]\n\"status.ok\" = \"blue\"\n",
+        )
+        .unwrap();
         let t = ThemeLoader { user_dir: Some(dir.path()) }.load("default").unwrap();
         assert_eq!(t.style(Slot::StatusOk), Style::default().fg(Color::Blue));
         assert_eq!(t.style(Slot::StatusCrit), builtin("default").style(Slot::StatusCrit));

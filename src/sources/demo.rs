@@ -290,14 +290,13 @@ impl DemoWorld {
                     namespace: NAMESPACE.into(),
                     name: name.clone(),
                     desired: d.desired,
-                    ready: pods.iter().filter(|p| !p.deleting && p.containers.iter().all(|c| c.ready)).count()
-                        as u32,
+                    ready: pods.iter().filter(|p| !p.deleting && p.containers.iter().all(|c| c.ready)).count() as u32,
                     updated: pods.iter().filter(|p| p.name.contains(&d.template_hash)).count() as u32,
                 }
             })
             .collect();
         let mut events = self.events.clone();
-        events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        events.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         events.truncate(50);
         vec![
             self.update(SourceId::Kube, Payload::Deployments(deployments)),
@@ -565,7 +564,13 @@ impl DemoWorld {
                 "orders-db-high-cpu" => primary.as_ref().and_then(|d| d.cpu.last().copied()),
                 "orders-db-connections-high" => primary.as_ref().and_then(|d| d.connections.last().copied()),
                 "orders-db-replica-lag" => replica.as_ref().and_then(|d| d.replica_lag_s),
-                "backend-5xx-rate" => Some(if crashing >= 2 { 14.2 } else if fixed_for.is_some() { 0.3 } else { 0.4 }),
+                "backend-5xx-rate" => Some(if crashing >= 2 {
+                    14.2
+                } else if fixed_for.is_some() {
+                    0.3
+                } else {
+                    0.4
+                }),
                 "api-p99-latency" => Some(if crashing >= 3 { 2.8 } else { 0.21 }),
                 _ => None,
             };
@@ -734,7 +739,8 @@ impl DemoWorld {
                     .filter(|p| p.deployment.as_deref() == Some(deployment.as_str()) && !p.deleting)
                     .map(|p| p.name.clone())
                     .collect();
-                let d = self.deployments.get_mut(deployment).ok_or_else(|| format!("deployment {deployment} not found"))?;
+                let d =
+                    self.deployments.get_mut(deployment).ok_or_else(|| format!("deployment {deployment} not found"))?;
                 d.desired = *to;
                 let want = *to as usize;
                 if current.len() < want {
@@ -759,7 +765,8 @@ impl DemoWorld {
             }
             ActionKind::RebootDb { id } | ActionKind::FailoverDb { id } => {
                 let failover = matches!(action.kind, ActionKind::FailoverDb { .. });
-                let db = self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
+                let db =
+                    self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
                 if db.status != "available" {
                     return Err(format!("InvalidDBInstanceState: instance {id} is {}, not available", db.status));
                 }
@@ -784,7 +791,8 @@ impl DemoWorld {
                 Ok(format!("snapshot {snapshot_id} is creating"))
             }
             ActionKind::PromoteReplica { id } => {
-                let db = self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
+                let db =
+                    self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
                 if db.replica_of.is_none() {
                     return Err(format!("InvalidDBInstanceState: {id} is not a read replica"));
                 }
@@ -796,7 +804,11 @@ impl DemoWorld {
                 Ok(format!("{id} is being promoted to a standalone instance"))
             }
             ActionKind::SetAlarmActions { alarm, enabled } => {
-                let a = self.alarms.iter_mut().find(|a| a.name == *alarm).ok_or_else(|| format!("alarm {alarm} not found"))?;
+                let a = self
+                    .alarms
+                    .iter_mut()
+                    .find(|a| a.name == *alarm)
+                    .ok_or_else(|| format!("alarm {alarm} not found"))?;
                 a.actions_enabled = *enabled;
                 self.dirty[2] = true;
                 let verb = if *enabled { "EnableAlarmActions" } else { "DisableAlarmActions" };
@@ -838,16 +850,80 @@ fn initial_alarms(since: DateTime<Utc>) -> Vec<Alarm> {
     let ge = "GreaterThanOrEqualToThreshold";
     let mut alarms = vec![
         mk("orders-db-high-cpu", "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", PRIMARY), "Average", ge, 80.0),
-        mk("orders-db-connections-high", "AWS/RDS", "DatabaseConnections", ("DBInstanceIdentifier", PRIMARY), "Maximum", ge, 400.0),
-        mk("orders-db-free-storage-low", "AWS/RDS", "FreeStorageSpace", ("DBInstanceIdentifier", PRIMARY), "Minimum", "LessThanThreshold", 50.0),
+        mk(
+            "orders-db-connections-high",
+            "AWS/RDS",
+            "DatabaseConnections",
+            ("DBInstanceIdentifier", PRIMARY),
+            "Maximum",
+            ge,
+            400.0,
+        ),
+        mk(
+            "orders-db-free-storage-low",
+            "AWS/RDS",
+            "FreeStorageSpace",
+            ("DBInstanceIdentifier", PRIMARY),
+            "Minimum",
+            "LessThanThreshold",
+            50.0,
+        ),
         mk("orders-db-replica-lag", "AWS/RDS", "ReplicaLag", ("DBInstanceIdentifier", REPLICA), "Maximum", ge, 10.0),
-        mk("backend-5xx-rate", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", ("TargetGroup", "shop-backend"), "Sum", ge, 5.0),
+        mk(
+            "backend-5xx-rate",
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            ("TargetGroup", "shop-backend"),
+            "Sum",
+            ge,
+            5.0,
+        ),
         mk("api-p99-latency", "AWS/ApplicationELB", "TargetResponseTime", ("TargetGroup", "shop-api"), "p99", ge, 1.5),
-        mk("alb-unhealthy-hosts", "AWS/ApplicationELB", "UnHealthyHostCount", ("LoadBalancer", "shop-alb"), "Maximum", ge, 1.0),
-        mk("worker-queue-depth", "AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", "orders"), "Average", ge, 5000.0),
-        mk("worker-dlq-messages", "AWS/SQS", "ApproximateNumberOfMessagesVisible", ("QueueName", "orders-dlq"), "Sum", ge, 1.0),
-        mk("frontend-4xx-rate", "AWS/CloudFront", "4xxErrorRate", ("DistributionId", "E2QWRUHAPOMQZL"), "Average", ge, 5.0),
-        mk("nat-gateway-errors", "AWS/NATGateway", "ErrorPortAllocation", ("NatGatewayId", "nat-0a1b2c3d"), "Sum", ge, 1.0),
+        mk(
+            "alb-unhealthy-hosts",
+            "AWS/ApplicationELB",
+            "UnHealthyHostCount",
+            ("LoadBalancer", "shop-alb"),
+            "Maximum",
+            ge,
+            1.0,
+        ),
+        mk(
+            "worker-queue-depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            ("QueueName", "orders"),
+            "Average",
+            ge,
+            5000.0,
+        ),
+        mk(
+            "worker-dlq-messages",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            ("QueueName", "orders-dlq"),
+            "Sum",
+            ge,
+            1.0,
+        ),
+        mk(
+            "frontend-4xx-rate",
+            "AWS/CloudFront",
+            "4xxErrorRate",
+            ("DistributionId", "E2QWRUHAPOMQZL"),
+            "Average",
+            ge,
+            5.0,
+        ),
+        mk(
+            "nat-gateway-errors",
+            "AWS/NATGateway",
+            "ErrorPortAllocation",
+            ("NatGatewayId", "nat-0a1b2c3d"),
+            "Sum",
+            ge,
+            1.0,
+        ),
         mk("billing-estimated-charges", "AWS/Billing", "EstimatedCharges", ("Currency", "USD"), "Maximum", ge, 25000.0),
     ];
     // One alarm nobody has fed for a while: insufficient data is normal in

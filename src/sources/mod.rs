@@ -46,7 +46,10 @@ pub enum Payload {
     PodsReset(Vec<Pod>),
     /// One pod added or changed.
     PodApplied(Pod),
-    PodDeleted { namespace: String, name: String },
+    PodDeleted {
+        namespace: String,
+        name: String,
+    },
     Deployments(Vec<Deployment>),
     /// Recent Warning events, newest first, replacing the previous set.
     KubeEvents(Vec<KubeEvent>),

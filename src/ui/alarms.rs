@@ -4,15 +4,18 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{Col, col, empty_message, empty_text, fill, fitted_table, fmt_age, health_glyph, health_style, panel_block, row_style};
+use super::{
+    Col, col, empty_message, empty_text, fill, fitted_table, fmt_age, health_glyph, health_style, panel_block,
+    row_style,
+};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::AlarmState;
 use crate::sanitize::sanitize;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let firing = app.alarms.values().filter(|a| a.state == AlarmState::Alarm).count();
-    let block = panel_block(app, PanelId::Alarms, format!("{firing} firing / {}", app.alarms.total()));
+    let block =
+        panel_block(app, PanelId::Alarms, format!("{} firing / {}", app.stats.alarms_firing, app.alarms.total()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows_h = usize::from(inner.height.saturating_sub(1));
@@ -27,7 +30,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 AlarmState::InsufficientData => "NO DATA",
                 s => s.label(),
             };
-            let name = if a.actions_enabled { sanitize(&a.name).into_owned() } else { format!("{} ⊘", sanitize(&a.name)) };
+            let name =
+                if a.actions_enabled { sanitize(&a.name).into_owned() } else { format!("{} ⊘", sanitize(&a.name)) };
             let cells = vec![
                 Span::styled(health_glyph(h), style),
                 Span::styled(state, style),

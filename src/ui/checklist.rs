@@ -20,7 +20,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         None => vec![
             Line::default(),
             Line::styled("no incident", app.theme.style(Slot::TextStrong)),
-            Line::from(vec![Span::styled("press ", dim), Span::styled(key, app.theme.style(Slot::FooterKey)), Span::styled(" to start one", dim)]),
+            Line::from(vec![
+                Span::styled("press ", dim),
+                Span::styled(key, app.theme.style(Slot::FooterKey)),
+                Span::styled(" to start one", dim),
+            ]),
         ],
         Some(i) => {
             let elapsed = app.now - i.started;
@@ -45,7 +49,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     Span::styled("target    ", dim),
                     Span::raw(fmt_clock(i.severity.target())),
                     Span::styled(
-                        if left.num_seconds() < 0 { "  missed".to_string() } else { format!("  {} left", fmt_clock(left)) },
+                        if left.num_seconds() < 0 {
+                            "  missed".to_string()
+                        } else {
+                            format!("  {} left", fmt_clock(left))
+                        },
                         clock_style,
                     ),
                 ]),

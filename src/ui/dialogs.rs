@@ -130,7 +130,11 @@ fn draw_detail(app: &App, frame: &mut Frame, area: Rect, panel: PanelId, key: &s
             Some(a) => {
                 let mut l = vec![
                     kv(app, "State", a.state.label()),
-                    kv(app, "Since", format!("{} UTC ({} ago)", a.since.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - a.since))),
+                    kv(
+                        app,
+                        "Since",
+                        format!("{} UTC ({} ago)", a.since.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - a.since)),
+                    ),
                     kv(app, "Metric", format!("{} {}", sanitize(&a.namespace), sanitize(&a.metric))),
                 ];
                 for (k, v) in &a.dimensions {
@@ -179,10 +183,18 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
         kv(app, "Status", sanitize(p.status()).into_owned()),
         kv(app, "Phase", sanitize(&p.phase).into_owned()),
         kv(app, "Ready", format!("{ready}/{total}")),
-        kv(app, "Restarts", format!("{} ({} in the last hour)", p.restarts(), p.restarts_since(app.now - chrono::TimeDelta::hours(1)))),
+        kv(
+            app,
+            "Restarts",
+            format!("{} ({} in the last hour)", p.restarts(), p.restarts_since(app.now - chrono::TimeDelta::hours(1))),
+        ),
         kv(app, "Node", sanitize(p.node.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Deployment", sanitize(p.deployment.as_deref().unwrap_or("-")).into_owned()),
-        kv(app, "Created", format!("{} UTC ({} ago)", p.created.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - p.created))),
+        kv(
+            app,
+            "Created",
+            format!("{} UTC ({} ago)", p.created.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - p.created)),
+        ),
     ];
     for c in &p.containers {
         l.push(Line::default());
@@ -222,7 +234,13 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
 }
 
 fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
-    let join = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.iter().map(|s| sanitize(s).into_owned()).collect::<Vec<_>>().join(", ") };
+    let join = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter().map(|s| sanitize(s).into_owned()).collect::<Vec<_>>().join(", ")
+        }
+    };
     let last = |v: &[f64]| v.last().map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
     vec![
         kv(app, "Status", sanitize(&d.status).into_owned()),
@@ -233,7 +251,16 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
         kv(app, "Availability zone", sanitize(&d.az).into_owned()),
         kv(app, "Secondary AZ", sanitize(d.secondary_az.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Endpoint", sanitize(&d.endpoint).into_owned()),
-        kv(app, "Storage", format!("{} GiB allocated, {:.1} GiB free ({:.0}%)", d.allocated_gib, d.free_gib, d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0)),
+        kv(
+            app,
+            "Storage",
+            format!(
+                "{} GiB allocated, {:.1} GiB free ({:.0}%)",
+                d.allocated_gib,
+                d.free_gib,
+                d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0
+            ),
+        ),
         kv(app, "Replica of", sanitize(d.replica_of.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Read replicas", join(&d.replicas)),
         kv(app, "Replica lag", d.replica_lag_s.map(|l| format!("{l:.1} s")).unwrap_or_else(|| "-".into())),
@@ -289,7 +316,13 @@ fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
     lines
 }
 
-fn draw_palette(app: &App, frame: &mut Frame, area: Rect, input: &ratatui_textarea::TextArea<'static>, selected: usize) {
+fn draw_palette(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    input: &ratatui_textarea::TextArea<'static>,
+    selected: usize,
+) {
     let items = app.palette_items();
     let h = (items.len() as u16 + 4).min(area.height.saturating_sub(2)).max(5);
     let r = centered(area, 60, h);
@@ -297,11 +330,15 @@ fn draw_palette(app: &App, frame: &mut Frame, area: Rect, input: &ratatui_textar
     let block = dialog_block(app, " Command palette ".into());
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    let [field, sep, list] = Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    let [field, sep, list] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
     let [prompt, text] = Layout::horizontal([Constraint::Length(2), Constraint::Fill(1)]).areas(field);
     frame.render_widget(Paragraph::new(Span::styled(": ", app.theme.style(Slot::FooterKey))), prompt);
     frame.render_widget(input, text);
-    frame.render_widget(Paragraph::new("─".repeat(usize::from(sep.width))).style(app.theme.style(Slot::PanelBorder)), sep);
+    frame.render_widget(
+        Paragraph::new("─".repeat(usize::from(sep.width))).style(app.theme.style(Slot::PanelBorder)),
+        sep,
+    );
     if items.is_empty() {
         frame.render_widget(Paragraph::new(Span::styled("no matching command", app.theme.style(Slot::TextDim))), list);
         return;
@@ -321,16 +358,28 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
     let blocked = app.blocked_reason(a);
     let dim = app.theme.style(Slot::TextDim);
     let mut lines = vec![
-        Line::from(vec![Span::styled(format!("{:<9}", "Risk"), dim), Span::styled(risk.label(), risk_style(app, risk))]),
-        Line::from(vec![Span::styled(format!("{:<9}", "Target"), dim), Span::styled(sanitize(&a.target_label()).into_owned(), app.theme.style(Slot::TextStrong))]),
-        Line::from(vec![Span::styled(format!("{:<9}", "Where"), dim), Span::raw(sanitize(&a.scope_label()).into_owned())]),
+        Line::from(vec![
+            Span::styled(format!("{:<9}", "Risk"), dim),
+            Span::styled(risk.label(), risk_style(app, risk)),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{:<9}", "Target"), dim),
+            Span::styled(sanitize(&a.target_label()).into_owned(), app.theme.style(Slot::TextStrong)),
+        ]),
+        Line::from(vec![
+            Span::styled(format!("{:<9}", "Where"), dim),
+            Span::raw(sanitize(&a.scope_label()).into_owned()),
+        ]),
         Line::from(vec![Span::styled(format!("{:<9}", "Command"), dim), Span::raw(sanitize(&a.cli()).into_owned())]),
         Line::default(),
     ];
     if let Some(reason) = &blocked {
         lines.push(Line::styled(format!("⊘ {reason}"), app.theme.style(Slot::StatusCrit)));
     } else if app.flags.dry_run && risk.mutates() {
-        lines.push(Line::styled("DRY-RUN: confirming records the action without executing it", app.theme.style(Slot::StatusWarn)));
+        lines.push(Line::styled(
+            "DRY-RUN: confirming records the action without executing it",
+            app.theme.style(Slot::StatusWarn),
+        ));
     }
     let key = |layer, cmd| app.keymap.hint(layer, cmd).unwrap_or_else(|| "?".into());
     if c.typed.is_some() {
@@ -343,7 +392,10 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
         lines.push(Line::from(vec![
             Span::styled(key(Layer::Confirm, Command::Confirm), app.theme.style(Slot::FooterKey)),
             Span::raw(" confirm    "),
-            Span::styled(app.keymap.keys_for(Layer::Confirm, Command::Cancel).join("/"), app.theme.style(Slot::FooterKey)),
+            Span::styled(
+                app.keymap.keys_for(Layer::Confirm, Command::Cancel).join("/"),
+                app.theme.style(Slot::FooterKey),
+            ),
             Span::raw(" cancel (default)"),
         ]));
     } else {
@@ -385,7 +437,10 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
         } else {
             Line::from(vec![
                 Span::styled(submit, app.theme.style(Slot::FooterKey)),
-                Span::styled(if matches { " confirm    " } else { " (name must match)    " }, if matches { app.theme.style(Slot::StatusOk) } else { dim }),
+                Span::styled(
+                    if matches { " confirm    " } else { " (name must match)    " },
+                    if matches { app.theme.style(Slot::StatusOk) } else { dim },
+                ),
                 Span::styled("Esc", app.theme.style(Slot::FooterKey)),
                 Span::raw(" cancel"),
             ])

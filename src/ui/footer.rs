@@ -70,7 +70,9 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
         Some(Overlay::Confirm(_)) => {
             &[(Layer::Confirm, Command::Confirm, "confirm"), (Layer::Confirm, Command::Cancel, "cancel")]
         }
-        Some(Overlay::Filter(_)) => &[(Layer::Input, Command::Submit, "keep"), (Layer::Input, Command::Cancel, "clear")],
+        Some(Overlay::Filter(_)) => {
+            &[(Layer::Input, Command::Submit, "keep"), (Layer::Input, Command::Cancel, "clear")]
+        }
     }
 }
 
@@ -82,7 +84,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     if let Some(n) = &app.notice {
-        frame.render_widget(Paragraph::new(Span::styled(format!(" {}", sanitize(n)), app.theme.style(Slot::StatusWarn))), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {}", sanitize(n)), app.theme.style(Slot::StatusWarn))),
+            area,
+        );
         return;
     }
     let mut spans = vec![Span::raw(" ")];

@@ -50,7 +50,8 @@ impl Screen {
             let [pods, rds] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
             let [alarms, trail] =
                 Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(bottom);
-            let mut p = vec![(PanelId::Pods, pods), (PanelId::Rds, rds), (PanelId::Alarms, alarms), (PanelId::Trail, trail)];
+            let mut p =
+                vec![(PanelId::Pods, pods), (PanelId::Rds, rds), (PanelId::Alarms, alarms), (PanelId::Trail, trail)];
             if let Some(c) = checklist {
                 p.push((PanelId::Checklist, c));
             }

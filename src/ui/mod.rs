@@ -62,10 +62,8 @@ fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
     ];
     let top = area.height.saturating_sub(3) / 2;
     let rect = Rect { y: area.y + top, height: area.height.saturating_sub(top), ..area };
-    frame.render_widget(
-        Paragraph::new(msg).alignment(Alignment::Center).style(app.theme.style(Slot::StatusWarn)),
-        rect,
-    );
+    frame
+        .render_widget(Paragraph::new(msg).alignment(Alignment::Center).style(app.theme.style(Slot::StatusWarn)), rect);
 }
 
 /// A hash of every time-dependent label on screen, so a timer tick only
@@ -195,21 +193,6 @@ pub(crate) fn empty_text(app: &App, panel: PanelId, total: usize, noun: &str) ->
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(fmt_age(TimeDelta::seconds(45)), "45s");
-        assert_eq!(fmt_age(TimeDelta::seconds(750)), "12m");
-        assert_eq!(fmt_age(TimeDelta::seconds(3 * 3600 + 240)), "3h4m");
-        assert_eq!(fmt_age(TimeDelta::hours(26)), "26h");
-        assert_eq!(fmt_age(TimeDelta::hours(76)), "3d4h");
-        assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
-    }
-}
-
 /// A table column: header, width (0 = fill the rest, at least `min`), and
 /// how early it is dropped when the panel is narrow (0 = never).
 pub(crate) struct Col {
@@ -233,7 +216,8 @@ pub(crate) fn fit_columns(cols: &[Col], width: u16) -> Vec<bool> {
     let mut shown = vec![true; cols.len()];
     loop {
         let n = shown.iter().filter(|s| **s).count() as u16;
-        let need: u16 = cols.iter().zip(&shown).filter(|(_, s)| **s).map(|(c, _)| c.min).sum::<u16>() + n.saturating_sub(1);
+        let need: u16 =
+            cols.iter().zip(&shown).filter(|(_, s)| **s).map(|(c, _)| c.min).sum::<u16>() + n.saturating_sub(1);
         if need <= width {
             return shown;
         }
@@ -272,12 +256,25 @@ pub(crate) fn fitted_table<'a>(
         .map(|(c, _)| if c.width == 0 { Constraint::Min(c.min) } else { Constraint::Length(c.width) })
         .collect();
     let rows: Vec<Row> = rows.into_iter().map(|(cells, style)| Row::new(pick(cells)).style(style)).collect();
-    Table::new(rows, widths)
-        .header(Row::new(header).style(app.theme.style(Slot::TableHeader)))
-        .column_spacing(1)
+    Table::new(rows, widths).header(Row::new(header).style(app.theme.style(Slot::TableHeader))).column_spacing(1)
 }
 
 /// The row style: selection highlight on the focused panel's selected row.
 pub(crate) fn row_style(app: &App, panel: PanelId, index: usize, selected: usize) -> Style {
     if index == selected && app.focus == panel { app.theme.style(Slot::Selection) } else { Style::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        assert_eq!(fmt_age(TimeDelta::seconds(45)), "45s");
+        assert_eq!(fmt_age(TimeDelta::seconds(750)), "12m");
+        assert_eq!(fmt_age(TimeDelta::seconds(3 * 3600 + 240)), "3h4m");
+        assert_eq!(fmt_age(TimeDelta::hours(26)), "26h");
+        assert_eq!(fmt_age(TimeDelta::hours(76)), "3d4h");
+        assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
+    }
 }

@@ -7,10 +7,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Col, col, empty_message, empty_text, fill, fitted_table, fmt_age, health_glyph, health_style, panel_block, row_style};
+use super::{
+    Col, col, empty_message, empty_text, fill, fitted_table, fmt_age, health_glyph, health_style, panel_block,
+    row_style,
+};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
-use crate::model::Health;
 use crate::sanitize::sanitize;
 
 /// Rows given to Warning events below the pod list.
@@ -23,17 +25,13 @@ pub fn events_height(inner: u16) -> u16 {
 }
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let unhealthy = app.pods.values().filter(|p| p.health() != Health::Ok).count();
-    let counts = format!("{}/{} · {unhealthy} unhealthy", app.pods.len(), app.pods.total());
+    let counts = format!("{}/{} · {} unhealthy", app.pods.len(), app.pods.total(), app.stats.pods_unhealthy);
     let block = panel_block(app, PanelId::Pods, counts);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [deploys, list, events] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(events_height(inner.height)),
-    ])
-    .areas(inner);
+    let [deploys, list, events] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(events_height(inner.height))])
+            .areas(inner);
     draw_deployments(app, frame, deploys);
     draw_list(app, frame, list);
     draw_events(app, frame, events);

@@ -6,7 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::{Col, col, empty_message, empty_text, fill, fitted_table, health_glyph, health_style, panel_block, row_style};
+use super::{
+    Col, col, empty_message, empty_text, fill, fitted_table, health_glyph, health_style, panel_block, row_style,
+};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::DbInstance;

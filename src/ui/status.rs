@@ -10,7 +10,7 @@ use ratatui::widgets::Paragraph;
 use super::{fmt_age, health_glyph, health_style};
 use crate::app::{App, PanelId, fmt_clock};
 use crate::config::theme::Slot;
-use crate::model::{AlarmState, Health};
+use crate::model::Health;
 use crate::sanitize::sanitize;
 use crate::sources::SourceId;
 
@@ -76,14 +76,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 /// Worst health per data panel, for tab markers.
 fn panel_health(app: &App, panel: PanelId) -> Health {
-    match panel {
-        PanelId::Pods => app.pods.values().map(|p| p.health()).min(),
-        PanelId::Rds => app.dbs.values().map(|d| d.health()).min(),
-        PanelId::Alarms => app.alarms.values().map(|a| a.state).min().map(AlarmState::health),
-        PanelId::Trail => app.trail.values().map(|e| e.health()).min(),
-        PanelId::Checklist => None,
-    }
-    .unwrap_or(Health::Ok)
+    PanelId::DATA.iter().position(|p| *p == panel).map_or(Health::Ok, |i| app.stats.worst[i])
 }
 
 pub fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {

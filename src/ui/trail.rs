@@ -4,14 +4,17 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{Col, col, empty_message, empty_text, fill, fitted_table, fmt_time, health_glyph, health_style, panel_block, row_style};
+use super::{
+    Col, col, empty_message, empty_text, fill, fitted_table, fmt_time, health_glyph, health_style, panel_block,
+    row_style,
+};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let flagged = app.trail.values().filter(|e| e.security_flag().is_some()).count();
-    let block = panel_block(app, PanelId::Trail, format!("{} events · {flagged} flagged", app.trail.total()));
+    let block =
+        panel_block(app, PanelId::Trail, format!("{} events · {} flagged", app.trail.total(), app.stats.trail_flagged));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let rows_h = usize::from(inner.height.saturating_sub(1));
