@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::model::{Alarm, DbInstance, Health, Pod, TrailEvent};
 
 /// What a list needs to know about its rows.
-pub trait Row {
+pub trait Row: PartialEq {
     fn key(&self) -> String;
     /// Text matched by the `/` filter (lower-cased on comparison).
     fn haystack(&self) -> String;
@@ -53,9 +53,15 @@ impl<T: Row> List<T> {
         List { cap: Some(cap), ..List::default() }
     }
 
-    pub fn upsert(&mut self, item: T) {
-        self.items.insert(item.key(), item);
+    /// Inserts or replaces; returns whether anything changed.
+    pub fn upsert(&mut self, item: T) -> bool {
+        let key = item.key();
+        if self.items.get(&key) == Some(&item) {
+            return false;
+        }
+        self.items.insert(key, item);
         self.stale = true;
+        true
     }
 
     /// Inserts unless the key is already present.
@@ -69,15 +75,23 @@ impl<T: Row> List<T> {
         true
     }
 
-    pub fn remove(&mut self, key: &str) {
-        if self.items.remove(key).is_some() {
-            self.stale = true;
-        }
+    pub fn remove(&mut self, key: &str) -> bool {
+        let removed = self.items.remove(key).is_some();
+        self.stale |= removed;
+        removed
     }
 
-    pub fn replace_all(&mut self, items: impl IntoIterator<Item = T>) {
-        self.items = items.into_iter().map(|i| (i.key(), i)).collect();
+    /// Replaces every item (a full re-list or poll); returns whether
+    /// anything differs from what was there, so an identical poll costs no
+    /// redraw.
+    pub fn replace_all(&mut self, items: impl IntoIterator<Item = T>) -> bool {
+        let new: HashMap<String, T> = items.into_iter().map(|i| (i.key(), i)).collect();
+        if new == self.items {
+            return false;
+        }
+        self.items = new;
         self.stale = true;
+        true
     }
 
     pub fn is_stale(&self) -> bool {

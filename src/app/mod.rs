@@ -386,29 +386,49 @@ impl App {
     }
 
     fn on_source(&mut self, u: SourceUpdate) {
-        self.dirty = true;
+        let label_before = self.source_label(u.source);
         let health = self.sources.entry(u.source).or_default();
-        match u.payload {
-            Err(e) => health.error = Some((u.at, e)),
+        let changed = match u.payload {
+            Err(e) => {
+                let changed = health.error.as_ref().map(|(_, old)| old) != Some(&e);
+                health.error = Some((u.at, e));
+                changed
+            }
             Ok(payload) => {
                 health.last_ok = Some(u.at);
-                health.error = None;
-                match payload {
+                let recovered = health.error.take().is_some();
+                let changed = match payload {
                     Payload::PodsReset(pods) => self.pods.replace_all(pods),
                     Payload::PodApplied(pod) => self.pods.upsert(pod),
                     Payload::PodDeleted { namespace, name } => self.pods.remove(&format!("{namespace}/{name}")),
-                    Payload::Deployments(d) => self.deployments = d,
-                    Payload::KubeEvents(e) => self.kube_events = e,
+                    Payload::Deployments(d) => replace_if_changed(&mut self.deployments, d),
+                    Payload::KubeEvents(e) => replace_if_changed(&mut self.kube_events, e),
                     Payload::Databases(dbs) => self.dbs.replace_all(dbs),
                     Payload::Alarms(alarms) => self.alarms.replace_all(alarms),
                     Payload::TrailEvents(events) => {
+                        let mut inserted = false;
                         for e in events {
-                            self.trail.insert_new(e);
+                            inserted |= self.trail.insert_new(e);
                         }
+                        inserted
                     }
-                }
+                };
+                changed || recovered
             }
+        };
+        // Fresh but identical data only redraws if the status bar's age
+        // label for this source changes.
+        if changed || self.source_label(u.source) != label_before {
+            self.dirty = true;
         }
+    }
+
+    /// What the status bar shows for a source, to detect visible changes.
+    fn source_label(&self, id: SourceId) -> (bool, String) {
+        let h = self.sources.get(&id);
+        let failing = h.is_some_and(|h| h.failing().is_some());
+        let age = h.and_then(|h| h.last_ok).map(|t| crate::ui::status_age(self.now - t)).unwrap_or_default();
+        (failing, age)
     }
 
     /// Which key layers apply right now, most specific first.
@@ -927,6 +947,14 @@ impl<T: list::Row> ListNav for List<T> {
     fn select_last(&mut self, height: usize) {
         List::select_last(self, height)
     }
+}
+
+fn replace_if_changed<T: PartialEq>(slot: &mut T, new: T) -> bool {
+    if *slot == new {
+        return false;
+    }
+    *slot = new;
+    true
 }
 
 /// `mm:ss` under an hour, `h:mm:ss` above; negative shows as 0.

@@ -427,3 +427,83 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn identical_poll_does_not_redraw_but_a_change_does() {
+    let mut app = app();
+    let alarms: Vec<_> = app.alarms.values().cloned().collect();
+    let poll = |alarms: Vec<crate::model::Alarm>, at| {
+        Msg::Source(SourceUpdate { source: SourceId::Alarms, at, payload: Ok(Payload::Alarms(alarms)) })
+    };
+    let now = app.now;
+    app.update(poll(alarms.clone(), now));
+    assert!(!app.take_dirty(), "same data, same age label");
+    let mut changed = alarms.clone();
+    changed[0].reason = "new reason".into();
+    app.update(poll(changed, now));
+    assert!(app.take_dirty());
+    // A poll after a long silence refreshes the age label.
+    app.set_now(now + TimeDelta::minutes(5));
+    app.update(Msg::Tick(now + TimeDelta::minutes(5)));
+    app.take_dirty();
+    app.update(poll(alarms, now + TimeDelta::minutes(5)));
+    assert!(app.take_dirty());
+}
+
+#[test]
+fn recovering_source_redraws() {
+    let mut app = app();
+    let err = SourceUpdate {
+        source: SourceId::Rds,
+        at: app.now,
+        payload: Err(SourceError { message: "timeout".into(), retry_in: None }),
+    };
+    app.update(Msg::Source(err.clone()));
+    assert!(app.take_dirty());
+    app.update(Msg::Source(err));
+    assert!(!app.take_dirty(), "the same error again changes nothing visible");
+    let dbs: Vec<_> = app.dbs.values().cloned().collect();
+    app.update(Msg::Source(SourceUpdate { source: SourceId::Rds, at: app.now, payload: Ok(Payload::Databases(dbs)) }));
+    assert!(app.take_dirty());
+    assert!(app.sources[&SourceId::Rds].failing().is_none());
+}
+
+/// Keys that navigate menus as well as type.
+fn nav_key() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => any_key(),
+        2 => Just("a".to_string()),
+        2 => Just("<Down>".to_string()),
+        2 => Just("<Enter>".to_string()),
+        1 => Just("<Tab>".to_string()),
+        1 => Just("/".to_string()),
+        1 => Just(":".to_string()),
+        1 => Just("?".to_string()),
+        1 => Just("P".to_string()),
+        1 => Just("2".to_string()),
+        1 => Just("<End>".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// From the main screen, any key sequence at any size neither panics
+    /// nor runs a destructive action without its typed name.
+    #[test]
+    fn random_sessions_are_safe(keys in proptest::collection::vec(nav_key(), 0..60), w in 20u16..220, h in 5u16..60) {
+        let mut app = demo_app(60, (w, h), "default");
+        for k in keys {
+            let typed = app.confirm_typed();
+            let fx = press(&mut app, &k);
+            for a in executed(&fx) {
+                if a.risk() == Risk::Destructive {
+                    prop_assert_eq!(k.as_str(), "<Enter>");
+                    prop_assert_eq!(typed.as_deref(), Some(a.target()));
+                }
+            }
+            let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+            terminal.draw(|f| crate::ui::draw(&app, f)).unwrap();
+        }
+    }
+}

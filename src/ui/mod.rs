@@ -7,6 +7,8 @@ mod checklist;
 mod dialogs;
 mod footer;
 pub mod layout;
+
+pub use status::source_age as status_age;
 mod pods;
 mod rds;
 mod status;

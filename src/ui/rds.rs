@@ -33,7 +33,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 const COLS: [Col; 10] = [
     col("", 1, 0),
-    fill("INSTANCE", 16),
+    fill("INSTANCE", 20),
     col("ROLE", 7, 0),
     col("STATUS", 10, 0),
     col("CLASS", 13, 3),
