@@ -14,6 +14,14 @@ use std::borrow::Cow;
 /// row; use [`sanitize_multiline`] for text that is rendered line by line.
 /// Returns the input unchanged (borrowed) when it is already clean, which is
 /// the common case and costs one scan.
+///
+/// ```
+/// use warroom::sanitize::sanitize;
+/// // A pod name carrying a terminal title change and a colour reset.
+/// assert_eq!(sanitize("api\x1b]0;owned\x07-7d9\x1b[0m"), "api-7d9");
+/// // A right-to-left override that would make "gpj.exe" read as "exe.jpg".
+/// assert_eq!(sanitize("invoice\u{202E}gpj.exe"), "invoicegpj.exe");
+/// ```
 pub fn sanitize(input: &str) -> Cow<'_, str> {
     if input.chars().all(is_safe) {
         return Cow::Borrowed(input);

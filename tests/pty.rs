@@ -181,16 +181,21 @@ fn sigterm_restores_and_exits() {
     assert!(!c.in_alternate_screen());
 }
 
+/// Runs the binary with `dir` as its config dir, without a terminal.
+fn run_with_config(dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--demo")
+        .env("WARROOM_CONFIG_DIR", dir)
+        .env("WARROOM_DATA_DIR", dir.join("data"))
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn bad_config_exits_2_before_touching_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), "theme = \"default\"\n[aws]\nregoin = \"eu\"\n").unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .arg("--demo")
-        .env("WARROOM_CONFIG_DIR", dir.path())
-        .env("WARROOM_DATA_DIR", dir.path().join("data"))
-        .output()
-        .unwrap();
+    let out = run_with_config(dir.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("config.toml:3:1:"), "{err}");
@@ -207,12 +212,7 @@ fn bad_keymap_names_file_and_line() {
         "[global]\nkeymap = [\n  { on = \"x\", run = \"explode\" },\n]\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .arg("--demo")
-        .env("WARROOM_CONFIG_DIR", dir.path())
-        .env("WARROOM_DATA_DIR", dir.path().join("data"))
-        .output()
-        .unwrap();
+    let out = run_with_config(dir.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("keymaps/default.toml:3:"), "{err}");
@@ -228,4 +228,17 @@ fn version_and_help() {
     for flag in ["--demo", "--demo-speed", "--theme", "--keymap", "--read-only", "--dry-run"] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
+}
+
+#[test]
+fn without_demo_explains_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warroom --demo"));
+    assert!(out.stdout.is_empty());
 }

@@ -68,6 +68,13 @@ impl Key {
 }
 
 /// Parses one key string into a sequence of keys.
+///
+/// ```
+/// use warroom::config::keys::{parse_sequence, display_sequence};
+/// assert_eq!(parse_sequence("gg").unwrap().len(), 2);
+/// assert_eq!(display_sequence(&parse_sequence("<C-r>").unwrap()), "C-r");
+/// assert!(parse_sequence("<Nope>").is_err());
+/// ```
 pub fn parse_sequence(s: &str) -> Result<Vec<Key>, String> {
     if s.is_empty() {
         return Err("empty key".into());

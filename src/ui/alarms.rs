@@ -4,10 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{
-    Col, col, empty_message, empty_text, fill, fitted_table, fmt_age, health_glyph, health_style, panel_block,
-    row_style,
-};
+use super::{Col, col, draw_table, fill, fmt_age, health_glyph, health_style, panel_block, row_style};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::AlarmState;
@@ -42,11 +39,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             (cells, row_style(app, PanelId::Alarms, i, selected))
         })
         .collect();
-    if rows.is_empty() {
-        empty_message(app, frame, inner, &empty_text(app, PanelId::Alarms, app.alarms.total(), "alarms"));
-        return;
-    }
-    frame.render_widget(fitted_table(app, &COLS, inner.width, rows), inner);
+    draw_table(app, frame, inner, PanelId::Alarms, &COLS, rows, (app.alarms.total(), "alarms"));
 }
 
 const COLS: [Col; 5] = [col("", 1, 0), col("STATE", 7, 0), col("NAME", 28, 0), col("SINCE", 6, 1), fill("REASON", 10)];

@@ -261,6 +261,24 @@ pub(crate) fn fitted_table<'a>(
     Table::new(rows, widths).header(Row::new(header).style(app.theme.style(Slot::TableHeader))).column_spacing(1)
 }
 
+/// Draws a panel's table, or the panel's empty-state message when there
+/// are no rows to show.
+pub(crate) fn draw_table<'a>(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    panel: PanelId,
+    cols: &[Col],
+    rows: Vec<(Vec<Span<'a>>, Style)>,
+    (total, noun): (usize, &str),
+) {
+    if rows.is_empty() {
+        empty_message(app, frame, area, &empty_text(app, panel, total, noun));
+    } else {
+        frame.render_widget(fitted_table(app, cols, area.width, rows), area);
+    }
+}
+
 /// The row style: selection highlight on the focused panel's selected row.
 pub(crate) fn row_style(app: &App, panel: PanelId, index: usize, selected: usize) -> Style {
     if index == selected && app.focus == panel { app.theme.style(Slot::Selection) } else { Style::default() }

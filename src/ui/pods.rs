@@ -7,10 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{
-    Col, col, empty_message, empty_text, fill, fitted_table, fmt_age, health_glyph, health_style, panel_block,
-    row_style,
-};
+use super::{Col, col, draw_table, fill, fmt_age, health_glyph, health_style, panel_block, row_style};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
@@ -93,11 +90,7 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             (cells, row_style(app, PanelId::Pods, i, selected))
         })
         .collect();
-    if rows.is_empty() {
-        empty_message(app, frame, area, &empty_text(app, PanelId::Pods, app.pods.total(), "pods"));
-        return;
-    }
-    frame.render_widget(fitted_table(app, &COLS, area.width, rows), area);
+    draw_table(app, frame, area, PanelId::Pods, &COLS, rows, (app.pods.total(), "pods"));
 }
 
 fn draw_events(app: &App, frame: &mut Frame, area: Rect) {

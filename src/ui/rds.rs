@@ -6,9 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::{
-    Col, col, empty_message, empty_text, fill, fitted_table, health_glyph, health_style, panel_block, row_style,
-};
+use super::{Col, col, draw_table, fill, health_glyph, health_style, panel_block, row_style};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::DbInstance;
@@ -70,11 +68,7 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             (cells, row_style(app, PanelId::Rds, i, selected))
         })
         .collect();
-    if rows.is_empty() {
-        empty_message(app, frame, area, &empty_text(app, PanelId::Rds, app.dbs.total(), "DB instances"));
-        return;
-    }
-    frame.render_widget(fitted_table(app, &COLS, area.width, rows), area);
+    draw_table(app, frame, area, PanelId::Rds, &COLS, rows, (app.dbs.total(), "DB instances"));
 }
 
 fn draw_charts(app: &App, frame: &mut Frame, area: Rect, db: &DbInstance) {

@@ -4,10 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{
-    Col, col, empty_message, empty_text, fill, fitted_table, fmt_time, health_glyph, health_style, panel_block,
-    row_style,
-};
+use super::{Col, col, draw_table, fill, fmt_time, health_glyph, health_style, panel_block, row_style};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
@@ -38,11 +35,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             (cells, row_style(app, PanelId::Trail, i, selected))
         })
         .collect();
-    if rows.is_empty() {
-        empty_message(app, frame, inner, &empty_text(app, PanelId::Trail, app.trail.total(), "events"));
-        return;
-    }
-    frame.render_widget(fitted_table(app, &COLS, inner.width, rows), inner);
+    draw_table(app, frame, inner, PanelId::Trail, &COLS, rows, (app.trail.total(), "events"));
 }
 
 const COLS: [Col; 7] = [
