@@ -70,8 +70,10 @@ where
     second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut slow = tokio::time::interval(AGE_REFRESH);
     slow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // The first frame is drawn whatever the dirty flag says.
+    let mut first = true;
     loop {
-        if app.take_dirty() {
+        if app.take_dirty() || std::mem::take(&mut first) {
             app.settle();
             terminal.draw(|f| crate::ui::draw(app, f)).map_err(Into::into)?;
         }

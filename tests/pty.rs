@@ -15,16 +15,22 @@ struct Console {
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote, for ordering checks.
+    output: Arc<Mutex<Vec<u8>>>,
     _master: Box<dyn MasterPty + Send>,
     _dirs: tempfile::TempDir,
 }
 
 impl Console {
     fn start(args: &[&str]) -> Console {
+        Console::spawn(env!("CARGO_BIN_EXE_warroom").as_ref(), args)
+    }
+
+    fn spawn(program: &std::path::Path, args: &[&str]) -> Console {
         let dirs = tempfile::tempdir().unwrap();
         let pair =
             native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("WARROOM_CONFIG_DIR", dirs.path().join("config"));
@@ -38,6 +44,8 @@ impl Console {
         let cols = NonZeroU16::new(COLS).unwrap();
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let feed = screen.clone();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let record = output.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -45,9 +53,10 @@ impl Console {
                     break;
                 }
                 feed.lock().unwrap().process(&buf[..n]);
+                record.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Console { child, writer, screen, _master: pair.master, _dirs: dirs }
+        Console { child, writer, screen, output, _master: pair.master, _dirs: dirs }
     }
 
     fn contents(&self) -> String {
@@ -90,6 +99,14 @@ impl Console {
 
     fn in_alternate_screen(&self) -> bool {
         self.screen.lock().unwrap().screen().alternate_screen()
+    }
+
+    /// Whether the terminal is back in cooked mode (line editing and echo
+    /// on), i.e. raw mode was left.
+    fn cooked(&self) -> bool {
+        let termios = self._master.get_termios().expect("termios of the pty");
+        let flags = format!("{:?}", termios.local_flags);
+        flags.contains("ICANON") && flags.contains("ECHO")
     }
 }
 
@@ -140,6 +157,7 @@ fn demo_session_focus_filter_help_action_quit() {
     let status = c.wait_exit();
     assert!(status.success(), "{status:?}");
     assert!(!c.in_alternate_screen(), "terminal restored");
+    assert!(c.cooked(), "raw mode left");
 }
 
 #[test]
@@ -169,6 +187,7 @@ fn sighup_restores_and_exits() {
     let exit = c.wait_exit();
     assert!(exit.success(), "{exit:?}");
     assert!(!c.in_alternate_screen());
+    assert!(c.cooked());
 }
 
 #[test]
@@ -179,6 +198,35 @@ fn sigterm_restores_and_exits() {
     std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(c.wait_exit().success());
     assert!(!c.in_alternate_screen());
+    assert!(c.cooked());
+}
+
+/// Not a test on its own: `panic_restores_the_terminal` runs it in a
+/// pseudo-terminal to panic while the console owns the terminal.
+#[test]
+#[ignore = "run by panic_restores_the_terminal inside a pty"]
+fn panic_probe() {
+    let mut guard = warroom::terminal::TerminalGuard::enter().unwrap();
+    guard.terminal.draw(|f| f.render_widget("probe is drawing", f.area())).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    panic!("probe panic while the terminal is raw");
+}
+
+#[test]
+fn panic_restores_the_terminal() {
+    let me = std::env::current_exe().unwrap();
+    let mut c = Console::spawn(&me, &["panic_probe", "--exact", "--ignored", "--nocapture", "--test-threads=1"]);
+    let status = c.wait_exit();
+    assert!(!status.success(), "the probe panics");
+    std::thread::sleep(Duration::from_millis(200));
+    let out = String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned();
+    let entered = out.find("\x1b[?1049h").expect("probe entered the alternate screen");
+    // The hook leaves first; the guard's drop leaves again while unwinding.
+    let left = out.find("\x1b[?1049l").expect("alternate screen left");
+    let message = out.find("probe panic while the terminal is raw").expect("panic message printed");
+    assert!(entered < left && left < message, "terminal restored before the panic message");
+    assert!(!c.in_alternate_screen());
+    assert!(c.cooked(), "raw mode left");
 }
 
 /// Runs the binary with `dir` as its config dir, without a terminal.

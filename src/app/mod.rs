@@ -340,20 +340,24 @@ impl App {
                 Vec::new()
             }
             Msg::Tick(now) => {
-                let before = crate::ui::time_signature(self);
-                self.now = now;
-                if crate::ui::time_signature(self) != before {
-                    self.dirty = true;
-                }
+                self.set_now(now);
                 Vec::new()
             }
         }
     }
 
-    /// Sets the time without marking anything dirty (the runtime calls it
-    /// before applying a batch, so ages are computed against the clock).
+    /// Moves the app's clock; marks the screen dirty only if a label a
+    /// person can see (a clock, an age) changes as a result. The runtime
+    /// calls it before applying each batch of messages.
     pub fn set_now(&mut self, now: DateTime<Utc>) {
+        if now == self.now {
+            return;
+        }
+        let before = crate::ui::time_signature(self);
         self.now = now;
+        if crate::ui::time_signature(self) != before {
+            self.dirty = true;
+        }
     }
 
     /// Re-sorts lists changed by the last batch of messages and recounts

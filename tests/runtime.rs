@@ -1,0 +1,166 @@
+//! The event loop, headless: a test backend that counts what reaches the
+//! terminal, a scripted input stream, a source channel and an executor the
+//! test controls, and tokio's paused clock.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use tokio::sync::mpsc;
+
+use warroom::actions::{Action, ActionKind, Executor};
+use warroom::app::Outcome;
+use warroom::fixtures::{demo_app, synthetic_pod};
+use warroom::runtime::{self, Channels, Exit};
+use warroom::sources::clock::ManualClock;
+use warroom::sources::{Payload, SourceId, SourceUpdate};
+
+/// A test backend that counts frames written and cells changed.
+struct Counting {
+    inner: TestBackend,
+    frames: Arc<Mutex<(usize, usize)>>,
+}
+
+impl Backend for Counting {
+    type Error = io::Error;
+    fn draw<'a, I: Iterator<Item = (u16, u16, &'a Cell)>>(&mut self, content: I) -> io::Result<()> {
+        let cells: Vec<_> = content.collect();
+        let mut f = self.frames.lock().unwrap();
+        f.0 += 1;
+        f.1 += cells.len();
+        drop(f);
+        self.inner.draw(cells.into_iter()).map_err(|e| match e {})
+    }
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        self.inner.hide_cursor().map_err(|e| match e {})
+    }
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.inner.show_cursor().map_err(|e| match e {})
+    }
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        self.inner.get_cursor_position().map_err(|e| match e {})
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, p: P) -> io::Result<()> {
+        self.inner.set_cursor_position(p).map_err(|e| match e {})
+    }
+    fn clear(&mut self) -> io::Result<()> {
+        self.inner.clear().map_err(|e| match e {})
+    }
+    fn clear_region(&mut self, t: ClearType) -> io::Result<()> {
+        self.inner.clear_region(t).map_err(|e| match e {})
+    }
+    fn size(&self) -> io::Result<Size> {
+        self.inner.size().map_err(|e| match e {})
+    }
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.inner.window_size().map_err(|e| match e {})
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().map_err(|e| match e {})
+    }
+}
+
+/// Records every action it is asked to run.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<Action>>>);
+
+impl Executor for Recorder {
+    fn execute(
+        &self,
+        action: Action,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>> {
+        self.0.lock().unwrap().push(action);
+        Box::pin(async { Ok("done by recorder".to_string()) })
+    }
+}
+
+fn key(c: KeyCode) -> io::Result<Event> {
+    Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+#[tokio::test(start_paused = true)]
+async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
+    let mut app = demo_app(60, (100, 30), "default");
+    let clock = ManualClock::new(app.now);
+    let frames = Arc::new(Mutex::new((0, 0)));
+    let backend = Counting { inner: TestBackend::new(100, 30), frames: frames.clone() };
+    let mut terminal = Terminal::new(backend).unwrap();
+    let (src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+    let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
+    let events =
+        Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
+    let recorder = Recorder::default();
+    let channels = Channels { updates: src_rx, executor: Arc::new(recorder.clone()) };
+    let at = app.now;
+
+    let driver = {
+        let frames = frames.clone();
+        let clock = clock.clone();
+        async move {
+            // Let the loop draw its first frame.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert_eq!(frames.lock().unwrap().0, 1, "first frame");
+
+            // A burst of 500 pod updates already waiting: one render.
+            for i in 0..500 {
+                let u =
+                    SourceUpdate { source: SourceId::Kube, at, payload: Ok(Payload::PodApplied(synthetic_pod(i, 1))) };
+                src_tx.send(u).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let after_burst = frames.lock().unwrap().0;
+            // The sender yields to the loop now and then (tokio's co-op
+            // budget), so a few batches may be drawn — never one per update.
+            assert!(after_burst - 1 <= 5, "a burst of 500 costs a few renders, not 500: {after_burst}");
+
+            // Idle for ten minutes with the clock standing still: no frames.
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            assert_eq!(frames.lock().unwrap().0, after_burst, "idle console draws nothing");
+
+            // Time passes: an age label changes and the slow tick redraws once.
+            clock.advance(TimeDelta::minutes(2));
+            tokio::time::sleep(Duration::from_secs(16)).await;
+            let after_tick = frames.lock().unwrap().0;
+            assert!(after_tick > after_burst, "age labels refresh");
+
+            // Home, action menu, second entry (rollout restart), confirm.
+            for ev in [key(KeyCode::Home), key(KeyCode::Char('a')), key(KeyCode::Down), key(KeyCode::Enter)] {
+                key_tx.send(ev).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            key_tx.send(key(KeyCode::Char('y'))).unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+
+            // An incident puts a seconds clock on screen: one frame a second.
+            key_tx.send(key(KeyCode::Char('P'))).unwrap();
+            key_tx.send(key(KeyCode::Char('1'))).unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let before_clock = frames.lock().unwrap().0;
+            for _ in 0..5 {
+                clock.advance(TimeDelta::seconds(1));
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            let ticked = frames.lock().unwrap().0 - before_clock;
+            assert!((4..=6).contains(&ticked), "response clock redraws once a second: {ticked}");
+            key_tx.send(key(KeyCode::Char('q'))).unwrap();
+        }
+    };
+
+    let shutdown = Box::pin(std::future::pending::<()>());
+    let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock.clone());
+    let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
+    assert_eq!(exit.unwrap(), Exit::Quit);
+
+    let ran = recorder.0.lock().unwrap().clone();
+    assert_eq!(ran.len(), 1);
+    assert!(matches!(&ran[0].kind, ActionKind::RolloutRestart { deployment, .. } if deployment == "backend"));
+    assert_eq!(app.results[0].outcome, Outcome::Succeeded("done by recorder".into()));
+    let screen = format!("{:?}", terminal.backend().inner.buffer());
+    assert!(screen.contains("done by recorder"), "result shown in the strip");
+}
