@@ -188,6 +188,10 @@ fn sighup_restores_and_exits() {
     assert!(exit.success(), "{exit:?}");
     assert!(!c.in_alternate_screen());
     assert!(c.cooked());
+    // Logs go to the state dir, never to the screen.
+    let log = std::fs::read_to_string(c._dirs.path().join("data/state/warroom.log")).unwrap();
+    assert!(log.contains("SIGHUP"), "{log}");
+    assert!(!c.contents().contains("SIGHUP"));
 }
 
 #[test]

@@ -42,4 +42,4 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     draw_table(app, frame, inner, PanelId::Alarms, &COLS, rows, (app.alarms.total(), "alarms"));
 }
 
-const COLS: [Col; 5] = [col("", 1, 0), col("STATE", 7, 0), col("NAME", 28, 0), col("SINCE", 6, 1), fill("REASON", 10)];
+const COLS: [Col; 5] = [col("", 1, 0), col("STATE", 7, 0), col("NAME", 26, 0), col("SINCE", 6, 1), fill("REASON", 10)];

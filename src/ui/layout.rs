@@ -12,7 +12,7 @@ pub const WIDE_COLS: u16 = 160;
 pub const MIN_COLS: u16 = 60;
 pub const MIN_ROWS: u16 = 16;
 /// Width of the checklist column in the wide layout.
-const CHECKLIST_COLS: u16 = 44;
+const CHECKLIST_COLS: u16 = 36;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Screen {

@@ -298,3 +298,19 @@ mod tests {
         assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
     }
 }
+
+#[cfg(test)]
+mod column_tests {
+    use super::*;
+
+    #[test]
+    fn narrow_panels_drop_highest_rank_first_and_never_rank_zero() {
+        let cols = [col("", 1, 0), fill("NAME", 10), col("A", 5, 1), col("B", 5, 2), col("C", 5, 0)];
+        // Everything: 1+10+5+5+5 + 4 spaces = 30.
+        assert_eq!(fit_columns(&cols, 30), [true; 5]);
+        assert_eq!(fit_columns(&cols, 29), [true, true, true, false, true]);
+        assert_eq!(fit_columns(&cols, 20), [true, true, false, false, true]);
+        // Even when it cannot fit, rank-0 columns stay.
+        assert_eq!(fit_columns(&cols, 5), [true, true, false, false, true]);
+    }
+}

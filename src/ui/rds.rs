@@ -31,12 +31,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 const COLS: [Col; 10] = [
     col("", 1, 0),
-    fill("INSTANCE", 20),
-    col("ROLE", 7, 0),
+    fill("INSTANCE", 18),
+    col("ROLE", 7, 1),
     col("STATUS", 10, 0),
-    col("CLASS", 13, 3),
-    col("ENGINE", 13, 2),
-    col("AZ", 13, 1),
+    col("CLASS", 13, 4),
+    col("ENGINE", 13, 3),
+    col("AZ", 13, 2),
     col("FREE", 4, 0),
     col("LAG", 6, 0),
     col("CPU", 4, 0),

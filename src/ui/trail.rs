@@ -43,7 +43,7 @@ const COLS: [Col; 7] = [
     col("TIME", 8, 0),
     col("EVENT", 18, 0),
     col("USER", 13, 0),
-    col("SOURCE IP", 15, 0),
-    col("FLAG", 12, 0),
+    col("SOURCE IP", 15, 3),
+    col("FLAG", 12, 4),
     fill("RESOURCE", 4),
 ];
