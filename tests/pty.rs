@@ -23,10 +23,10 @@ struct Console {
 
 impl Console {
     fn start(args: &[&str]) -> Console {
-        Console::spawn(env!("CARGO_BIN_EXE_warroom").as_ref(), args)
+        Console::spawn(env!("CARGO_BIN_EXE_warroom").as_ref(), args, &[])
     }
 
-    fn spawn(program: &std::path::Path, args: &[&str]) -> Console {
+    fn spawn(program: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Console {
         let dirs = tempfile::tempdir().unwrap();
         let pair =
             native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
@@ -36,6 +36,9 @@ impl Console {
         cmd.env("WARROOM_CONFIG_DIR", dirs.path().join("config"));
         cmd.env("WARROOM_DATA_DIR", dirs.path().join("data"));
         cmd.env_remove("NO_COLOR");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).unwrap();
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -95,6 +98,16 @@ impl Console {
             assert!(Instant::now() < deadline, "did not exit; screen:\n{}", self.contents());
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Resizes the pty (the program gets SIGWINCH) and the emulator.
+    fn resize(&self, rows: u16, cols: u16) {
+        self.screen
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(NonZeroU16::new(rows).unwrap(), NonZeroU16::new(cols).unwrap());
+        self._master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
     }
 
     fn in_alternate_screen(&self) -> bool {
@@ -219,7 +232,7 @@ fn panic_probe() {
 #[test]
 fn panic_restores_the_terminal() {
     let me = std::env::current_exe().unwrap();
-    let mut c = Console::spawn(&me, &["panic_probe", "--exact", "--ignored", "--nocapture", "--test-threads=1"]);
+    let mut c = Console::spawn(&me, &["panic_probe", "--exact", "--ignored", "--nocapture", "--test-threads=1"], &[]);
     let status = c.wait_exit();
     assert!(!status.success(), "the probe panics");
     std::thread::sleep(Duration::from_millis(200));
@@ -293,4 +306,33 @@ fn without_demo_explains_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("warroom --demo"));
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn resizing_switches_between_tabs_and_all_panels() {
+    let mut c = Console::start(&["--demo"]);
+    c.wait_text("1 Pods");
+    c.resize(45, 170);
+    // Wide: every panel at once, no tab bar.
+    let s = c.wait_for("wide layout", |s| s.contains("┌ Alarms") || s.contains("┏ Alarms"));
+    assert!(s.contains("CloudTrail") && s.contains("Checklist") && !s.contains("1 Pods"), "{s}");
+    c.resize(10, 40);
+    c.wait_text("terminal too small");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}
+
+#[test]
+fn no_color_sends_no_colour_escapes() {
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let mut c = Console::spawn(bin.as_ref(), &["--demo", "--demo-speed", "10"], &[("NO_COLOR", "1")]);
+    // Let the incident arrive (firing alarms, crash loops) before quitting.
+    c.wait_text("CrashLoopBackOff");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+    let text = String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned();
+    for colour in ["\x1b[38;", "\x1b[48;", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[91m"] {
+        assert!(!text.contains(colour), "colour escape {colour:?} sent under NO_COLOR");
+    }
+    assert!(text.contains("\x1b[1m"), "mono still uses bold for emphasis");
 }
