@@ -105,35 +105,24 @@ impl<T: Row> List<T> {
             return false;
         }
         self.stale = false;
+        self.evict_over_cap();
         let needle = self.filter.to_lowercase();
         let words: Vec<&str> = needle.split_whitespace().collect();
-        let mut rows: Vec<&T> = self
+        // Health is computed once per item, not once per comparison.
+        let mut rows: Vec<(Health, &String, &T)> = self
             .items
-            .values()
-            .filter(|i| {
+            .iter()
+            .filter(|(_, i)| {
                 if words.is_empty() {
                     return true;
                 }
                 let hay = i.haystack().to_lowercase();
                 words.iter().all(|w| hay.contains(w))
             })
+            .map(|(k, i)| (if T::health_first() { i.health() } else { Health::Ok }, k, i))
             .collect();
-        rows.sort_by(|a, b| {
-            if T::health_first() { a.health().cmp(&b.health()).then_with(|| a.tiebreak(b)) } else { a.tiebreak(b) }
-        });
-        if let Some(cap) = self.cap
-            && self.items.len() > cap
-        {
-            let drop: Vec<String> = rows[cap.min(rows.len())..].iter().map(|r| r.key()).collect();
-            rows.truncate(cap);
-            let view: Vec<String> = rows.iter().map(|r| r.key()).collect();
-            for k in drop {
-                self.items.remove(&k);
-            }
-            self.view = view;
-        } else {
-            self.view = rows.iter().map(|r| r.key()).collect();
-        }
+        rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
+        self.view = rows.iter().map(|(_, k, _)| (*k).clone()).collect();
         self.selected = match &self.selected_key {
             Some(k) => {
                 self.view.iter().position(|v| v == k).unwrap_or(self.selected.min(self.view.len().saturating_sub(1)))
@@ -142,6 +131,22 @@ impl<T: Row> List<T> {
         };
         self.selected_key = self.view.get(self.selected).cloned();
         true
+    }
+
+    /// Drops the items that sort last (for CloudTrail: the oldest) beyond
+    /// the cap, whatever the filter shows.
+    fn evict_over_cap(&mut self) {
+        let Some(cap) = self.cap else { return };
+        if self.items.len() <= cap {
+            return;
+        }
+        let mut all: Vec<(Health, &String, &T)> =
+            self.items.iter().map(|(k, i)| (if T::health_first() { i.health() } else { Health::Ok }, k, i)).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
+        let dropped: Vec<String> = all[cap..].iter().map(|(_, k, _)| (*k).clone()).collect();
+        for k in dropped {
+            self.items.remove(&k);
+        }
     }
 
     /// Number of items (filtered or not) matching `pred`.
@@ -391,6 +396,18 @@ mod tests {
         assert_eq!((l.selected_index(), l.offset), (49, 40));
         l.select_first(10);
         assert_eq!((l.selected_index(), l.offset), (0, 0));
+    }
+
+    #[test]
+    fn cap_holds_while_a_filter_hides_items() {
+        let mut l: List<Alarm> = List::capped(3);
+        l.set_filter("keep");
+        for n in ["keep-a", "keep-b", "x-c", "x-d", "x-e"] {
+            l.upsert(alarm(n, AlarmState::Ok));
+        }
+        l.rebuild();
+        assert_eq!(l.total(), 3);
+        assert_eq!(names(&l), ["keep-a", "keep-b"]);
     }
 
     #[test]

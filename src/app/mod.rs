@@ -390,7 +390,7 @@ impl App {
     }
 
     fn on_source(&mut self, u: SourceUpdate) {
-        let label_before = self.source_label(u.source);
+        let before = self.sources.get(&u.source).cloned().unwrap_or_default();
         let health = self.sources.entry(u.source).or_default();
         let changed = match u.payload {
             Err(e) => {
@@ -422,17 +422,15 @@ impl App {
         };
         // Fresh but identical data only redraws if the status bar's age
         // label for this source changes.
-        if changed || self.source_label(u.source) != label_before {
+        if changed || self.source_label(&before) != self.source_label(&self.sources[&u.source]) {
             self.dirty = true;
         }
     }
 
     /// What the status bar shows for a source, to detect visible changes.
-    fn source_label(&self, id: SourceId) -> (bool, String) {
-        let h = self.sources.get(&id);
-        let failing = h.is_some_and(|h| h.failing().is_some());
-        let age = h.and_then(|h| h.last_ok).map(|t| crate::ui::status_age(self.now - t)).unwrap_or_default();
-        (failing, age)
+    fn source_label(&self, h: &SourceHealth) -> (bool, String) {
+        let age = h.last_ok.map(|t| crate::ui::status_age(self.now - t)).unwrap_or_default();
+        (h.failing().is_some(), age)
     }
 
     /// Which key layers apply right now, most specific first.
