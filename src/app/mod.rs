@@ -610,17 +610,17 @@ impl App {
     }
 
     fn run_popup(&mut self, cmd: Command) {
+        let limit = crate::ui::popup_scroll_limit(self);
         let Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll }) = &mut self.overlay else { return };
         let page = self.size.1.saturating_sub(6).max(1);
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *scroll = scroll.saturating_add(1),
+            Command::MoveDown => *scroll = scroll.saturating_add(1).min(limit),
             Command::MoveUp => *scroll = scroll.saturating_sub(1),
-            Command::PageDown => *scroll = scroll.saturating_add(page),
+            Command::PageDown => *scroll = scroll.saturating_add(page).min(limit),
             Command::PageUp => *scroll = scroll.saturating_sub(page),
             Command::Top => *scroll = 0,
-            // The view clamps to the content height.
-            Command::Bottom => *scroll = u16::MAX,
+            Command::Bottom => *scroll = limit,
             _ => {}
         }
     }

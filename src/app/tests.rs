@@ -148,14 +148,27 @@ fn vim_gg_is_a_sequence() {
 
 #[test]
 fn detail_opens_on_the_selected_item_and_closes() {
-    let mut app = app();
+    let mut app = demo_app(60, (80, 16), "default");
     press(&mut app, "<Enter>");
     let key = app.pods.selected().unwrap().key();
     assert!(matches!(&app.overlay, Some(Overlay::Detail { panel: PanelId::Pods, key: k, .. }) if *k == key));
-    press(&mut app, "jj");
-    assert!(matches!(&app.overlay, Some(Overlay::Detail { scroll: 2, .. })));
+    press(&mut app, "j");
+    assert!(matches!(&app.overlay, Some(Overlay::Detail { scroll: 1, .. })));
     press(&mut app, "<Esc>");
     assert!(app.overlay.is_none());
+}
+
+#[test]
+fn popup_scrolling_stops_at_the_end() {
+    let mut app = app();
+    press(&mut app, "?<End>");
+    let limit = crate::ui::popup_scroll_limit(&app);
+    assert!(limit > 0, "help is longer than 24 rows");
+    assert!(matches!(&app.overlay, Some(Overlay::Help { scroll }) if *scroll == limit));
+    press(&mut app, "jjj");
+    assert!(matches!(&app.overlay, Some(Overlay::Help { scroll }) if *scroll == limit));
+    press(&mut app, "k");
+    assert!(matches!(&app.overlay, Some(Overlay::Help { scroll }) if *scroll == limit - 1), "one up moves at once");
 }
 
 #[test]

@@ -19,10 +19,10 @@ use crate::sanitize::{sanitize, sanitize_multiline};
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     match &app.overlay {
         None | Some(Overlay::Filter(_)) => {}
-        Some(Overlay::Detail { panel, key, scroll }) => draw_detail(app, frame, area, *panel, key, *scroll),
-        Some(Overlay::Help { scroll }) => {
-            let r = centered(area, 84, area.height.saturating_sub(2));
-            draw_scrolled(app, frame, r, " Help: keys ".into(), help_lines(app), *scroll);
+        Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll }) => {
+            if let Some((r, title, lines)) = scrolled_content(app, area) {
+                draw_scrolled(app, frame, r, title, lines, *scroll);
+            }
         }
         Some(Overlay::Palette { input, selected }) => draw_palette(app, frame, area, input, *selected),
         Some(Overlay::ActionMenu { actions, selected }) => {
@@ -116,8 +116,33 @@ fn heading<'a>(app: &App, text: &str) -> Line<'a> {
     Line::styled(text.to_string(), app.theme.style(Slot::TableHeader))
 }
 
-fn draw_detail(app: &App, frame: &mut Frame, area: Rect, panel: PanelId, key: &str, scroll: u16) {
-    let (title, lines) = match panel {
+/// A scrollable popup's frame, title and lines (details and help).
+fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line<'a>>)> {
+    match &app.overlay {
+        Some(Overlay::Help { .. }) => {
+            Some((centered(area, 84, area.height.saturating_sub(2)), " Help: keys ".into(), help_lines(app)))
+        }
+        Some(Overlay::Detail { panel, key, .. }) => {
+            let (title, lines) = detail_content(app, *panel, key)?;
+            let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
+            Some((r, title, lines))
+        }
+        _ => None,
+    }
+}
+
+/// How far the open details or help can scroll at the current size, so
+/// `update()` can clamp scrolling to what there is to see.
+pub fn popup_scroll_limit(app: &App) -> u16 {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    scrolled_content(app, area).map_or(0, |(r, _, lines)| {
+        let inner_h = r.height.saturating_sub(2);
+        u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_sub(inner_h)
+    })
+}
+
+fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, Vec<Line<'a>>)> {
+    let content = match panel {
         PanelId::Pods => match app.pods.get(key) {
             Some(p) => (format!(" Pod {} ", sanitize(&p.key())), pod_lines(app, p)),
             None => (" Pod ".into(), vec![Line::from("this pod no longer exists")]),
@@ -171,10 +196,9 @@ fn draw_detail(app: &App, frame: &mut Frame, area: Rect, panel: PanelId, key: &s
             }
             None => (" CloudTrail ".into(), vec![Line::from("this event is no longer kept")]),
         },
-        PanelId::Checklist => return,
+        PanelId::Checklist => return None,
     };
-    let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
-    draw_scrolled(app, frame, r, title, lines, scroll);
+    Some(content)
 }
 
 fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {

@@ -8,6 +8,7 @@ mod dialogs;
 mod footer;
 pub mod layout;
 
+pub use dialogs::popup_scroll_limit;
 pub use status::source_age as status_age;
 mod pods;
 mod rds;
