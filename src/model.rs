@@ -170,8 +170,12 @@ pub struct DbInstance {
     pub endpoint: String,
     pub allocated_gib: u32,
     pub free_gib: f64,
-    /// Identifier of the primary when this is a read replica.
+    /// Identifier of the primary (or cluster writer) when this instance
+    /// reads from another.
     pub replica_of: Option<String>,
+    /// The DB cluster this instance belongs to (Multi-AZ DB cluster or
+    /// Aurora), if any; its writer/reader roles can fail over.
+    pub cluster: Option<String>,
     pub replicas: Vec<String>,
     pub replica_lag_s: Option<f64>,
     pub pending_modifications: Vec<String>,
@@ -184,7 +188,12 @@ pub struct DbInstance {
 
 impl DbInstance {
     pub fn role(&self) -> &'static str {
-        if self.replica_of.is_some() { "replica" } else { "primary" }
+        match (&self.cluster, &self.replica_of) {
+            (Some(_), None) => "writer",
+            (Some(_), Some(_)) => "reader",
+            (None, None) => "primary",
+            (None, Some(_)) => "replica",
+        }
     }
 
     pub fn health(&self) -> Health {

@@ -57,6 +57,7 @@ pub enum ActionKind {
     DeletePod { namespace: String, pod: String },
     RebootDb { id: String },
     FailoverDb { id: String },
+    FailoverCluster { cluster: String, to: String },
     SnapshotDb { id: String, snapshot_id: String },
     PromoteReplica { id: String },
     SetAlarmActions { alarm: String, enabled: bool },
@@ -81,6 +82,7 @@ impl Action {
             ActionKind::Scale { .. }
             | ActionKind::DeletePod { .. }
             | ActionKind::FailoverDb { .. }
+            | ActionKind::FailoverCluster { .. }
             | ActionKind::PromoteReplica { .. } => Risk::Destructive,
         }
     }
@@ -95,6 +97,7 @@ impl Action {
             ActionKind::DeletePod { .. } => "Delete pod".into(),
             ActionKind::RebootDb { .. } => "Reboot DB instance".into(),
             ActionKind::FailoverDb { .. } => "Reboot with failover (Multi-AZ)".into(),
+            ActionKind::FailoverCluster { to, .. } => format!("Fail over cluster to {to}"),
             ActionKind::SnapshotDb { .. } => "Take a manual snapshot".into(),
             ActionKind::PromoteReplica { .. } => "Promote read replica".into(),
             ActionKind::SetAlarmActions { enabled: true, .. } => "Enable alarm actions".into(),
@@ -112,6 +115,7 @@ impl Action {
             | ActionKind::SnapshotDb { id, .. }
             | ActionKind::PromoteReplica { id } => id,
             ActionKind::SetAlarmActions { alarm, .. } => alarm,
+            ActionKind::FailoverCluster { cluster, .. } => cluster,
         }
     }
 
@@ -128,6 +132,7 @@ impl Action {
             | ActionKind::SnapshotDb { id, .. }
             | ActionKind::PromoteReplica { id } => format!("RDS instance {id}"),
             ActionKind::SetAlarmActions { alarm, .. } => format!("CloudWatch alarm {alarm}"),
+            ActionKind::FailoverCluster { cluster, to } => format!("RDS cluster {cluster} (new writer: {to})"),
         }
     }
 
@@ -181,6 +186,9 @@ impl Action {
                 let verb = if *enabled { "enable-alarm-actions" } else { "disable-alarm-actions" };
                 format!("aws cloudwatch {verb} {aws} --alarm-names {alarm}")
             }
+            ActionKind::FailoverCluster { cluster, to } => format!(
+                "aws rds failover-db-cluster {aws} --db-cluster-identifier {cluster} --target-db-instance-identifier {to}"
+            ),
         }
     }
 }
@@ -223,19 +231,32 @@ pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
     out
 }
 
-/// Actions offered for an RDS instance; `stamp` names a new snapshot.
-pub fn for_db(db: &DbInstance, stamp: &str, scope: &Scope) -> Vec<Action> {
+/// Actions offered for an RDS instance; `all` is every known instance (to
+/// find cluster readers), `stamp` names a new snapshot.
+pub fn for_db(db: &DbInstance, all: &[&DbInstance], stamp: &str, scope: &Scope) -> Vec<Action> {
     let mk = |kind| Action { kind, scope: scope.clone() };
     let id = db.id.clone();
     let mut out = vec![mk(ActionKind::SnapshotDb { id: id.clone(), snapshot_id: format!("{id}-warroom-{stamp}") })];
-    if db.status == "available" {
-        out.push(mk(ActionKind::RebootDb { id: id.clone() }));
-        if db.multi_az && db.replica_of.is_none() {
-            out.push(mk(ActionKind::FailoverDb { id: id.clone() }));
+    if db.status != "available" {
+        return out;
+    }
+    out.push(mk(ActionKind::RebootDb { id: id.clone() }));
+    match (&db.cluster, &db.replica_of) {
+        // A cluster writer fails over to each available reader.
+        (Some(cluster), None) => {
+            let mut readers: Vec<&&DbInstance> = all
+                .iter()
+                .filter(|r| r.cluster.as_ref() == Some(cluster) && r.replica_of.is_some() && r.status == "available")
+                .collect();
+            readers.sort_by(|a, b| a.id.cmp(&b.id));
+            for r in readers {
+                out.push(mk(ActionKind::FailoverCluster { cluster: cluster.clone(), to: r.id.clone() }));
+            }
         }
-        if db.replica_of.is_some() {
-            out.push(mk(ActionKind::PromoteReplica { id }));
-        }
+        (Some(_), Some(_)) => {}
+        (None, None) if db.multi_az => out.push(mk(ActionKind::FailoverDb { id })),
+        (None, None) => {}
+        (None, Some(_)) => out.push(mk(ActionKind::PromoteReplica { id })),
     }
     out
 }
@@ -279,6 +300,54 @@ mod tests {
         let del = Action { kind: ActionKind::DeletePod { namespace: "a".into(), pod: "p".into() }, scope: s };
         assert_eq!(del.risk(), Risk::Destructive);
         assert_eq!(del.target(), "p");
+    }
+
+    #[test]
+    fn db_actions_follow_topology() {
+        use crate::model::DbInstance;
+        let base = DbInstance {
+            id: "w".into(),
+            status: "available".into(),
+            class: "db.r6g.large".into(),
+            engine: "postgres".into(),
+            engine_version: "15".into(),
+            multi_az: false,
+            az: "a".into(),
+            secondary_az: None,
+            endpoint: String::new(),
+            allocated_gib: 100,
+            free_gib: 50.0,
+            replica_of: None,
+            cluster: Some("c".into()),
+            replicas: vec!["r".into()],
+            replica_lag_s: None,
+            pending_modifications: vec![],
+            backup_retention_days: 7,
+            arn: String::new(),
+            cpu: vec![],
+            connections: vec![],
+            free_storage: vec![],
+        };
+        let reader = DbInstance { id: "r".into(), replica_of: Some("w".into()), replicas: vec![], ..base.clone() };
+        let standalone_replica = DbInstance { cluster: None, ..reader.clone() };
+        let multi_az = DbInstance { id: "m".into(), cluster: None, multi_az: true, ..base.clone() };
+        let all = [&base, &reader];
+        let kinds = |db: &DbInstance| -> Vec<String> {
+            for_db(db, &all, "x", &scope()).into_iter().map(|a| a.title()).collect()
+        };
+        assert_eq!(kinds(&base), ["Take a manual snapshot", "Reboot DB instance", "Fail over cluster to r"]);
+        assert_eq!(kinds(&reader), ["Take a manual snapshot", "Reboot DB instance"]);
+        assert_eq!(kinds(&standalone_replica)[2], "Promote read replica");
+        assert_eq!(kinds(&multi_az)[2], "Reboot with failover (Multi-AZ)");
+        let rebooting = DbInstance { status: "rebooting".into(), ..base.clone() };
+        assert_eq!(kinds(&rebooting), ["Take a manual snapshot"]);
+        let failover = &for_db(&base, &all, "x", &scope())[2];
+        assert_eq!(failover.risk(), Risk::Destructive);
+        assert_eq!(failover.target(), "c", "the cluster's name is typed to confirm");
+        assert_eq!(
+            failover.cli(),
+            "aws rds failover-db-cluster --region eu-west-1 --db-cluster-identifier c --target-db-instance-identifier r"
+        );
     }
 
     #[test]

@@ -267,7 +267,9 @@ impl Row for DbInstance {
         DbInstance::health(self)
     }
     fn tiebreak(&self, other: &Self) -> std::cmp::Ordering {
-        (self.replica_of.is_some(), &self.id).cmp(&(other.replica_of.is_some(), &other.id))
+        // Keep a cluster (or a primary and its replicas) together, writer first.
+        let group = |d: &DbInstance| d.cluster.clone().or_else(|| d.replica_of.clone()).unwrap_or_else(|| d.id.clone());
+        (group(self), self.replica_of.is_some(), &self.id).cmp(&(group(other), other.replica_of.is_some(), &other.id))
     }
 }
 

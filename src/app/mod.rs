@@ -667,7 +667,8 @@ impl App {
             }),
             PanelId::Rds => {
                 let stamp = self.now.format("%Y%m%d-%H%M").to_string();
-                self.dbs.selected().map(|d| actions::for_db(d, &stamp, &scope))
+                let all: Vec<&DbInstance> = self.dbs.values().collect();
+                self.dbs.selected().map(|d| actions::for_db(d, &all, &stamp, &scope))
             }
             PanelId::Alarms => self.alarms.selected().map(|a| actions::for_alarm(a, &scope)),
             PanelId::Trail | PanelId::Checklist => Some(Vec::new()),

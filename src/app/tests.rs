@@ -237,10 +237,21 @@ fn action_menu_lists_only_valid_actions() {
             "Delete pod"
         ]
     );
+    // The hot cluster writer sorts first in RDS; it fails over to its reader.
     press(&mut app, "<Esc>2a");
+    assert_eq!(
+        menu_titles(&app),
+        ["Take a manual snapshot", "Reboot DB instance", "Fail over cluster to orders-db-replica-1"]
+    );
+    // The standalone Multi-AZ instance reboots with failover instead.
+    press(&mut app, "<Esc>");
+    while app.dbs.selected().unwrap().id != "billing-db" {
+        press(&mut app, "j");
+    }
+    press(&mut app, "a");
     let titles = menu_titles(&app);
     assert!(titles.contains(&"Reboot with failover (Multi-AZ)".to_string()), "{titles:?}");
-    assert!(!titles.contains(&"Promote read replica".to_string()), "primary is no replica");
+    assert!(!titles.iter().any(|t| t.starts_with("Fail over cluster")), "{titles:?}");
     press(&mut app, "<Esc>4a");
     assert!(app.overlay.is_none());
     assert_eq!(app.notice.as_deref(), Some("No actions for CloudTrail items"));
@@ -379,7 +390,7 @@ fn source_errors_are_kept_per_source() {
     app.update(Msg::Source(err));
     assert!(app.sources[&SourceId::Rds].failing().is_some());
     assert!(app.sources[&SourceId::Kube].failing().is_none());
-    assert_eq!(app.dbs.total(), 2, "last good data is kept");
+    assert_eq!(app.dbs.total(), 3, "last good data is kept");
 }
 
 #[test]

@@ -30,8 +30,10 @@ use crate::model::{
 };
 
 pub const NAMESPACE: &str = "shop";
+const CLUSTER: &str = "orders";
 const PRIMARY: &str = "orders-db";
 const REPLICA: &str = "orders-db-replica-1";
+const BILLING: &str = "billing-db";
 const ATTACKER_IP: &str = "203.0.113.45";
 const METRIC_POINTS: usize = 60;
 
@@ -61,7 +63,16 @@ enum Pending {
     PodReady(String),
     PodGone(String),
     RolloutDone(String),
-    DbAvailable { id: String, swap_az: bool, promote: bool },
+    DbAvailable {
+        id: String,
+        swap_az: bool,
+        promote: bool,
+    },
+    /// A cluster failover completes: `to` becomes the writer.
+    ClusterFailedOver {
+        cluster: String,
+        to: String,
+    },
 }
 
 /// The simulated world.
@@ -125,7 +136,7 @@ impl DemoWorld {
                 w.add_pod(name, start - age, true);
             }
         }
-        w.dbs = vec![w.primary(), w.replica()];
+        w.dbs = vec![w.primary(), w.replica(), w.billing()];
         for _ in 0..METRIC_POINTS {
             w.sample_metrics();
         }
@@ -190,13 +201,14 @@ impl DemoWorld {
             class: "db.r6g.xlarge".into(),
             engine: "postgres".into(),
             engine_version: "15.5".into(),
-            multi_az: true,
+            multi_az: false,
             az: "eu-west-1a".into(),
-            secondary_az: Some("eu-west-1b".into()),
+            secondary_az: None,
             endpoint: format!("{PRIMARY}.c9akciq32.eu-west-1.rds.amazonaws.com:5432"),
             allocated_gib: 500,
             free_gib: 212.4,
             replica_of: None,
+            cluster: Some(CLUSTER.into()),
             replicas: vec![REPLICA.into()],
             replica_lag_s: None,
             pending_modifications: Vec::new(),
@@ -205,6 +217,27 @@ impl DemoWorld {
             cpu: Vec::new(),
             connections: Vec::new(),
             free_storage: Vec::new(),
+        }
+    }
+
+    /// A standalone Multi-AZ MySQL instance that stays healthy.
+    fn billing(&self) -> DbInstance {
+        DbInstance {
+            id: BILLING.into(),
+            class: "db.m6g.large".into(),
+            engine: "mysql".into(),
+            engine_version: "8.0.36".into(),
+            multi_az: true,
+            az: "eu-west-1b".into(),
+            secondary_az: Some("eu-west-1a".into()),
+            endpoint: format!("{BILLING}.c9akciq32.eu-west-1.rds.amazonaws.com:3306"),
+            allocated_gib: 200,
+            free_gib: 141.7,
+            cluster: None,
+            replicas: Vec::new(),
+            backup_retention_days: 14,
+            arn: format!("arn:aws:rds:eu-west-1:123456789012:db:{BILLING}"),
+            ..self.primary()
         }
     }
 
@@ -242,13 +275,20 @@ impl DemoWorld {
         let noise = self.rng.f64() * 4.0 - 2.0;
         let lag_noise = self.rng.f64() * 0.4;
         for db in &mut self.dbs {
+            // The orders cluster's writer carries the incident's load.
+            let in_orders = db.cluster.as_deref() == Some(CLUSTER);
             let primary = db.replica_of.is_none();
-            let (base_cpu, peak_cpu) = if primary { (18.0, 94.0) } else { (9.0, 41.0) };
+            let (base_cpu, peak_cpu, base_conns, peak_conns) = match (in_orders, primary) {
+                (true, true) => (18.0, 94.0, 120.0, 480.0),
+                (true, false) => (9.0, 41.0, 24.0, 54.0),
+                (false, _) => (12.0, 14.0, 40.0, 44.0),
+            };
             let cpu = (base_cpu + (peak_cpu - base_cpu) * load + noise).clamp(0.0, 100.0);
-            let conns = if primary { 120.0 + 360.0 * load + noise * 3.0 } else { 24.0 + 30.0 * load };
+            let conns = base_conns + (peak_conns - base_conns) * load + noise * 3.0;
             push_capped(&mut db.cpu, (cpu * 10.0).round() / 10.0);
-            push_capped(&mut db.connections, conns.round());
-            db.free_gib = (db.free_gib - 0.01 - 0.05 * load).max(0.0);
+            push_capped(&mut db.connections, conns.round().max(0.0));
+            let growth = if in_orders { 0.01 + 0.05 * load } else { 0.002 };
+            db.free_gib = (db.free_gib - growth).max(0.0);
             push_capped(&mut db.free_storage, (db.free_gib * 10.0).round() / 10.0);
             if !primary {
                 db.replica_lag_s = Some(((0.3 + lag_noise + 14.0 * load) * 10.0).round() / 10.0);
@@ -413,6 +453,34 @@ impl DemoWorld {
                     }
                 }
                 Pending::RolloutDone(dep) => self.finish_rollout(&dep),
+                Pending::ClusterFailedOver { cluster, to } => {
+                    let old = self
+                        .dbs
+                        .iter()
+                        .find(|d| d.cluster.as_ref() == Some(&cluster) && d.replica_of.is_none())
+                        .map(|d| d.id.clone());
+                    for db in self.dbs.iter_mut().filter(|d| d.cluster.as_ref() == Some(&cluster)) {
+                        db.status = "available".into();
+                        if db.id == to {
+                            db.replica_of = None;
+                            db.replica_lag_s = None;
+                        } else {
+                            db.replica_of = Some(to.clone());
+                            db.replica_lag_s = Some(0.5);
+                        }
+                    }
+                    let readers: Vec<String> = self
+                        .dbs
+                        .iter()
+                        .filter(|d| d.cluster.as_ref() == Some(&cluster) && d.id != to)
+                        .map(|d| d.id.clone())
+                        .collect();
+                    for db in &mut self.dbs {
+                        db.replicas = if db.id == to { readers.clone() } else { Vec::new() };
+                    }
+                    tracing::debug!(?old, %to, "demo cluster failed over");
+                    self.dirty[1] = true;
+                }
                 Pending::DbAvailable { id, swap_az, promote } => {
                     if let Some(db) = self.dbs.iter_mut().find(|d| d.id == id) {
                         db.status = "available".into();
@@ -790,10 +858,35 @@ impl DemoWorld {
                 self.record_own_call("CreateDBSnapshot", "rds.amazonaws.com", snapshot_id);
                 Ok(format!("snapshot {snapshot_id} is creating"))
             }
+            ActionKind::FailoverCluster { cluster, to } => {
+                let members: Vec<&DbInstance> =
+                    self.dbs.iter().filter(|d| d.cluster.as_ref() == Some(cluster)).collect();
+                if members.is_empty() {
+                    return Err(format!("DBClusterNotFoundFault: cluster {cluster} not found"));
+                }
+                if let Some(busy) = members.iter().find(|d| d.status != "available") {
+                    return Err(format!("InvalidDBClusterStateFault: {} is {}", busy.id, busy.status));
+                }
+                match members.iter().find(|d| d.id == *to) {
+                    None => return Err(format!("InvalidParameterValue: {to} is not a member of {cluster}")),
+                    Some(d) if d.replica_of.is_none() => {
+                        return Err(format!("InvalidParameterValue: {to} is already the writer of {cluster}"));
+                    }
+                    Some(_) => {}
+                }
+                for db in self.dbs.iter_mut().filter(|d| d.cluster.as_ref() == Some(cluster)) {
+                    db.status = "rebooting".into();
+                }
+                self.pending
+                    .push((now + secs(15), Pending::ClusterFailedOver { cluster: cluster.clone(), to: to.clone() }));
+                self.dirty[1] = true;
+                self.record_own_call("FailoverDBCluster", "rds.amazonaws.com", cluster);
+                Ok(format!("cluster {cluster} is failing over to {to}"))
+            }
             ActionKind::PromoteReplica { id } => {
                 let db =
                     self.dbs.iter_mut().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
-                if db.replica_of.is_none() {
+                if db.replica_of.is_none() || db.cluster.is_some() {
                     return Err(format!("InvalidDBInstanceState: {id} is not a read replica"));
                 }
                 db.status = "modifying".into();
@@ -1015,7 +1108,7 @@ mod tests {
         assert!(w.pods.values().all(|p| p.health() == Health::Ok));
         assert_eq!(w.alarms.len(), 12);
         assert!(w.alarms.iter().all(|a| a.state != AlarmState::Alarm));
-        assert_eq!(w.dbs.len(), 2);
+        assert_eq!(w.dbs.len(), 3);
         assert!(w.dbs.iter().all(|d| d.status == "available"));
     }
 
@@ -1093,19 +1186,48 @@ mod tests {
         assert_eq!(w.deployments["api"].desired, 6);
     }
 
+    fn db<'a>(w: &'a DemoWorld, id: &str) -> &'a DbInstance {
+        w.dbs.iter().find(|d| d.id == id).unwrap()
+    }
+
     #[test]
-    fn reboot_goes_through_rebooting_and_failover_swaps_az() {
+    fn reboot_goes_through_rebooting_and_back() {
         let mut w = world_at(5);
-        w.execute(&action(ActionKind::FailoverDb { id: PRIMARY.into() })).unwrap();
-        let db = || w.dbs.iter().find(|d| d.id == PRIMARY).unwrap().clone();
-        assert_eq!(db().status, "rebooting");
+        w.execute(&action(ActionKind::RebootDb { id: PRIMARY.into() })).unwrap();
+        assert_eq!(db(&w, PRIMARY).status, "rebooting");
         let err = w.execute(&action(ActionKind::RebootDb { id: PRIMARY.into() })).unwrap_err();
         assert!(err.contains("InvalidDBInstanceState"));
         w.advance(t0() + secs(25));
-        let db = w.dbs.iter().find(|d| d.id == PRIMARY).unwrap();
-        assert_eq!(db.status, "available");
-        assert_eq!(db.az, "eu-west-1b");
-        assert_eq!(db.secondary_az.as_deref(), Some("eu-west-1a"));
+        assert_eq!(db(&w, PRIMARY).status, "available");
+    }
+
+    #[test]
+    fn multi_az_failover_swaps_availability_zones() {
+        let mut w = world_at(5);
+        w.execute(&action(ActionKind::FailoverDb { id: BILLING.into() })).unwrap();
+        w.advance(t0() + secs(25));
+        let b = db(&w, BILLING);
+        assert_eq!((b.status.as_str(), b.az.as_str()), ("available", "eu-west-1a"));
+        assert_eq!(b.secondary_az.as_deref(), Some("eu-west-1b"));
+    }
+
+    #[test]
+    fn cluster_failover_swaps_writer_and_reader() {
+        let mut w = world_at(60);
+        let fail = action(ActionKind::FailoverCluster { cluster: CLUSTER.into(), to: REPLICA.into() });
+        assert!(w.execute(&fail).unwrap().contains("failing over"));
+        assert_eq!(db(&w, PRIMARY).status, "rebooting");
+        assert!(w.execute(&fail).unwrap_err().contains("InvalidDBClusterStateFault"));
+        w.advance(t0() + secs(80));
+        assert_eq!(db(&w, REPLICA).role(), "writer");
+        assert_eq!(db(&w, PRIMARY).role(), "reader");
+        assert_eq!(db(&w, PRIMARY).replica_of.as_deref(), Some(REPLICA));
+        assert_eq!(db(&w, REPLICA).replicas, vec![PRIMARY.to_string()]);
+        // The load follows the writer.
+        w.advance(t0() + secs(90));
+        assert!(db(&w, REPLICA).cpu.last().unwrap() > db(&w, PRIMARY).cpu.last().unwrap());
+        let again = action(ActionKind::FailoverCluster { cluster: CLUSTER.into(), to: REPLICA.into() });
+        assert!(w.execute(&again).unwrap_err().contains("already the writer"));
     }
 
     #[test]

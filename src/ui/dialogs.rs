@@ -269,6 +269,7 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
     vec![
         kv(app, "Status", sanitize(&d.status).into_owned()),
         kv(app, "Role", d.role()),
+        kv(app, "Cluster", sanitize(d.cluster.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Class", sanitize(&d.class).into_owned()),
         kv(app, "Engine", format!("{} {}", sanitize(&d.engine), sanitize(&d.engine_version))),
         kv(app, "Multi-AZ", if d.multi_az { "yes" } else { "no" }),
@@ -285,7 +286,7 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
                 d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0
             ),
         ),
-        kv(app, "Replica of", sanitize(d.replica_of.as_deref().unwrap_or("-")).into_owned()),
+        kv(app, "Reads from", sanitize(d.replica_of.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Read replicas", join(&d.replicas)),
         kv(app, "Replica lag", d.replica_lag_s.map(|l| format!("{l:.1} s")).unwrap_or_else(|| "-".into())),
         kv(app, "Pending modifications", join(&d.pending_modifications)),
