@@ -27,10 +27,13 @@ pub fn demo_app_with(secs: i64, size: (u16, u16), theme: &str, keymap: &str, fla
     for u in world.snapshot() {
         app.update(Msg::Source(u));
     }
-    let at = start + TimeDelta::seconds(secs);
-    for u in world.advance(at) {
-        app.update(Msg::Source(u));
+    // Second by second, as the running demo delivers it.
+    for s in 1..=secs {
+        for u in world.advance(start + TimeDelta::seconds(s)) {
+            app.update(Msg::Source(u));
+        }
     }
+    let at = start + TimeDelta::seconds(secs);
     app.set_now(at);
     app.settle();
     app.take_dirty();

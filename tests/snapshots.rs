@@ -84,6 +84,14 @@ fn incident_running_with_clock() {
 }
 
 #[test]
+fn failing_source_degrades_only_its_panel() {
+    // 50 s into the demo, CloudTrail's LookupEvents is being throttled.
+    check("source_error", 50, Flags::default(), |a| {
+        press(a, "4");
+    });
+}
+
+#[test]
 fn severity_picker() {
     check("severity_picker", 60, Flags::default(), |a| {
         press(a, "P");

@@ -377,8 +377,20 @@ impl DemoWorld {
             out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
         }
         if self.dirty[3] {
-            let new = std::mem::take(&mut self.new_trail);
-            out.push(self.update(SourceId::Trail, Payload::TrailEvents(new)));
+            if self.trail_throttled() {
+                // Events wait in the world until a poll succeeds again.
+                out.push(SourceUpdate {
+                    source: SourceId::Trail,
+                    at: self.now,
+                    payload: Err(super::SourceError {
+                        message: "ThrottlingException: Rate exceeded".into(),
+                        retry_in: Some(Duration::from_secs(4)),
+                    }),
+                });
+            } else {
+                let new = std::mem::take(&mut self.new_trail);
+                out.push(self.update(SourceId::Trail, Payload::TrailEvents(new)));
+            }
         }
         self.dirty = [false; 4];
         out
@@ -415,6 +427,12 @@ impl DemoWorld {
             self.dirty[2] = true;
             self.dirty[3] = true;
         }
+        // LookupEvents is throttled for a while (it allows 2 calls a
+        // second per account): the CloudTrail panel shows the error and its
+        // retries while every other panel carries on.
+        if self.trail_throttled() && e % 4 == 2 {
+            self.dirty[3] = true;
+        }
         if e >= self.next_trickle {
             let t = self.now;
             self.trickle_event(t);
@@ -423,6 +441,10 @@ impl DemoWorld {
         if (30..45).contains(&e) && self.rng.u8(0..10) < 8 {
             self.failed_login();
         }
+    }
+
+    fn trail_throttled(&self) -> bool {
+        (46..=58).contains(&self.elapsed())
     }
 
     fn run_pending(&mut self) {
@@ -1137,7 +1159,7 @@ mod tests {
     fn failed_logins_burst_from_one_ip() {
         let mut w = DemoWorld::new(7, t0());
         let mut events = Vec::new();
-        for u in w.advance(t0() + secs(50)) {
+        for u in w.advance(t0() + secs(65)) {
             if let Ok(Payload::TrailEvents(evs)) = u.payload {
                 events.extend(evs);
             }
@@ -1145,6 +1167,27 @@ mod tests {
         let failed = events.iter().filter(|e| e.name == "ConsoleLogin" && e.error_code.is_some()).count();
         assert!(failed >= 8, "{failed}");
         assert!(events.iter().filter(|e| e.error_code.is_some()).all(|e| e.source_ip == ATTACKER_IP));
+    }
+
+    #[test]
+    fn cloudtrail_is_throttled_for_a_while_then_recovers() {
+        let mut w = DemoWorld::new(7, t0());
+        w.advance(t0() + secs(45));
+        let trail = |out: Vec<SourceUpdate>| -> Vec<Result<Payload, crate::sources::SourceError>> {
+            out.into_iter().filter(|u| u.source == SourceId::Trail).map(|u| u.payload).collect()
+        };
+        let during = trail(w.advance(t0() + secs(50)));
+        assert!(!during.is_empty());
+        assert!(during.iter().all(|p| p.as_ref().is_err_and(|e| e.message.contains("Throttling"))));
+        let before_recovery = w.new_trail.len();
+        let after = trail(w.advance(t0() + secs(60)));
+        assert!(after.last().unwrap().is_ok(), "recovered by 60 s");
+        let delivered: usize = after
+            .iter()
+            .filter_map(|p| p.as_ref().ok())
+            .map(|p| if let Payload::TrailEvents(e) = p { e.len() } else { 0 })
+            .sum();
+        assert!(delivered >= before_recovery, "events held back during throttling are delivered");
     }
 
     #[test]
