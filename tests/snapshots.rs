@@ -199,6 +199,16 @@ fn results_strip_after_dry_run() {
 }
 
 #[test]
+fn results_history() {
+    let flags = Flags { read_only: false, read_only_locked: false, dry_run: true };
+    check("results_history", 60, flags, |a| {
+        press(a, "a<Down><Enter>y");
+        press(a, "2a<Enter>y");
+        press(a, "R");
+    });
+}
+
+#[test]
 fn too_small() {
     let mut app = demo_app_with(60, (50, 12), "default", "default", Flags::default());
     app.settle();

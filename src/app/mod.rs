@@ -186,6 +186,7 @@ pub enum Overlay {
     Filter(TextArea<'static>),
     Detail { panel: PanelId, key: String, scroll: u16 },
     Help { scroll: u16 },
+    Results { scroll: u16 },
     Palette { input: TextArea<'static>, selected: usize },
     ActionMenu { actions: Vec<Action>, selected: usize },
     Confirm(Box<Confirm>),
@@ -438,7 +439,7 @@ impl App {
         match &self.overlay {
             None => &[Layer::Panel, Layer::Global],
             Some(Overlay::Filter(_)) => &[Layer::Input],
-            Some(Overlay::Detail { .. } | Overlay::Help { .. }) => &[Layer::Popup],
+            Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. }) => &[Layer::Popup],
             Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
             Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
             Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
@@ -549,7 +550,7 @@ impl App {
                 self.focused_list_set_filter("");
                 self.overlay = None;
             }
-            (Some(Overlay::Detail { .. } | Overlay::Help { .. }), _) => self.run_popup(cmd),
+            (Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. }), _) => self.run_popup(cmd),
             (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
             (Some(Overlay::ActionMenu { .. }), _) => self.run_action_menu(cmd),
             (Some(Overlay::SeverityPicker { .. }), _) => self.run_severity(cmd),
@@ -563,6 +564,7 @@ impl App {
         let page = self.page_height();
         match cmd {
             Command::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Command::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
             Command::Palette => self.open_palette(),
             Command::FocusNext => self.cycle_focus(1),
             Command::FocusPrev => self.cycle_focus(-1),
@@ -611,7 +613,11 @@ impl App {
 
     fn run_popup(&mut self, cmd: Command) {
         let limit = crate::ui::popup_scroll_limit(self);
-        let Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll }) = &mut self.overlay else { return };
+        let Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll } | Overlay::Results { scroll }) =
+            &mut self.overlay
+        else {
+            return;
+        };
         let page = self.size.1.saturating_sub(6).max(1);
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
@@ -829,6 +835,7 @@ impl App {
                 }
             }
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
             PaletteCmd::Quit => return vec![Effect::Quit],
         }
         Vec::new()

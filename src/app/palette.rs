@@ -10,6 +10,7 @@ pub enum PaletteCmd {
     ToggleDryRun,
     StartIncident,
     ResolveIncident,
+    Results,
     Help,
     Quit,
 }
@@ -44,6 +45,7 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
     } else {
         all.push(PaletteItem { label: "Start incident".into(), cmd: PaletteCmd::StartIncident });
     }
+    all.push(PaletteItem { label: format!("Action results ({})", app.results.len()), cmd: PaletteCmd::Results });
     all.push(PaletteItem { label: "Help: key bindings".into(), cmd: PaletteCmd::Help });
     all.push(PaletteItem { label: "Quit".into(), cmd: PaletteCmd::Quit });
     let q = query.to_lowercase();

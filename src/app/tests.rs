@@ -349,6 +349,24 @@ fn dry_run_records_without_executing() {
 }
 
 #[test]
+fn results_history_lists_every_outcome() {
+    let mut app = app();
+    choose_pod_action(&mut app, "Collect pod logs as evidence");
+    let id = match press(&mut app, "y").first() {
+        Some(Effect::Execute { id, .. }) => *id,
+        other => panic!("{other:?}"),
+    };
+    app.update(Msg::ActionDone { id, result: Err("pod not found".into()) });
+    choose_pod_action(&mut app, "Rollout restart deployment");
+    press(&mut app, "y");
+    assert_eq!(app.results.len(), 2);
+    press(&mut app, "R");
+    assert!(matches!(app.overlay, Some(Overlay::Results { scroll: 0 })));
+    press(&mut app, "q");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
 fn severity_picker_starts_incident_and_clock() {
     let mut app = app();
     assert!(!app.clock_on_screen());

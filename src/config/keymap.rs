@@ -28,6 +28,7 @@ pub enum Command {
     FocusChecklist,
     ToggleChecklist,
     StartIncident,
+    Results,
     MoveUp,
     MoveDown,
     PageUp,
@@ -48,7 +49,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 28] = [
+    pub const ALL: [Command; 29] = [
         Command::Quit,
         Command::Help,
         Command::Palette,
@@ -61,6 +62,7 @@ impl Command {
         Command::FocusChecklist,
         Command::ToggleChecklist,
         Command::StartIncident,
+        Command::Results,
         Command::MoveUp,
         Command::MoveDown,
         Command::PageUp,
@@ -93,6 +95,7 @@ impl Command {
             Command::FocusChecklist => "focus_checklist",
             Command::ToggleChecklist => "toggle_checklist",
             Command::StartIncident => "start_incident",
+            Command::Results => "results",
             Command::MoveUp => "move_up",
             Command::MoveDown => "move_down",
             Command::PageUp => "page_up",
@@ -321,6 +324,7 @@ mod tests {
                 (Layer::Global, Command::Quit),
                 (Layer::Global, Command::Help),
                 (Layer::Global, Command::Palette),
+                (Layer::Global, Command::Results),
                 (Layer::Global, Command::FocusNext),
                 (Layer::Panel, Command::OpenDetail),
                 (Layer::Panel, Command::Actions),

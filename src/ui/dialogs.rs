@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, List, ListItem, ListSt
 
 use super::{fmt_age, fmt_time};
 use crate::actions::Risk;
-use crate::app::{App, Confirm, Overlay, PanelId, Severity};
+use crate::app::{App, Confirm, Outcome, Overlay, PanelId, Severity};
 use crate::config::keymap::{Command, Layer};
 use crate::config::keys::display_sequence;
 use crate::config::theme::Slot;
@@ -19,7 +19,7 @@ use crate::sanitize::{sanitize, sanitize_multiline};
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     match &app.overlay {
         None | Some(Overlay::Filter(_)) => {}
-        Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll }) => {
+        Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll } | Overlay::Results { scroll }) => {
             if let Some((r, title, lines)) = scrolled_content(app, area) {
                 draw_scrolled(app, frame, r, title, lines, *scroll);
             }
@@ -121,6 +121,11 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
     match &app.overlay {
         Some(Overlay::Help { .. }) => {
             Some((centered(area, 84, area.height.saturating_sub(2)), " Help: keys ".into(), help_lines(app)))
+        }
+        Some(Overlay::Results { .. }) => {
+            let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
+            let width = usize::from(r.width.saturating_sub(2));
+            Some((r, format!(" Action results ({}) ", app.results.len()), result_lines(app, width)))
         }
         Some(Overlay::Detail { panel, key, .. }) => {
             let (title, lines) = detail_content(app, *panel, key)?;
@@ -298,6 +303,65 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
     ]
 }
 
+/// Every result of this session, newest first, with the command that ran;
+/// long outcomes and commands are wrapped to `width` so nothing is cut.
+fn result_lines<'a>(app: &App, width: usize) -> Vec<Line<'a>> {
+    if app.results.is_empty() {
+        return vec![Line::styled("no actions run yet", app.theme.style(Slot::TextDim))];
+    }
+    let mut lines = Vec::new();
+    for r in &app.results {
+        let (glyph, slot, text) = match &r.outcome {
+            Outcome::DryRun => ("◌", Slot::StatusWarn, "DRY-RUN: recorded, not executed".to_string()),
+            _ => super::footer::outcome(r),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} UTC ", r.at.format("%Y-%m-%d %H:%M:%S")), app.theme.style(Slot::TextDim)),
+            Span::styled(format!("{glyph} "), app.theme.style(slot)),
+            Span::styled(r.action.title(), app.theme.style(Slot::TextStrong)),
+            Span::raw(format!(" · {}", sanitize(&r.action.target_label()))),
+        ]));
+        for chunk in wrap(&text, width.saturating_sub(4)) {
+            lines.push(Line::styled(format!("    {chunk}"), app.theme.style(slot)));
+        }
+        for chunk in wrap(&format!("$ {}", sanitize(&r.action.cli())), width.saturating_sub(4)) {
+            lines.push(Line::styled(format!("    {chunk}"), app.theme.style(Slot::TextDim)));
+        }
+    }
+    lines
+}
+
+/// Splits text into pieces of at most `width` characters, at spaces when
+/// possible.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(8);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                out.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            out.push(head);
+        }
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
     let mut lines = vec![Line::styled(
         format!("keymap: {}   (rebind in <config>/keymaps/{}.toml)", app.keymap.name, app.keymap.name),
@@ -471,5 +535,23 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
             ])
         };
         frame.render_widget(Paragraph::new(hint_line), hint);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_splits_long_words() {
+        assert_eq!(
+            wrap("aws rds reboot-db-instance --region eu-west-1", 20),
+            ["aws rds", "reboot-db-instance", "--region eu-west-1"]
+        );
+        assert_eq!(wrap("x".repeat(20).as_str(), 8), ["xxxxxxxx", "xxxxxxxx", "xxxx"]);
+        assert_eq!(wrap("", 10), [""]);
+        for piece in wrap("kubectl --context demo-eks-prod -n shop rollout restart deployment/backend", 24) {
+            assert!(piece.chars().count() <= 24, "{piece}");
+        }
     }
 }

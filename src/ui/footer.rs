@@ -7,10 +7,20 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::fmt_time;
-use crate::app::{App, Outcome, Overlay};
+use crate::app::{ActionResult, App, Outcome, Overlay};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
+
+/// Glyph, style and text of an action's outcome.
+pub(crate) fn outcome(r: &ActionResult) -> (&'static str, Slot, String) {
+    match &r.outcome {
+        Outcome::Running => ("⧗", Slot::StatusWarn, "running…".to_string()),
+        Outcome::Succeeded(m) => ("✓", Slot::StatusOk, sanitize(m).into_owned()),
+        Outcome::Failed(m) => ("✗", Slot::StatusCrit, sanitize(m).into_owned()),
+        Outcome::DryRun => ("◌", Slot::StatusWarn, format!("DRY-RUN, not executed: {}", sanitize(&r.action.cli()))),
+    }
+}
 
 pub fn draw_results(app: &App, frame: &mut Frame, area: Rect) {
     let lines: Vec<Line> = app
@@ -18,12 +28,7 @@ pub fn draw_results(app: &App, frame: &mut Frame, area: Rect) {
         .iter()
         .take(usize::from(area.height))
         .map(|r| {
-            let (glyph, slot, text) = match &r.outcome {
-                Outcome::Running => ("⧗", Slot::StatusWarn, "running…".to_string()),
-                Outcome::Succeeded(m) => ("✓", Slot::StatusOk, sanitize(m).into_owned()),
-                Outcome::Failed(m) => ("✗", Slot::StatusCrit, sanitize(m).into_owned()),
-                Outcome::DryRun => ("◌", Slot::StatusWarn, format!("DRY-RUN, not executed: {}", r.action.cli())),
-            };
+            let (glyph, slot, text) = outcome(r);
             Line::from(vec![
                 Span::styled(format!("{} ", fmt_time(r.at)), app.theme.style(Slot::TextDim)),
                 Span::styled(format!("{glyph} "), app.theme.style(slot)),
@@ -49,7 +54,7 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Global, Command::Palette, "palette"),
             (Layer::Global, Command::ToggleChecklist, "checklist"),
         ],
-        Some(Overlay::Detail { .. } | Overlay::Help { .. }) => &[
+        Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. }) => &[
             (Layer::Popup, Command::Close, "close"),
             (Layer::Popup, Command::MoveDown, "scroll"),
             (Layer::Popup, Command::PageDown, "page"),
