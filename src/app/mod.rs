@@ -494,51 +494,50 @@ impl App {
     /// Keys no binding claims: typing in text fields, digits in the
     /// severity picker.
     fn on_unbound(&mut self, key: Key, ev: KeyEvent) {
-        match &mut self.overlay {
-            Some(Overlay::Filter(input)) => {
-                input.input(ev);
-                let text = input.lines().join(" ");
-                self.focused_list_set_filter(&text);
-            }
-            Some(Overlay::Palette { input, selected }) => {
-                input.input(ev);
-                *selected = 0;
-            }
-            Some(Overlay::Confirm(c)) => {
-                if let Some(t) = &mut c.typed {
-                    t.input(ev);
-                    c.refusal = None;
-                }
-            }
-            Some(Overlay::SeverityPicker { .. }) => {
-                if let KeyCode::Char(d @ '1'..='4') = key.code {
-                    let sev = Severity::ALL[(d as usize) - ('1' as usize)];
-                    self.start_incident(sev);
-                }
-            }
-            _ => {}
+        if self.edit_field(|t| {
+            t.input(ev);
+        }) {
+            return;
+        }
+        if let (Some(Overlay::SeverityPicker { .. }), KeyCode::Char(d @ '1'..='4')) = (&self.overlay, key.code) {
+            let sev = Severity::ALL[(d as usize) - ('1' as usize)];
+            self.start_incident(sev);
         }
     }
 
     fn on_paste(&mut self, text: &str) {
         let clean = crate::sanitize::sanitize(text);
+        if self.edit_field(|t| {
+            t.insert_str(&clean);
+        }) {
+            self.dirty = true;
+        }
+    }
+
+    /// Applies `edit` to the open text field and lets the overlay react
+    /// (live filtering, palette re-matching, a fresh confirmation attempt).
+    /// Returns false when no text field is open.
+    fn edit_field(&mut self, edit: impl FnOnce(&mut TextArea<'static>)) -> bool {
         match &mut self.overlay {
             Some(Overlay::Filter(input)) => {
-                input.insert_str(&clean);
+                edit(input);
                 let text = input.lines().join(" ");
                 self.focused_list_set_filter(&text);
             }
-            Some(Overlay::Palette { input, .. }) => {
-                input.insert_str(&clean);
+            Some(Overlay::Palette { input, selected }) => {
+                edit(input);
+                *selected = 0;
             }
-            Some(Overlay::Confirm(c)) => {
-                if let Some(t) = &mut c.typed {
-                    t.insert_str(&clean);
+            Some(Overlay::Confirm(c)) => match &mut c.typed {
+                Some(t) => {
+                    edit(t);
+                    c.refusal = None;
                 }
-            }
-            _ => return,
+                None => return false,
+            },
+            _ => return false,
         }
-        self.dirty = true;
+        true
     }
 
     fn run(&mut self, cmd: Command) -> Vec<Effect> {
