@@ -229,3 +229,72 @@ fn every_size_down_to_one_cell_renders_without_panic() {
         }
     }
 }
+
+/// Hostile text in every external field never reaches a terminal cell.
+#[test]
+fn hostile_strings_never_reach_the_terminal() {
+    use warroom::app::Msg;
+    use warroom::fixtures::{synthetic_event, synthetic_pod};
+    use warroom::model::KubeEvent;
+    use warroom::sources::{Payload, SourceId, SourceUpdate};
+
+    const EVIL: &str = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}\u{9b}31m\r\n\t";
+    let mut app = demo_app_with(60, (200, 50), "default", "default", Flags::default());
+    let at = app.now;
+    let mut pod = synthetic_pod(1, 3);
+    pod.name = format!("api-{EVIL}");
+    pod.namespace = "shop".into();
+    pod.node = Some(EVIL.into());
+    pod.reason = Some(EVIL.into());
+    pod.containers[0].image = EVIL.into();
+    let mut event = synthetic_event(1);
+    event.name = EVIL.into();
+    event.user = EVIL.into();
+    event.source_ip = EVIL.into();
+    event.resource = EVIL.into();
+    event.raw = format!("{{\"eventName\": \"{}\"}}", EVIL.escape_default());
+    let mut alarms: Vec<_> = app.alarms.values().cloned().collect();
+    alarms[0].reason = EVIL.into();
+    alarms[0].name = format!("a{EVIL}");
+    let mut dbs: Vec<_> = app.dbs.values().cloned().collect();
+    dbs[0].status = EVIL.into();
+    dbs[0].endpoint = EVIL.into();
+    let kube_event = KubeEvent {
+        namespace: "shop".into(),
+        object: format!("Pod/{}", pod.name),
+        reason: EVIL.into(),
+        message: EVIL.into(),
+        count: 2,
+        last_seen: at,
+        warning: true,
+    };
+    for (source, payload) in [
+        (SourceId::Kube, Payload::PodApplied(pod.clone())),
+        (SourceId::Kube, Payload::KubeEvents(vec![kube_event])),
+        (SourceId::Trail, Payload::TrailEvents(vec![event])),
+        (SourceId::Alarms, Payload::Alarms(alarms)),
+        (SourceId::Rds, Payload::Databases(dbs)),
+    ] {
+        app.update(Msg::Source(SourceUpdate { source, at, payload: Ok(payload) }));
+    }
+    app.settle();
+    let clean = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+        terminal.draw(|f| warroom::ui::draw(app, f)).unwrap();
+        for cell in terminal.backend().buffer().content() {
+            let bad = cell.symbol().chars().find(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(c));
+            assert!(bad.is_none(), "{bad:?} reached the terminal");
+        }
+    };
+    clean(&app);
+    // Every panel's first row in detail, where the whole text is shown.
+    for panel in ["1", "2", "3", "4"] {
+        press(&mut app, &format!("{panel}<Home>"));
+        // Find the hostile row: it sorts among the unhealthy or newest rows.
+        for _ in 0..20 {
+            press(&mut app, "<Enter>");
+            clean(&app);
+            press(&mut app, "<Esc>j");
+        }
+    }
+}
