@@ -123,6 +123,14 @@ impl Console {
     }
 }
 
+/// Sends a signal as a dropped SSH session or a service manager would.
+fn signal(pid: u32, sig: libc::c_int) {
+    let pid = libc::pid_t::try_from(pid).unwrap();
+    // SAFETY: kill(2) on a child we spawned; no memory is shared.
+    let rc = unsafe { libc::kill(pid, sig) };
+    assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+}
+
 impl Drop for Console {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -195,8 +203,7 @@ fn sighup_restores_and_exits() {
     let mut c = Console::start(&["--demo"]);
     c.wait_text("Pods");
     let pid = c.child.process_id().unwrap();
-    let status = std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
-    assert!(status.success());
+    signal(pid, libc::SIGHUP);
     let exit = c.wait_exit();
     assert!(exit.success(), "{exit:?}");
     assert!(!c.in_alternate_screen());
@@ -212,7 +219,7 @@ fn sigterm_restores_and_exits() {
     let mut c = Console::start(&["--demo", "--read-only"]);
     c.wait_text("READ-ONLY");
     let pid = c.child.process_id().unwrap();
-    std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    signal(pid, libc::SIGTERM);
     assert!(c.wait_exit().success());
     assert!(!c.in_alternate_screen());
     assert!(c.cooked());
