@@ -112,6 +112,7 @@ pub struct Incident {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     pub pods_unhealthy: usize,
+    pub dbs_unhealthy: usize,
     pub alarms_firing: usize,
     pub trail_flagged: usize,
     /// Worst health per data panel, in [`PanelId::DATA`] order.
@@ -120,7 +121,7 @@ pub struct Stats {
 
 impl Default for Stats {
     fn default() -> Self {
-        Stats { pods_unhealthy: 0, alarms_firing: 0, trail_flagged: 0, worst: [Health::Ok; 4] }
+        Stats { pods_unhealthy: 0, dbs_unhealthy: 0, alarms_firing: 0, trail_flagged: 0, worst: [Health::Ok; 4] }
     }
 }
 
@@ -372,6 +373,7 @@ impl App {
             any = true;
         }
         if self.dbs.rebuild() {
+            self.stats.dbs_unhealthy = self.dbs.count(|d| d.health() != Health::Ok);
             self.stats.worst[1] = self.dbs.worst();
             any = true;
         }

@@ -51,6 +51,17 @@ fn unhealthy_pods_come_first() {
 }
 
 #[test]
+fn stats_count_what_is_red() {
+    let app = app();
+    assert_eq!(app.stats.pods_unhealthy, 4);
+    assert_eq!(app.stats.alarms_firing, 5);
+    assert_eq!(app.stats.dbs_unhealthy, 1);
+    assert!(app.stats.trail_flagged >= 8);
+    let healthy = demo_app(5, (80, 24), "default");
+    assert_eq!((healthy.stats.pods_unhealthy, healthy.stats.alarms_firing), (0, 0));
+}
+
+#[test]
 fn focus_cycles_through_panes_and_digits_jump() {
     let mut app = app();
     assert_eq!(app.focus, PanelId::Pods);

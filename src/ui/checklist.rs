@@ -5,10 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{fmt_time, panel_block};
+use super::{fmt_time, health_glyph, health_style, panel_block};
 use crate::app::{App, PanelId, fmt_clock};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
+use crate::model::Health;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = panel_block(app, PanelId::Checklist, String::new());
@@ -62,5 +63,35 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             ]
         }
     };
+    let mut lines = lines;
+    lines.push(Line::default());
+    lines.extend(situation(app));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// What is red right now, one line per panel, from the live counts.
+fn situation<'a>(app: &App) -> Vec<Line<'a>> {
+    let s = &app.stats;
+    let row = |count: usize, what: &str, worst: Health| -> Line<'a> {
+        let h = if count == 0 { Health::Ok } else { worst };
+        Line::from(vec![
+            Span::styled(format!("{} ", health_glyph(h)), health_style(app, h)),
+            Span::styled(
+                format!("{count} "),
+                if count == 0 { app.theme.style(Slot::TextDim) } else { health_style(app, h) },
+            ),
+            Span::raw(what.to_string()),
+        ])
+    };
+    let mut lines = vec![Line::styled("Now", app.theme.style(Slot::TableHeader))];
+    lines.push(row(s.pods_unhealthy, "pods unhealthy", s.worst[0]));
+    lines.push(row(s.dbs_unhealthy, "DB instances degraded", s.worst[1]));
+    lines.push(row(s.alarms_firing, "alarms firing", Health::Crit));
+    lines.push(row(s.trail_flagged, "flagged CloudTrail events", s.worst[3]));
+    let failing: Vec<&str> =
+        app.sources.iter().filter(|(_, h)| h.failing().is_some()).map(|(id, _)| id.label()).collect();
+    if !failing.is_empty() {
+        lines.push(Line::styled(format!("✗ source errors: {}", failing.join(", ")), app.theme.style(Slot::StatusCrit)));
+    }
+    lines
 }
