@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use warroom::app::{App, AppInit};
 use warroom::cli::Cli;
 use warroom::config::paths::Paths;
+use warroom::config::theme::ColorSupport;
 use warroom::runtime::{self, Channels, Exit};
 use warroom::sources::clock::{Clock, ScaledClock};
 use warroom::sources::demo;
@@ -18,8 +19,9 @@ use warroom::terminal::TerminalGuard;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let paths = Paths::discover();
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let prepared = match startup::prepare(&cli, &paths, no_color) {
+    let var = |k: &str| std::env::var(k).ok();
+    let colors = ColorSupport::detect(var("NO_COLOR").as_deref(), var("COLORTERM").as_deref(), var("TERM").as_deref());
+    let prepared = match startup::prepare(&cli, &paths, colors) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("warroom: {e}");

@@ -8,7 +8,7 @@ use crate::config::FileError;
 use crate::config::keymap::{self, Keymap};
 use crate::config::paths::Paths;
 use crate::config::settings::Settings;
-use crate::config::theme::{self, Theme, ThemeLoader};
+use crate::config::theme::{self, ColorSupport, Theme, ThemeLoader};
 
 /// Loaded configuration, ready to build the app.
 pub struct Prepared {
@@ -19,16 +19,14 @@ pub struct Prepared {
     pub flags: Flags,
 }
 
-/// Loads config, themes and keymap. `no_color` is whether `NO_COLOR` is set
-/// (non-empty); the command line and config file override it.
-pub fn prepare(cli: &Cli, paths: &Paths, no_color: bool) -> Result<Prepared, FileError> {
+/// Loads config, themes and keymap. `colors` (from `NO_COLOR`, `COLORTERM`
+/// and `TERM`) picks the theme when neither the command line nor the
+/// config file names one.
+pub fn prepare(cli: &Cli, paths: &Paths, colors: ColorSupport) -> Result<Prepared, FileError> {
     let settings = Settings::load(&paths.config_file())?;
     let loader = ThemeLoader { user_dir: Some(&paths.config) };
-    let theme_name = cli
-        .theme
-        .clone()
-        .or_else(|| settings.theme.clone())
-        .unwrap_or_else(|| theme::default_name(no_color).to_string());
+    let theme_name =
+        cli.theme.clone().or_else(|| settings.theme.clone()).unwrap_or_else(|| theme::default_name(colors).to_string());
     // Load every theme now so a broken file is reported at start, not when
     // someone switches to it mid-incident.
     let themes = loader.available().iter().map(|n| loader.load(n)).collect::<Result<Vec<_>, _>>()?;
@@ -52,20 +50,21 @@ mod tests {
     }
 
     #[test]
-    fn no_color_selects_mono_unless_overridden() {
+    fn terminal_colours_pick_the_theme_unless_overridden() {
         let dir = tempfile::tempdir().unwrap();
         let cli = Cli::parse_from(["warroom", "--demo"]);
-        assert_eq!(prepare(&cli, &paths(dir.path()), true).unwrap().theme.name, "mono");
-        assert_eq!(prepare(&cli, &paths(dir.path()), false).unwrap().theme.name, "default");
-        let cli = Cli::parse_from(["warroom", "--demo", "--theme", "ansi16"]);
-        assert_eq!(prepare(&cli, &paths(dir.path()), true).unwrap().theme.name, "ansi16");
+        assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::None).unwrap().theme.name, "mono");
+        assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::Ansi16).unwrap().theme.name, "ansi16");
+        assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::Full).unwrap().theme.name, "default");
+        let cli = Cli::parse_from(["warroom", "--demo", "--theme", "light"]);
+        assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::None).unwrap().theme.name, "light");
     }
 
     #[test]
     fn config_file_chooses_theme_and_keymap() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), "theme = \"light\"\nkeymap = \"vim\"\n").unwrap();
-        let p = prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), true).unwrap();
+        let p = prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), ColorSupport::None).unwrap();
         assert_eq!(p.theme.name, "light");
         assert_eq!(p.keymap.name, "vim");
     }
@@ -75,7 +74,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("themes")).unwrap();
         std::fs::write(dir.path().join("themes/bad.toml"), "[styles]\n\"status.ok\" = 12345\n").unwrap();
-        let err = prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), false).err().unwrap();
+        let err =
+            prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), ColorSupport::Full).err().unwrap();
         assert!(err.path.ends_with("themes/bad.toml"), "{err}");
         assert_eq!(err.line, 2);
     }
@@ -83,7 +83,8 @@ mod tests {
     #[test]
     fn read_only_flag_locks() {
         let dir = tempfile::tempdir().unwrap();
-        let p = prepare(&Cli::parse_from(["warroom", "--demo", "--read-only"]), &paths(dir.path()), false).unwrap();
+        let p = prepare(&Cli::parse_from(["warroom", "--demo", "--read-only"]), &paths(dir.path()), ColorSupport::Full)
+            .unwrap();
         assert!(p.flags.read_only && p.flags.read_only_locked);
     }
 }

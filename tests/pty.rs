@@ -36,6 +36,7 @@ impl Console {
         cmd.env("WARROOM_CONFIG_DIR", dirs.path().join("config"));
         cmd.env("WARROOM_DATA_DIR", dirs.path().join("data"));
         cmd.env_remove("NO_COLOR");
+        cmd.env_remove("COLORTERM");
         for (k, v) in envs {
             cmd.env(k, v);
         }
@@ -342,4 +343,21 @@ fn no_color_sends_no_colour_escapes() {
         assert!(!text.contains(colour), "colour escape {colour:?} sent under NO_COLOR");
     }
     assert!(text.contains("\x1b[1m"), "mono still uses bold for emphasis");
+}
+
+#[test]
+fn sixteen_colour_terminal_gets_only_system_colours() {
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let mut c = Console::spawn(bin.as_ref(), &["--demo", "--demo-speed", "10"], &[("TERM", "xterm")]);
+    c.wait_text("CrashLoopBackOff");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+    let text = String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned();
+    assert!(!text.contains("38;2;") && !text.contains("48;2;"), "no truecolor on a 16-colour terminal");
+    // crossterm writes the 16 system colours as indexed colours 0-15.
+    for (i, _) in text.match_indices("8;5;") {
+        let n: String = text[i + 4..].chars().take_while(char::is_ascii_digit).collect();
+        assert!(n.parse::<u8>().unwrap() < 16, "colour index {n} needs a 256-colour terminal");
+    }
+    assert!(text.contains("38;5;"), "colours are still used");
 }

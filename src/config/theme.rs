@@ -247,9 +247,41 @@ fn modifier(name: &str) -> Result<Modifier, String> {
     })
 }
 
-/// The theme to use when none is configured: `mono` under `NO_COLOR`.
-pub fn default_name(no_color: bool) -> &'static str {
-    if no_color { "mono" } else { "default" }
+/// What the terminal can show, from the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorSupport {
+    /// `NO_COLOR` is set (and not empty).
+    None,
+    /// Only the 16 system colours (plain `xterm`, `linux`, `screen`, …).
+    Ansi16,
+    /// 256 colours or truecolor.
+    Full,
+}
+
+impl ColorSupport {
+    /// Reads `NO_COLOR`, `COLORTERM` and `TERM` the way terminal programs
+    /// conventionally do; unknown terminals get the safe 16 colours.
+    pub fn detect(no_color: Option<&str>, colorterm: Option<&str>, term: Option<&str>) -> Self {
+        if no_color.is_some_and(|v| !v.is_empty()) {
+            return ColorSupport::None;
+        }
+        if colorterm.is_some_and(|c| matches!(c, "truecolor" | "24bit")) {
+            return ColorSupport::Full;
+        }
+        let term = term.unwrap_or("");
+        let modern = ["256color", "direct", "kitty", "alacritty", "wezterm", "foot", "ghostty"];
+        if modern.iter().any(|m| term.contains(m)) { ColorSupport::Full } else { ColorSupport::Ansi16 }
+    }
+}
+
+/// The theme to use when none is configured: `mono` under `NO_COLOR`,
+/// `ansi16` on a 16-colour terminal, `default` otherwise.
+pub fn default_name(colors: ColorSupport) -> &'static str {
+    match colors {
+        ColorSupport::None => "mono",
+        ColorSupport::Ansi16 => "ansi16",
+        ColorSupport::Full => "default",
+    }
 }
 
 #[cfg(test)]
@@ -304,9 +336,16 @@ mod tests {
     }
 
     #[test]
-    fn no_color_picks_mono() {
-        assert_eq!(default_name(true), "mono");
-        assert_eq!(default_name(false), "default");
+    fn default_theme_follows_the_terminal() {
+        let pick = |nc, ct, t| default_name(ColorSupport::detect(nc, ct, t));
+        assert_eq!(pick(Some("1"), Some("truecolor"), Some("xterm-256color")), "mono");
+        assert_eq!(pick(Some(""), None, Some("xterm-256color")), "default", "empty NO_COLOR is unset");
+        assert_eq!(pick(None, Some("truecolor"), Some("xterm")), "default");
+        assert_eq!(pick(None, None, Some("tmux-256color")), "default");
+        assert_eq!(pick(None, None, Some("xterm-kitty")), "default");
+        assert_eq!(pick(None, None, Some("xterm")), "ansi16");
+        assert_eq!(pick(None, None, Some("linux")), "ansi16");
+        assert_eq!(pick(None, None, None), "ansi16");
     }
 
     fn user_theme(text: &str) -> Result<Theme, FileError> {
