@@ -225,6 +225,23 @@ mod tests {
         assert_eq!(Key::from_event(&question), Some(Key::char('?')));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_round_trips_plain_text(s in "\\PC{0,12}") {
+            if let Ok(keys) = parse_sequence(&s) {
+                proptest::prop_assert!(!keys.is_empty());
+            }
+        }
+
+        #[test]
+        fn bracketed_names_parse_back(name in proptest::sample::select(vec![
+            "<C-r>", "<S-Tab>", "<Enter>", "<Esc>", "<F12>", "<A-x>", "<PageDown>", "<Home>", "<C-A-d>",
+        ])) {
+            let keys = parse_sequence(name).unwrap();
+            proptest::prop_assert_eq!(keys.len(), 1);
+        }
+    }
+
     #[test]
     fn display_round_trips_for_hints() {
         assert_eq!(display_sequence(&parse_sequence("<C-r>").unwrap()), "C-r");
