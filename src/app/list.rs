@@ -14,10 +14,6 @@ pub trait Row: PartialEq {
     fn health(&self) -> Health;
     /// Orders rows with the same health; unhealthy rows always come first.
     fn tiebreak(&self, other: &Self) -> std::cmp::Ordering;
-    /// Whether rows sort by health first (trail events sort by time only).
-    fn health_first() -> bool {
-        true
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +115,7 @@ impl<T: Row> List<T> {
                 let hay = i.haystack().to_lowercase();
                 words.iter().all(|w| hay.contains(w))
             })
-            .map(|(k, i)| (if T::health_first() { i.health() } else { Health::Ok }, k, i))
+            .map(|(k, i)| (i.health(), k, i))
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
         self.view = rows.iter().map(|(_, k, _)| (*k).clone()).collect();
@@ -140,8 +136,7 @@ impl<T: Row> List<T> {
         if self.items.len() <= cap {
             return;
         }
-        let mut all: Vec<(Health, &String, &T)> =
-            self.items.iter().map(|(k, i)| (if T::health_first() { i.health() } else { Health::Ok }, k, i)).collect();
+        let mut all: Vec<(Health, &String, &T)> = self.items.iter().map(|(k, i)| (i.health(), k, i)).collect();
         all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
         let dropped: Vec<String> = all[cap..].iter().map(|(_, k, _)| (*k).clone()).collect();
         for k in dropped {
@@ -308,9 +303,6 @@ impl Row for TrailEvent {
     }
     fn tiebreak(&self, other: &Self) -> std::cmp::Ordering {
         other.time.cmp(&self.time).then_with(|| other.id.cmp(&self.id))
-    }
-    fn health_first() -> bool {
-        false
     }
 }
 

@@ -117,7 +117,7 @@ fn filter_cancel_restores_everything() {
     type_text(&mut app, "orders");
     assert_eq!(app.alarms.len(), 4);
     press(&mut app, "<Esc>");
-    assert_eq!(app.alarms.len(), 12);
+    assert_eq!(app.alarms.len(), 13);
     assert!(app.overlay.is_none());
 }
 

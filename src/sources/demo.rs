@@ -644,38 +644,44 @@ impl DemoWorld {
 
     fn evaluate_alarms(&mut self) {
         let now = self.now;
-        let primary = self.dbs.iter().find(|d| d.id == PRIMARY).cloned();
-        let replica = self.dbs.iter().find(|d| d.id == REPLICA).cloned();
+        let dbs = self.dbs.clone();
         let crashing = self.pods.values().filter(|p| p.status() == "CrashLoopBackOff").count();
         let fixed_for = self.fixed_at.map(|t| (now - t).num_seconds());
         let mut changed = false;
         for alarm in &mut self.alarms {
-            let value = match alarm.name.as_str() {
-                "orders-db-high-cpu" => primary.as_ref().and_then(|d| d.cpu.last().copied()),
-                "orders-db-connections-high" => primary.as_ref().and_then(|d| d.connections.last().copied()),
-                "orders-db-replica-lag" => replica.as_ref().and_then(|d| d.replica_lag_s),
-                "backend-5xx-rate" => Some(if crashing >= 2 {
+            // RDS alarms read their instance's metric, as CloudWatch does.
+            let db = alarm
+                .dimensions
+                .iter()
+                .find(|(k, _)| k == "DBInstanceIdentifier")
+                .and_then(|(_, id)| dbs.iter().find(|d| d.id == *id));
+            let value = match (db, alarm.metric.as_str(), alarm.name.as_str()) {
+                (Some(d), "CPUUtilization", _) => d.cpu.last().copied(),
+                (Some(d), "DatabaseConnections", _) => d.connections.last().copied(),
+                (Some(d), "ReplicaLag", _) => d.replica_lag_s,
+                (Some(d), "FreeStorageSpace", _) => Some(d.free_gib),
+                (_, _, "backend-5xx-rate") => Some(if crashing >= 2 {
                     14.2
                 } else if fixed_for.is_some() {
                     0.3
                 } else {
                     0.4
                 }),
-                "api-p99-latency" => Some(if crashing >= 3 { 2.8 } else { 0.21 }),
+                (_, _, "api-p99-latency") => Some(if crashing >= 3 { 2.8 } else { 0.21 }),
                 _ => None,
             };
             let Some(value) = value else { continue };
-            let breach = match alarm.comparison.as_str() {
-                "GreaterThanOrEqualToThreshold" => value >= alarm.threshold,
-                "GreaterThanThreshold" => value > alarm.threshold,
-                "LessThanThreshold" => value < alarm.threshold,
-                _ => false,
+            let (breach, op) = match alarm.comparison.as_str() {
+                "GreaterThanOrEqualToThreshold" => (value >= alarm.threshold, "greater than or equal to"),
+                "GreaterThanThreshold" => (value > alarm.threshold, "greater than"),
+                "LessThanThreshold" => (value < alarm.threshold, "less than"),
+                _ => continue,
             };
             let next = if breach { AlarmState::Alarm } else { AlarmState::Ok };
             if next != alarm.state {
-                let verb = if breach { "was greater than or equal to" } else { "was not greater than or equal to" };
+                let not = if breach { "" } else { "not " };
                 alarm.reason = format!(
-                    "Threshold Crossed: 1 datapoint [{value:.1} ({})] {verb} the threshold ({:.1}).",
+                    "Threshold Crossed: 1 datapoint [{value:.1} ({})] was {not}{op} the threshold ({:.1}).",
                     now.format("%d/%m/%y %H:%M:%S"),
                     alarm.threshold
                 );
@@ -1040,6 +1046,7 @@ fn initial_alarms(since: DateTime<Utc>) -> Vec<Alarm> {
             1.0,
         ),
         mk("billing-estimated-charges", "AWS/Billing", "EstimatedCharges", ("Currency", "USD"), "Maximum", ge, 25000.0),
+        mk("billing-db-high-cpu", "AWS/RDS", "CPUUtilization", ("DBInstanceIdentifier", BILLING), "Average", ge, 80.0),
     ];
     // One alarm nobody has fed for a while: insufficient data is normal in
     // real accounts and the panel must show it.
@@ -1128,7 +1135,8 @@ mod tests {
         let w = DemoWorld::new(7, t0());
         assert_eq!(w.pods.len(), 14);
         assert!(w.pods.values().all(|p| p.health() == Health::Ok));
-        assert_eq!(w.alarms.len(), 12);
+        assert_eq!(w.alarms.len(), 13);
+        assert_eq!(w.alarms.iter().filter(|a| a.state == AlarmState::Ok).count(), 12, "a dozen alarms OK");
         assert!(w.alarms.iter().all(|a| a.state != AlarmState::Alarm));
         assert_eq!(w.dbs.len(), 3);
         assert!(w.dbs.iter().all(|d| d.status == "available"));
