@@ -2,7 +2,7 @@
 //! drop, and a panic hook restores it before the panic message prints, so a
 //! crash never leaves an SSH session in raw mode.
 
-use std::io::{self, Stdout, Write};
+use std::io::{self, BufWriter, Stdout, Write};
 
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
@@ -10,7 +10,11 @@ use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_ra
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+/// A frame is written in one go (ratatui flushes after each draw): fewer,
+/// larger writes tear less over a slow SSH link than many small ones.
+pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+const FRAME_BUFFER: usize = 64 * 1024;
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
@@ -29,7 +33,7 @@ impl TerminalGuard {
         // No `Terminal::clear()`: it asks the terminal for the cursor
         // position, which costs a round trip (or a timeout) on a slow SSH
         // link; the alternate screen starts blank anyway.
-        let mut terminal = Terminal::new(CrosstermBackend::new(out))?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(FRAME_BUFFER, out)))?;
         terminal.hide_cursor()?;
         Ok(TerminalGuard { terminal })
     }
