@@ -1,0 +1,62 @@
+//! Bytes warroom sends to the terminal: what a slow SSH link to a bastion
+//! has to carry. Not a criterion benchmark: it runs the demo in a
+//! pseudo-terminal and reports the first frame's size and the steady rate
+//! while the scripted incident unfolds, at 80×24 and 200×50.
+//!
+//! `cargo bench --bench bandwidth`
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+fn measure(rows: u16, cols: u16, seconds: u64) -> (usize, f64) {
+    let dirs = tempfile::tempdir().unwrap();
+    let pair = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
+    cmd.args(["--demo", "--demo-seed", "7"]);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("WARROOM_CONFIG_DIR", dirs.path());
+    cmd.env("WARROOM_DATA_DIR", dirs.path().join("data"));
+    let mut child = pair.slave.spawn_command(cmd).unwrap();
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    // The first frame is complete once the footer's hints are out.
+    let start = Instant::now();
+    while !String::from_utf8_lossy(&out.lock().unwrap()).contains("help") {
+        assert!(start.elapsed() < Duration::from_secs(10), "no first frame");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let first = out.lock().unwrap().len();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let steady = out.lock().unwrap().len() - first;
+    let mut writer = pair.master.take_writer().unwrap();
+    writer.write_all(b"q").unwrap();
+    child.wait().unwrap();
+    (first, steady as f64 / seconds as f64)
+}
+
+fn main() {
+    // `cargo test --benches` runs bench targets with `--bench` absent; do
+    // nothing then, so tests stay fast.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    for (rows, cols) in [(24, 80), (50, 200)] {
+        let (first, rate) = measure(rows, cols, 40);
+        println!("bandwidth {cols}x{rows}: first frame {first} bytes; during the incident {rate:.0} bytes/s (40 s)");
+    }
+}
