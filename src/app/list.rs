@@ -22,6 +22,10 @@ pub struct List<T> {
     view: Vec<String>,
     selected: usize,
     selected_key: Option<String>,
+    /// The selection is on the first row and stays there as rows reorder
+    /// (the worst item, or the newest event); moving off the top pins the
+    /// selection to its item instead.
+    follow_top: bool,
     pub offset: usize,
     filter: String,
     stale: bool,
@@ -35,6 +39,7 @@ impl<T: Row> Default for List<T> {
             view: Vec::new(),
             selected: 0,
             selected_key: None,
+            follow_top: true,
             offset: 0,
             filter: String::new(),
             stale: false,
@@ -120,6 +125,7 @@ impl<T: Row> List<T> {
         rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
         self.view = rows.iter().map(|(_, k, _)| (*k).clone()).collect();
         self.selected = match &self.selected_key {
+            _ if self.follow_top => 0,
             Some(k) => {
                 self.view.iter().position(|v| v == k).unwrap_or(self.selected.min(self.view.len().saturating_sub(1)))
             }
@@ -213,6 +219,7 @@ impl<T: Row> List<T> {
         let last = self.view.len() - 1;
         self.selected = self.selected.saturating_add_signed(delta).min(last);
         self.selected_key = self.view.get(self.selected).cloned();
+        self.follow_top = self.selected == 0;
         self.scroll_into_view(height);
     }
 
@@ -360,6 +367,25 @@ mod tests {
         assert_eq!(names(&l), ["b", "a", "c"]);
         assert_eq!(l.selected().unwrap().name, "c");
         assert_eq!(l.selected_index(), 2);
+    }
+
+    #[test]
+    fn an_untouched_selection_follows_the_top_row() {
+        let mut l = List::default();
+        for n in ["a", "b", "c"] {
+            l.upsert(alarm(n, AlarmState::Ok));
+        }
+        l.rebuild();
+        assert_eq!(l.selected().unwrap().name, "a");
+        l.upsert(alarm("c", AlarmState::Alarm));
+        l.rebuild();
+        assert_eq!(l.selected().unwrap().name, "c", "the new worst row is selected");
+        // Back at the top after moving: follows the top again.
+        l.move_by(1, 10);
+        l.move_by(-1, 10);
+        l.upsert(alarm("b", AlarmState::Alarm));
+        l.rebuild();
+        assert_eq!(l.selected().unwrap().name, "b");
     }
 
     #[test]
