@@ -185,13 +185,31 @@ impl Confirm {
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Filter(TextArea<'static>),
-    Detail { panel: PanelId, key: String, scroll: u16 },
-    Help { scroll: u16 },
-    Results { scroll: u16 },
-    Palette { input: TextArea<'static>, selected: usize },
-    ActionMenu { actions: Vec<Action>, selected: usize },
+    Detail {
+        panel: PanelId,
+        key: String,
+        scroll: u16,
+    },
+    Help {
+        scroll: u16,
+    },
+    Results {
+        scroll: u16,
+    },
+    Palette {
+        input: TextArea<'static>,
+        selected: usize,
+    },
+    /// `item` names what the actions act on, for the menu's title.
+    ActionMenu {
+        item: String,
+        actions: Vec<Action>,
+        selected: usize,
+    },
     Confirm(Box<Confirm>),
-    SeverityPicker { selected: usize },
+    SeverityPicker {
+        selected: usize,
+    },
 }
 
 /// Input to [`App::update`].
@@ -663,34 +681,38 @@ impl App {
 
     fn open_action_menu(&mut self) {
         let scope = self.scope();
-        let actions = match self.focus {
+        let found = match self.focus {
             PanelId::Pods => self.pods.selected().map(|p| {
                 let desired = p
                     .deployment
                     .as_ref()
                     .and_then(|d| self.deployments.iter().find(|x| x.name == *d && x.namespace == p.namespace))
                     .map(|d| d.desired);
-                actions::for_pod(p, desired, &scope)
+                (format!("pod {}", p.key()), actions::for_pod(p, desired, &scope))
             }),
             PanelId::Rds => {
                 let stamp = self.now.format("%Y%m%d-%H%M").to_string();
                 let all: Vec<&DbInstance> = self.dbs.values().collect();
-                self.dbs.selected().map(|d| actions::for_db(d, &all, &stamp, &scope))
+                self.dbs
+                    .selected()
+                    .map(|d| (format!("RDS {} {}", d.role(), d.id), actions::for_db(d, &all, &stamp, &scope)))
             }
-            PanelId::Alarms => self.alarms.selected().map(|a| actions::for_alarm(a, &scope)),
-            PanelId::Trail | PanelId::Checklist => Some(Vec::new()),
+            PanelId::Alarms => {
+                self.alarms.selected().map(|a| (format!("alarm {}", a.name), actions::for_alarm(a, &scope)))
+            }
+            PanelId::Trail | PanelId::Checklist => Some((String::new(), Vec::new())),
         };
-        match actions {
+        match found {
             None => self.notice = Some("Nothing selected".into()),
-            Some(a) if a.is_empty() => {
+            Some((_, a)) if a.is_empty() => {
                 self.notice = Some(format!("No actions for {} items", self.focus.title()));
             }
-            Some(actions) => self.overlay = Some(Overlay::ActionMenu { actions, selected: 0 }),
+            Some((item, actions)) => self.overlay = Some(Overlay::ActionMenu { item, actions, selected: 0 }),
         }
     }
 
     fn run_action_menu(&mut self, cmd: Command) {
-        let Some(Overlay::ActionMenu { actions, selected }) = &mut self.overlay else { return };
+        let Some(Overlay::ActionMenu { actions, selected, .. }) = &mut self.overlay else { return };
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::MoveDown => *selected = (*selected + 1).min(actions.len().saturating_sub(1)),

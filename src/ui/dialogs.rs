@@ -25,20 +25,19 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             }
         }
         Some(Overlay::Palette { input, selected }) => draw_palette(app, frame, area, input, *selected),
-        Some(Overlay::ActionMenu { actions, selected }) => {
+        Some(Overlay::ActionMenu { item, actions, selected }) => {
             let items: Vec<ListItem> = actions
                 .iter()
                 .map(|a| {
                     ListItem::new(Line::from(vec![
-                        Span::styled(format!("{:<12}", risk_tag(a.risk())), risk_style(app, a.risk())),
+                        Span::styled(format!("{:<14}", risk_tag(a.risk())), risk_style(app, a.risk())),
                         Span::raw(a.title()),
                     ]))
                 })
                 .collect();
-            let target = actions.first().map(|a| sanitize(&a.target_label()).into_owned()).unwrap_or_default();
             let h = (items.len() as u16 + 2).min(area.height);
             let r = centered(area, 64, h);
-            draw_menu(app, frame, r, format!(" Actions: {target} "), items, *selected);
+            draw_menu(app, frame, r, format!(" Actions: {} ", sanitize(item)), items, *selected);
         }
         Some(Overlay::SeverityPicker { selected }) => {
             let items: Vec<ListItem> = Severity::ALL
