@@ -19,6 +19,17 @@ pub struct Prepared {
     pub flags: Flags,
 }
 
+/// A theme or keymap name the loaders cannot find is reported where it was
+/// written: the `config.toml` line, or the command-line flag.
+fn locate(flag: Option<&str>, at: &Option<FileError>, e: FileError) -> FileError {
+    match (flag, at) {
+        _ if e.line != 0 => e,
+        (Some(flag), _) => FileError::whole(std::path::Path::new(flag), e.message),
+        (None, Some(at)) => FileError { message: e.message, ..at.clone() },
+        (None, None) => e,
+    }
+}
+
 /// Loads config, themes and keymap. `colors` (from `NO_COLOR`, `COLORTERM`
 /// and `TERM`) picks the theme when neither the command line nor the
 /// config file names one.
@@ -32,10 +43,13 @@ pub fn prepare(cli: &Cli, paths: &Paths, colors: ColorSupport) -> Result<Prepare
     let themes = loader.available().iter().map(|n| loader.load(n)).collect::<Result<Vec<_>, _>>()?;
     let theme = match themes.iter().find(|t| t.name == theme_name) {
         Some(t) => t.clone(),
-        None => loader.load(&theme_name)?,
+        None => loader
+            .load(&theme_name)
+            .map_err(|e| locate(cli.theme.as_ref().map(|_| "--theme"), &settings.theme_at, e))?,
     };
     let keymap_name = cli.keymap.clone().or_else(|| settings.keymap.clone()).unwrap_or_else(|| "default".into());
-    let keymap = keymap::load(&keymap_name, Some(&paths.config))?;
+    let keymap = keymap::load(&keymap_name, Some(&paths.config))
+        .map_err(|e| locate(cli.keymap.as_ref().map(|_| "--keymap"), &settings.keymap_at, e))?;
     let flags = Flags { read_only: cli.read_only, read_only_locked: cli.read_only, dry_run: cli.dry_run };
     Ok(Prepared { settings, theme, themes, keymap, flags })
 }
@@ -78,6 +92,30 @@ mod tests {
             prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), ColorSupport::Full).err().unwrap();
         assert!(err.path.ends_with("themes/bad.toml"), "{err}");
         assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn unknown_names_point_at_the_line_that_named_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "# mine\ntheme = \"solarised\"\n").unwrap();
+        let err =
+            prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), ColorSupport::Full).err().unwrap();
+        assert!(err.path.ends_with("config.toml"), "{err}");
+        assert_eq!((err.line, err.col), (2, 9), "{err}");
+        assert!(err.message.contains("no theme named `solarised`"), "{err}");
+        std::fs::write(dir.path().join("config.toml"), "keymap = \"emacs\"\n").unwrap();
+        let err =
+            prepare(&Cli::parse_from(["warroom", "--demo"]), &paths(dir.path()), ColorSupport::Full).err().unwrap();
+        assert_eq!(err.line, 1, "{err}");
+        assert!(err.message.contains("no keymap named `emacs`"), "{err}");
+        let err = prepare(
+            &Cli::parse_from(["warroom", "--demo", "--keymap", "emacs"]),
+            &paths(dir.path()),
+            ColorSupport::Full,
+        )
+        .err()
+        .unwrap();
+        assert!(err.to_string().starts_with("--keymap: no keymap named `emacs`"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,10 @@ use super::{FileError, Source};
 pub struct Settings {
     pub theme: Option<String>,
     pub keymap: Option<String>,
+    /// Where `theme` and `keymap` were written, so "no such theme" can point
+    /// at the line that named it.
+    pub theme_at: Option<FileError>,
+    pub keymap_at: Option<FileError>,
     pub refresh: Refresh,
     pub kubernetes: KubeDefaults,
     pub aws: AwsDefaults,
@@ -49,8 +53,8 @@ pub struct AwsDefaults {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SettingsFile {
-    theme: Option<String>,
-    keymap: Option<String>,
+    theme: Option<Spanned<String>>,
+    keymap: Option<Spanned<String>>,
     #[serde(default)]
     refresh: RefreshFile,
     #[serde(default)]
@@ -79,9 +83,12 @@ impl Settings {
                 Some(s) => Err(src.error_at(s.span().start, format!("refresh.{field} must be 1..=3600 seconds"))),
             }
         };
+        let at = |v: &Option<Spanned<String>>| v.as_ref().map(|s| src.error_at(s.span().start, ""));
         Ok(Settings {
-            theme: file.theme,
-            keymap: file.keymap,
+            theme_at: at(&file.theme),
+            keymap_at: at(&file.keymap),
+            theme: file.theme.map(Spanned::into_inner),
+            keymap: file.keymap.map(Spanned::into_inner),
             refresh: Refresh {
                 rds: secs(&file.refresh.rds_secs, "rds_secs", defaults.rds)?,
                 alarms: secs(&file.refresh.alarms_secs, "alarms_secs", defaults.alarms)?,
