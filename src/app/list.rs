@@ -122,7 +122,7 @@ impl<T: Row> List<T> {
             })
             .map(|(k, i)| (i.health(), k, i))
             .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
+        rows.sort_by(display_order);
         self.view = rows.iter().map(|(_, k, _)| (*k).clone()).collect();
         self.selected = match &self.selected_key {
             _ if self.follow_top => 0,
@@ -143,7 +143,7 @@ impl<T: Row> List<T> {
             return;
         }
         let mut all: Vec<(Health, &String, &T)> = self.items.iter().map(|(k, i)| (i.health(), k, i)).collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)));
+        all.sort_by(display_order);
         let dropped: Vec<String> = all[cap..].iter().map(|(_, k, _)| (*k).clone()).collect();
         for k in dropped {
             self.items.remove(&k);
@@ -241,6 +241,12 @@ impl<T: Row> List<T> {
         let max_offset = self.view.len().saturating_sub(height);
         self.offset = self.offset.min(max_offset);
     }
+}
+
+/// Worst health first, then the row type's own order, then the key, so the
+/// order is total and never depends on hash order.
+fn display_order<T: Row>(a: &(Health, &String, &T), b: &(Health, &String, &T)) -> std::cmp::Ordering {
+    a.0.cmp(&b.0).then_with(|| a.2.tiebreak(b.2)).then_with(|| a.1.cmp(b.1))
 }
 
 impl Row for Pod {
