@@ -24,6 +24,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
+use crate::app::list::{List, Row};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::Health;
@@ -262,19 +263,31 @@ pub(crate) fn fitted_table<'a>(
     Table::new(rows, widths).header(Row::new(header).style(app.theme.style(Slot::TableHeader))).column_spacing(1)
 }
 
-/// Draws a panel's table, or the panel's empty-state message when there
-/// are no rows to show.
-pub(crate) fn draw_table<'a>(
+/// Draws a panel's list as a table of the visible rows only: a health
+/// glyph, then `cells` for each row; or the panel's empty-state message.
+pub(crate) fn draw_rows<T: Row>(
     app: &App,
     frame: &mut Frame,
     area: Rect,
-    panel: PanelId,
+    (panel, noun): (PanelId, &str),
     cols: &[Col],
-    rows: Vec<(Vec<Span<'a>>, Style)>,
-    (total, noun): (usize, &str),
+    list: &List<T>,
+    cells: impl Fn(&T, Style) -> Vec<Span<'static>>,
 ) {
+    let height = usize::from(area.height.saturating_sub(1));
+    let selected = list.selected_index();
+    let rows: Vec<_> = list
+        .visible(height)
+        .map(|(i, item)| {
+            let health = item.health();
+            let style = health_style(app, health);
+            let mut row = vec![Span::styled(health_glyph(health), style)];
+            row.extend(cells(item, style));
+            (row, row_style(app, panel, i, selected))
+        })
+        .collect();
     if rows.is_empty() {
-        empty_message(app, frame, area, &empty_text(app, panel, total, noun));
+        empty_message(app, frame, area, &empty_text(app, panel, list.total(), noun));
     } else {
         frame.render_widget(fitted_table(app, cols, area.width, rows), area);
     }

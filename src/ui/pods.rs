@@ -4,10 +4,11 @@
 use chrono::TimeDelta;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Col, col, draw_table, fill, fmt_age, health_glyph, health_style, panel_block, row_style};
+use super::{Col, col, draw_rows, fill, fmt_age, health_glyph, health_style, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
@@ -63,34 +64,23 @@ const COLS: [Col; 8] = [
 ];
 
 fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
-    let rows_h = usize::from(area.height.saturating_sub(1));
     let hour_ago = app.now - TimeDelta::hours(1);
-    let selected = app.pods.selected_index();
-    let rows: Vec<_> = app
-        .pods
-        .visible(rows_h)
-        .map(|(i, p)| {
-            let h = p.health();
-            let style = health_style(app, h);
-            let (ready, total) = p.ready_count();
-            let recent = p.restarts_since(hour_ago);
-            let cells = vec![
-                Span::styled(health_glyph(h), style),
-                Span::raw(sanitize(&p.name).into_owned()),
-                Span::styled(format!("{ready}/{total}"), if ready < total { style } else { Default::default() }),
-                Span::styled(sanitize(p.status()).into_owned(), style),
-                Span::raw(p.restarts().to_string()),
-                Span::styled(
-                    if recent > 0 { recent.to_string() } else { String::new() },
-                    app.theme.style(Slot::StatusWarn),
-                ),
-                Span::raw(fmt_age(app.now - p.created)),
-                Span::styled(sanitize(p.node.as_deref().unwrap_or("-")).into_owned(), app.theme.style(Slot::TextDim)),
-            ];
-            (cells, row_style(app, PanelId::Pods, i, selected))
-        })
-        .collect();
-    draw_table(app, frame, area, PanelId::Pods, &COLS, rows, (app.pods.total(), "pods"));
+    draw_rows(app, frame, area, (PanelId::Pods, "pods"), &COLS, &app.pods, |p, style| {
+        let (ready, total) = p.ready_count();
+        let recent = p.restarts_since(hour_ago);
+        vec![
+            Span::raw(sanitize(&p.name).into_owned()),
+            Span::styled(format!("{ready}/{total}"), if ready < total { style } else { Style::default() }),
+            Span::styled(sanitize(p.status()).into_owned(), style),
+            Span::raw(p.restarts().to_string()),
+            Span::styled(
+                if recent > 0 { recent.to_string() } else { String::new() },
+                app.theme.style(Slot::StatusWarn),
+            ),
+            Span::raw(fmt_age(app.now - p.created)),
+            Span::styled(sanitize(p.node.as_deref().unwrap_or("-")).into_owned(), app.theme.style(Slot::TextDim)),
+        ]
+    });
 }
 
 fn draw_events(app: &App, frame: &mut Frame, area: Rect) {

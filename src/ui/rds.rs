@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::{Col, col, draw_table, fill, health_glyph, health_style, panel_block, row_style};
+use super::{Col, col, draw_rows, fill, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::DbInstance;
@@ -43,32 +43,21 @@ const COLS: [Col; 10] = [
 ];
 
 fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
-    let rows_h = usize::from(area.height.saturating_sub(1));
-    let selected = app.dbs.selected_index();
-    let rows: Vec<_> = app
-        .dbs
-        .visible(rows_h)
-        .map(|(i, d)| {
-            let h = d.health();
-            let style = health_style(app, h);
-            let free_pct = d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0;
-            let az = if d.multi_az { format!("{} +M", d.az) } else { d.az.clone() };
-            let cells = vec![
-                Span::styled(health_glyph(h), style),
-                Span::raw(sanitize(&d.id).into_owned()),
-                Span::raw(d.role()),
-                Span::styled(sanitize(&d.status).into_owned(), style),
-                Span::styled(sanitize(&d.class).into_owned(), app.theme.style(Slot::TextDim)),
-                Span::raw(format!("{} {}", sanitize(&d.engine), sanitize(&d.engine_version))),
-                Span::styled(sanitize(&az).into_owned(), app.theme.style(Slot::TextDim)),
-                Span::raw(format!("{free_pct:.0}%")),
-                Span::raw(d.replica_lag_s.map(|l| format!("{l:.1}s")).unwrap_or_else(|| "-".into())),
-                Span::raw(d.cpu.last().map(|c| format!("{c:.0}%")).unwrap_or_else(|| "-".into())),
-            ];
-            (cells, row_style(app, PanelId::Rds, i, selected))
-        })
-        .collect();
-    draw_table(app, frame, area, PanelId::Rds, &COLS, rows, (app.dbs.total(), "DB instances"));
+    draw_rows(app, frame, area, (PanelId::Rds, "DB instances"), &COLS, &app.dbs, |d, style| {
+        let free_pct = d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0;
+        let az = if d.multi_az { format!("{} +M", d.az) } else { d.az.clone() };
+        vec![
+            Span::raw(sanitize(&d.id).into_owned()),
+            Span::raw(d.role()),
+            Span::styled(sanitize(&d.status).into_owned(), style),
+            Span::styled(sanitize(&d.class).into_owned(), app.theme.style(Slot::TextDim)),
+            Span::raw(format!("{} {}", sanitize(&d.engine), sanitize(&d.engine_version))),
+            Span::styled(sanitize(&az).into_owned(), app.theme.style(Slot::TextDim)),
+            Span::raw(format!("{free_pct:.0}%")),
+            Span::raw(d.replica_lag_s.map(|l| format!("{l:.1}s")).unwrap_or_else(|| "-".into())),
+            Span::raw(d.cpu.last().map(|c| format!("{c:.0}%")).unwrap_or_else(|| "-".into())),
+        ]
+    });
 }
 
 fn draw_charts(app: &App, frame: &mut Frame, area: Rect, db: &DbInstance) {

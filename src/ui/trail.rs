@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{Col, col, draw_table, fill, fmt_time, health_glyph, health_style, panel_block, row_style};
+use super::{Col, col, draw_rows, fill, fmt_time, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
@@ -14,28 +14,17 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         panel_block(app, PanelId::Trail, format!("{} events · {} flagged", app.trail.total(), app.stats.trail_flagged));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows_h = usize::from(inner.height.saturating_sub(1));
-    let selected = app.trail.selected_index();
-    let rows: Vec<_> = app
-        .trail
-        .visible(rows_h)
-        .map(|(i, e)| {
-            let h = e.health();
-            let style = health_style(app, h);
-            let flag = e.security_flag().map(|f| f.label()).unwrap_or("");
-            let cells = vec![
-                Span::styled(health_glyph(h), style),
-                Span::styled(fmt_time(e.time), app.theme.style(Slot::TextDim)),
-                Span::raw(sanitize(&e.name).into_owned()),
-                Span::raw(sanitize(&e.user).into_owned()),
-                Span::raw(sanitize(&e.source_ip).into_owned()),
-                Span::styled(flag, style),
-                Span::styled(sanitize(&e.resource).into_owned(), app.theme.style(Slot::TextDim)),
-            ];
-            (cells, row_style(app, PanelId::Trail, i, selected))
-        })
-        .collect();
-    draw_table(app, frame, inner, PanelId::Trail, &COLS, rows, (app.trail.total(), "events"));
+    draw_rows(app, frame, inner, (PanelId::Trail, "events"), &COLS, &app.trail, |e, style| {
+        let flag = e.security_flag().map(|f| f.label()).unwrap_or("");
+        vec![
+            Span::styled(fmt_time(e.time), app.theme.style(Slot::TextDim)),
+            Span::raw(sanitize(&e.name).into_owned()),
+            Span::raw(sanitize(&e.user).into_owned()),
+            Span::raw(sanitize(&e.source_ip).into_owned()),
+            Span::styled(flag, style),
+            Span::styled(sanitize(&e.resource).into_owned(), app.theme.style(Slot::TextDim)),
+        ]
+    });
 }
 
 const COLS: [Col; 7] = [
