@@ -330,15 +330,21 @@ fn resizing_switches_between_tabs_and_all_panels() {
     assert!(c.wait_exit().success());
 }
 
-#[test]
-fn no_color_sends_no_colour_escapes() {
+/// Everything the demo writes until its incident is on screen and it has
+/// quit, with `envs` set.
+fn incident_output(envs: &[(&str, &str)]) -> String {
     let bin = env!("CARGO_BIN_EXE_warroom");
-    let mut c = Console::spawn(bin.as_ref(), &["--demo", "--demo-speed", "10"], &[("NO_COLOR", "1")]);
+    let mut c = Console::spawn(bin.as_ref(), &["--demo", "--demo-speed", "10"], envs);
     // Let the incident arrive (firing alarms, crash loops) before quitting.
     c.wait_text("CrashLoopBackOff");
     c.keys("q");
     assert!(c.wait_exit().success());
-    let text = String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned();
+    String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned()
+}
+
+#[test]
+fn no_color_sends_no_colour_escapes() {
+    let text = incident_output(&[("NO_COLOR", "1")]);
     for colour in ["\x1b[38;", "\x1b[48;", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[91m"] {
         assert!(!text.contains(colour), "colour escape {colour:?} sent under NO_COLOR");
     }
@@ -347,12 +353,7 @@ fn no_color_sends_no_colour_escapes() {
 
 #[test]
 fn sixteen_colour_terminal_gets_only_system_colours() {
-    let bin = env!("CARGO_BIN_EXE_warroom");
-    let mut c = Console::spawn(bin.as_ref(), &["--demo", "--demo-speed", "10"], &[("TERM", "xterm")]);
-    c.wait_text("CrashLoopBackOff");
-    c.keys("q");
-    assert!(c.wait_exit().success());
-    let text = String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned();
+    let text = incident_output(&[("TERM", "xterm")]);
     assert!(!text.contains("38;2;") && !text.contains("48;2;"), "no truecolor on a 16-colour terminal");
     // crossterm writes the 16 system colours as indexed colours 0-15.
     for (i, _) in text.match_indices("8;5;") {
