@@ -49,38 +49,6 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 29] = [
-        Command::Quit,
-        Command::Help,
-        Command::Palette,
-        Command::FocusNext,
-        Command::FocusPrev,
-        Command::FocusPods,
-        Command::FocusRds,
-        Command::FocusAlarms,
-        Command::FocusCloudtrail,
-        Command::FocusChecklist,
-        Command::ToggleChecklist,
-        Command::StartIncident,
-        Command::Results,
-        Command::MoveUp,
-        Command::MoveDown,
-        Command::PageUp,
-        Command::PageDown,
-        Command::Top,
-        Command::Bottom,
-        Command::Filter,
-        Command::ClearFilter,
-        Command::OpenDetail,
-        Command::Actions,
-        Command::Close,
-        Command::Select,
-        Command::Confirm,
-        Command::Cancel,
-        Command::Submit,
-        Command::Noop,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Command::Quit => "quit",
@@ -136,8 +104,6 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [Layer::Global, Layer::Panel, Layer::Popup, Layer::Menu, Layer::Confirm, Layer::Input];
-
     pub fn name(self) -> &'static str {
         match self {
             Layer::Global => "global",

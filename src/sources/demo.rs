@@ -306,14 +306,10 @@ impl DemoWorld {
         out.extend(self.kube_side_updates());
         out.push(self.update(SourceId::Rds, Payload::Databases(self.dbs.clone())));
         out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
-        let trail = self.all_trail_so_far();
+        let trail = std::mem::take(&mut self.new_trail);
         out.push(self.update(SourceId::Trail, Payload::TrailEvents(trail)));
         self.dirty = [false; 4];
         out
-    }
-
-    fn all_trail_so_far(&mut self) -> Vec<TrailEvent> {
-        std::mem::take(&mut self.new_trail)
     }
 
     fn update(&self, source: SourceId, payload: Payload) -> SourceUpdate {
@@ -937,10 +933,6 @@ impl DemoWorld {
                 Ok(format!("actions {} for {alarm}", if *enabled { "enabled" } else { "disabled" }))
             }
         }
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        self.now
     }
 }
 
