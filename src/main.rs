@@ -35,6 +35,10 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    if let Err(e) = warroom::terminal::check_usable(var("TERM").as_deref()) {
+        eprintln!("warroom: {e}");
+        return ExitCode::from(2);
+    }
     if let Err(e) = init_logging(&paths) {
         eprintln!("warroom: cannot open log file {}: {e}", paths.log_file().display());
         return ExitCode::from(2);
@@ -49,7 +53,11 @@ fn main() -> ExitCode {
     match rt.block_on(run(cli, prepared)) {
         Ok(exit) => {
             tracing::info!(?exit, "warroom exited");
-            ExitCode::SUCCESS
+            match exit {
+                // The shell convention for a death by signal N.
+                Exit::Signal(n) => ExitCode::from(u8::try_from(128 + n).unwrap_or(u8::MAX)),
+                Exit::Quit | Exit::InputClosed => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             tracing::error!(%e, "warroom failed");
@@ -63,14 +71,7 @@ async fn run(cli: Cli, prepared: startup::Prepared) -> std::io::Result<Exit> {
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
     let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let executor = demo::spawn(cli.demo_seed, clock.clone(), tx);
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    let shutdown = Box::pin(async move {
-        tokio::select! {
-            _ = sigterm.recv() => tracing::info!("SIGTERM"),
-            _ = sighup.recv() => tracing::info!("SIGHUP: terminal hung up"),
-        }
-    });
+    let shutdown = Box::pin(shutdown_signal()?);
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     let mut app = App::new(AppInit {
@@ -86,6 +87,33 @@ async fn run(cli: Cli, prepared: startup::Prepared) -> std::io::Result<Exit> {
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
+}
+
+/// Resolves to the number of the first signal that should end the
+/// console: SIGTERM, SIGHUP (a dropped SSH connection), SIGINT and SIGQUIT
+/// sent from outside (in raw mode `C-c` is a key, not a signal).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = i32>> {
+    let kinds = [
+        (SignalKind::terminate(), "SIGTERM"),
+        (SignalKind::hangup(), "SIGHUP: terminal hung up"),
+        (SignalKind::interrupt(), "SIGINT"),
+        (SignalKind::quit(), "SIGQUIT"),
+    ];
+    let mut streams = Vec::new();
+    for (kind, name) in kinds {
+        streams.push((signal(kind)?, kind.as_raw_value(), name));
+    }
+    Ok(async move {
+        let waits = streams.iter_mut().map(|(s, n, name)| {
+            Box::pin(async move {
+                s.recv().await;
+                (*n, *name)
+            })
+        });
+        let ((n, name), _, _) = futures_util::future::select_all(waits).await;
+        tracing::info!("{name}");
+        n
+    })
 }
 
 fn init_logging(paths: &Paths) -> std::io::Result<()> {

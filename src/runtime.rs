@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyEventKind};
-use futures_util::{FutureExt, Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
@@ -24,13 +24,17 @@ pub const SOURCE_CHANNEL: usize = 1024;
 const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
 /// Slow refresh for coarse age labels when no clock is on screen.
 const AGE_REFRESH: Duration = Duration::from_secs(15);
+/// Terminal events read ahead of the loop; a paste of thousands of keys
+/// waits here rather than growing memory.
+const INPUT_CHANNEL: usize = 4096;
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Quit,
-    /// SIGTERM or SIGHUP (e.g. a dropped SSH connection).
-    Signal,
+    /// A signal (SIGTERM, SIGHUP from a dropped SSH connection, SIGINT,
+    /// SIGQUIT); the number, so the process can exit with 128 + N.
+    Signal(i32),
     /// The terminal's input stream ended.
     InputClosed,
 }
@@ -51,20 +55,45 @@ pub fn to_msg(ev: Event) -> Option<Msg> {
     }
 }
 
-/// Runs until quit, a signal, or the end of input.
+/// Reads terminal input in a task of its own and forwards it on a channel.
+///
+/// The loop never polls the input stream itself: a stream polled with a
+/// waker that goes nowhere (as `now_or_never` does) may keep that waker and
+/// never wake the loop for the next key. Here the stream is only ever
+/// awaited, so every key wakes the loop the moment it arrives, and the
+/// loop drains the channel with `try_recv` before each render.
+pub fn spawn_input<S>(mut events: S) -> mpsc::Receiver<io::Result<Event>>
+where
+    S: Stream<Item = io::Result<Event>> + Unpin + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(INPUT_CHANNEL);
+    tokio::spawn(async move {
+        while let Some(ev) = events.next().await {
+            let failed = ev.is_err();
+            if tx.send(ev).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Runs until quit, a signal, or the end of input. `shutdown` resolves to
+/// the number of a signal that ends the program.
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     clock: Arc<dyn Clock>,
     mut channels: Channels,
-    mut events: S,
-    mut shutdown: impl std::future::Future<Output = ()> + Unpin,
+    events: S,
+    mut shutdown: impl std::future::Future<Output = i32> + Unpin,
 ) -> io::Result<Exit>
 where
     B: Backend,
     B::Error: Into<io::Error>,
-    S: Stream<Item = io::Result<Event>> + Unpin,
+    S: Stream<Item = io::Result<Event>> + Unpin + Send + 'static,
 {
+    let mut input = spawn_input(events);
     let (done_tx, mut done_rx) = mpsc::channel::<(u64, Result<String, String>)>(64);
     let mut second = tokio::time::interval(Duration::from_secs(1));
     second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -73,13 +102,19 @@ where
     // The first frame is drawn whatever the dirty flag says.
     let mut first = true;
     loop {
+        if app.take_repaint() {
+            // After a resize the terminal's own idea of the screen may differ
+            // from ratatui's last buffer (a quick shrink and regrow truncates
+            // lines); clearing makes the next draw write every cell.
+            terminal.clear().map_err(Into::into)?;
+        }
         if app.take_dirty() || std::mem::take(&mut first) {
             app.settle();
             terminal.draw(|f| crate::ui::draw(app, f)).map_err(Into::into)?;
         }
         let clock_ticks = app.clock_on_screen();
         let msg = tokio::select! {
-            ev = events.next() => match ev {
+            ev = input.recv() => match ev {
                 Some(Ok(ev)) => to_msg(ev),
                 Some(Err(e)) => return Err(e),
                 None => return Ok(Exit::InputClosed),
@@ -88,7 +123,7 @@ where
             Some((id, result)) = done_rx.recv() => Some(Msg::ActionDone { id, result }),
             _ = second.tick(), if clock_ticks => Some(Msg::Tick(clock.now())),
             _ = slow.tick() => Some(Msg::Tick(clock.now())),
-            _ = &mut shutdown => return Ok(Exit::Signal),
+            sig = &mut shutdown => return Ok(Exit::Signal(sig)),
         };
         app.set_now(clock.now());
         let mut effects = msg.map(|m| app.update(m)).unwrap_or_default();
@@ -98,7 +133,7 @@ where
                 Some(Msg::Source(u))
             } else if let Ok((id, result)) = done_rx.try_recv() {
                 Some(Msg::ActionDone { id, result })
-            } else if let Some(Some(ev)) = events.next().now_or_never() {
+            } else if let Ok(ev) = input.try_recv() {
                 match ev {
                     Ok(ev) => to_msg(ev),
                     Err(e) => return Err(e),

@@ -40,13 +40,19 @@ pub fn prepare(cli: &Cli, paths: &Paths, colors: ColorSupport) -> Result<Prepare
         cli.theme.clone().or_else(|| settings.theme.clone()).unwrap_or_else(|| theme::default_name(colors).to_string());
     // Load every theme now so a broken file is reported at start, not when
     // someone switches to it mid-incident.
-    let themes = loader.available().iter().map(|n| loader.load(n)).collect::<Result<Vec<_>, _>>()?;
-    let theme = match themes.iter().find(|t| t.name == theme_name) {
+    let mut themes = loader.available().iter().map(|n| loader.load(n)).collect::<Result<Vec<_>, _>>()?;
+    let mut theme = match themes.iter().find(|t| t.name == theme_name) {
         Some(t) => t.clone(),
         None => loader
             .load(&theme_name)
             .map_err(|e| locate(cli.theme.as_ref().map(|_| "--theme"), &settings.theme_at, e))?,
     };
+    // NO_COLOR wins over any theme, whether named by flag, config or the
+    // palette later on.
+    if colors == ColorSupport::None {
+        theme = theme.without_colors();
+        themes = themes.into_iter().map(Theme::without_colors).collect();
+    }
     let keymap_name = cli.keymap.clone().or_else(|| settings.keymap.clone()).unwrap_or_else(|| "default".into());
     let keymap = keymap::load(&keymap_name, Some(&paths.config))
         .map_err(|e| locate(cli.keymap.as_ref().map(|_| "--keymap"), &settings.keymap_at, e))?;
@@ -71,7 +77,9 @@ mod tests {
         assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::Ansi16).unwrap().theme.name, "ansi16");
         assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::Full).unwrap().theme.name, "default");
         let cli = Cli::parse_from(["warroom", "--demo", "--theme", "light"]);
-        assert_eq!(prepare(&cli, &paths(dir.path()), ColorSupport::None).unwrap().theme.name, "light");
+        let light = prepare(&cli, &paths(dir.path()), ColorSupport::None).unwrap();
+        assert_eq!(light.theme.name, "light");
+        assert!(light.theme.styles().chain(light.themes.iter().flat_map(Theme::styles)).all(|(_, s)| s.fg.is_none()));
     }
 
     #[test]

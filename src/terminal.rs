@@ -8,13 +8,46 @@ use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
+
+mod backend;
+pub use backend::{SgrBackend, encode};
 
 /// A frame is written in one go (ratatui flushes after each draw): fewer,
 /// larger writes tear less over a slow SSH link than many small ones.
-pub type Tui = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+pub type Tui = Terminal<SgrBackend<BufWriter<Stdout>>>;
 
 const FRAME_BUFFER: usize = 64 * 1024;
+
+/// Why warroom cannot draw here; checked before the terminal is touched.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Unusable {
+    #[error("standard output is not a terminal: warroom is a full-screen console (run it in a terminal)")]
+    NotATerminal,
+    #[error("TERM=dumb cannot show a full-screen console; set TERM to your terminal's type (e.g. xterm-256color)")]
+    DumbTerminal,
+    #[error("no controlling terminal ({0}); run warroom from an interactive terminal or `ssh -t`")]
+    NoControllingTerminal(String),
+}
+
+/// Refuses to start where a full-screen console cannot work: stdout
+/// redirected to a file or pipe, `TERM=dumb`, or no controlling terminal
+/// to read keys from.
+pub fn check_usable(term: Option<&str>) -> Result<(), Unusable> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() {
+        return Err(Unusable::NotATerminal);
+    }
+    if term == Some("dumb") {
+        return Err(Unusable::DumbTerminal);
+    }
+    // crossterm reads keys from /dev/tty when stdin is not a terminal.
+    if !io::stdin().is_terminal()
+        && let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/tty")
+    {
+        return Err(Unusable::NoControllingTerminal(e.to_string()));
+    }
+    Ok(())
+}
 
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
@@ -33,7 +66,7 @@ impl TerminalGuard {
         // No `Terminal::clear()`: it asks the terminal for the cursor
         // position, which costs a round trip (or a timeout) on a slow SSH
         // link; the alternate screen starts blank anyway.
-        let mut terminal = Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(FRAME_BUFFER, out)))?;
+        let mut terminal = Terminal::new(SgrBackend::new(BufWriter::with_capacity(FRAME_BUFFER, out)))?;
         terminal.hide_cursor()?;
         Ok(TerminalGuard { terminal })
     }

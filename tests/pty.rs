@@ -27,9 +27,13 @@ impl Console {
     }
 
     fn spawn(program: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Console {
+        Console::spawn_sized(program, args, envs, (ROWS, COLS))
+    }
+
+    fn spawn_sized(program: &std::path::Path, args: &[&str], envs: &[(&str, &str)], size: (u16, u16)) -> Console {
+        let (rows, cols) = size;
         let dirs = tempfile::tempdir().unwrap();
-        let pair =
-            native_pty_system().openpty(PtySize { rows: ROWS, cols: COLS, pixel_width: 0, pixel_height: 0 }).unwrap();
+        let pair = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
         let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
@@ -44,8 +48,8 @@ impl Console {
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
         let writer = pair.master.take_writer().unwrap();
-        let rows = NonZeroU16::new(ROWS).unwrap();
-        let cols = NonZeroU16::new(COLS).unwrap();
+        let rows = NonZeroU16::new(rows).unwrap();
+        let cols = NonZeroU16::new(cols).unwrap();
         let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let feed = screen.clone();
         let output = Arc::new(Mutex::new(Vec::new()));
@@ -68,7 +72,11 @@ impl Console {
     }
 
     fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_within(Duration::from_secs(30), what, pred)
+    }
+
+    fn wait_within(&self, limit: Duration, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             let text = self.contents();
             if pred(&text) {
@@ -84,10 +92,18 @@ impl Console {
     }
 
     fn keys(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        self.send(bytes);
         // Let a lone ESC be read as the Esc key, not an escape prefix.
         std::thread::sleep(Duration::from_millis(120));
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn output_text(&self) -> String {
+        String::from_utf8_lossy(&self.output.lock().unwrap()).into_owned()
     }
 
     fn wait_exit(&mut self) -> portable_pty::ExitStatus {
@@ -206,7 +222,7 @@ fn sighup_restores_and_exits() {
     let pid = c.child.process_id().unwrap();
     signal(pid, libc::SIGHUP);
     let exit = c.wait_exit();
-    assert!(exit.success(), "{exit:?}");
+    assert_eq!(exit.exit_code(), 128 + 1, "{exit:?}");
     assert!(!c.in_alternate_screen());
     assert!(c.cooked());
     // Logs go to the state dir, never to the screen.
@@ -221,9 +237,22 @@ fn sigterm_restores_and_exits() {
     c.wait_text("READ-ONLY");
     let pid = c.child.process_id().unwrap();
     signal(pid, libc::SIGTERM);
-    assert!(c.wait_exit().success());
+    assert_eq!(c.wait_exit().exit_code(), 128 + 15);
     assert!(!c.in_alternate_screen());
     assert!(c.cooked());
+}
+
+#[test]
+fn sigint_and_sigquit_from_outside_restore_and_exit_128_plus_n() {
+    for sig in [libc::SIGINT, libc::SIGQUIT] {
+        let mut c = Console::start(&["--demo"]);
+        c.wait_text("Pods");
+        signal(c.child.process_id().unwrap(), sig);
+        let exit = c.wait_exit();
+        assert_eq!(exit.exit_code(), 128 + sig as u32, "signal {sig}: {exit:?}");
+        assert!(!c.in_alternate_screen(), "signal {sig}");
+        assert!(c.cooked(), "signal {sig}");
+    }
 }
 
 /// Not a test on its own: `panic_restores_the_terminal` runs it in a
@@ -351,14 +380,197 @@ fn no_color_sends_no_colour_escapes() {
     assert!(text.contains("\x1b[1m"), "mono still uses bold for emphasis");
 }
 
-#[test]
-fn sixteen_colour_terminal_gets_only_system_colours() {
-    let text = incident_output(&[("TERM", "xterm")]);
-    assert!(!text.contains("38;2;") && !text.contains("48;2;"), "no truecolor on a 16-colour terminal");
-    // crossterm writes the 16 system colours as indexed colours 0-15.
-    for (i, _) in text.match_indices("8;5;") {
-        let n: String = text[i + 4..].chars().take_while(char::is_ascii_digit).collect();
-        assert!(n.parse::<u8>().unwrap() < 16, "colour index {n} needs a 256-colour terminal");
+/// The parameters of every SGR sequence (`ESC[…m`) in `text`.
+fn sgr_params(text: &str) -> Vec<Vec<u32>> {
+    let mut all = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("\x1b[") {
+        rest = &rest[i + 2..];
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ';')).unwrap_or(rest.len());
+        if rest[end..].starts_with('m') {
+            all.push(rest[..end].split(';').map(|p| p.parse().unwrap_or(0)).collect());
+        }
     }
-    assert!(text.contains("38;5;"), "colours are still used");
+    all
+}
+
+#[test]
+fn sixteen_colour_terminal_gets_only_system_colour_codes() {
+    let text = incident_output(&[("TERM", "xterm")]);
+    let mut colours = 0;
+    for params in sgr_params(&text) {
+        for p in params {
+            assert!(
+                matches!(p, 0..=9 | 22..=29 | 30..=37 | 39 | 40..=47 | 49 | 90..=97 | 100..=107),
+                "SGR {p} is not understood by a 16-colour terminal"
+            );
+            colours += usize::from(matches!(p, 30..=37 | 40..=47 | 90..=97 | 100..=107));
+        }
+    }
+    assert!(colours > 10, "colours are still used");
+}
+
+#[test]
+fn no_color_with_a_colour_theme_keeps_reverse_video_on_the_selection() {
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let mut c = Console::spawn(bin.as_ref(), &["--demo", "--theme", "default"], &[("NO_COLOR", "1")]);
+    let screen = c.wait_text("NAME");
+    let header = screen.lines().position(|l| l.contains("NAME")).unwrap();
+    let selected_row = u16::try_from(header + 1).unwrap();
+    {
+        let parser = c.screen.lock().unwrap();
+        let cell = parser.screen().cell(selected_row, 3).unwrap();
+        assert!(cell.inverse(), "selected row is reverse video under NO_COLOR:\n{screen}");
+    }
+    c.keys("q");
+    assert!(c.wait_exit().success());
+    for params in sgr_params(&c.output_text()) {
+        for p in params {
+            assert!(!matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107), "colour SGR {p} under NO_COLOR");
+        }
+    }
+}
+
+#[test]
+fn each_key_shows_before_the_next_is_sent_on_a_quiet_console() {
+    // A bound that catches keys waiting for some other event, not a
+    // performance target (see benches/latency.rs for that).
+    let limit = Duration::from_secs(1);
+    let mut c = Console::start(&["--demo", "--demo-speed", "0.1"]);
+    c.wait_text("1 Pods");
+    // (key, text, whether the key makes it appear or disappear)
+    let steps = [
+        ("?", "Help: keys", true),
+        ("\x1b", "Help: keys", false),
+        ("2", "┏ RDS", true),
+        ("3", "┏ Alarms", true),
+        ("4", "┏ CloudTrail", true),
+        ("1", "┏ Pods", true),
+        ("P", "Start incident", true),
+        ("\x1b", "Start incident", false),
+        (":", "Command palette", true),
+        ("\x1b", "Command palette", false),
+    ];
+    for (key, text, shown) in steps {
+        c.send(key);
+        c.wait_within(limit, &format!("{key:?} -> {text} {shown}"), |s| s.contains(text) == shown);
+    }
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}
+
+#[test]
+fn a_resize_storm_leaves_the_same_screen_as_a_full_repaint() {
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let mut c = Console::spawn_sized(bin.as_ref(), &["--demo", "--demo-speed", "0.1"], &[], (50, 200));
+    c.wait_text("Checklist");
+    // Shrink and regrow faster than a frame: the terminal has cut its
+    // lines, while the size the console last drew at is the same again.
+    for pause in [0, 0, 5, 20, 60] {
+        c.resize(30, 100);
+        std::thread::sleep(Duration::from_millis(pause));
+        c.resize(50, 200);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(400));
+    let after_storm = c.contents();
+    assert!(after_storm.contains("┏ Pods") && after_storm.contains("CloudTrail"), "{after_storm}");
+    // What the console believes is on screen: everything it wrote, replayed
+    // on a terminal that was never resized (so nothing was cut).
+    let intended = |c: &Console| {
+        let mut fresh = vt100::Parser::new(NonZeroU16::new(50).unwrap(), NonZeroU16::new(200).unwrap(), 0);
+        fresh.process(&c.output.lock().unwrap());
+        fresh.screen().contents()
+    };
+    assert_eq!(after_storm, intended(&c), "the screen after the storm is what the console drew");
+    // `C-l` clears and repaints every cell.
+    let before = c.output.lock().unwrap().len();
+    c.keys("\x0c");
+    std::thread::sleep(Duration::from_millis(300));
+    let repaint = c.output.lock().unwrap()[before..].to_vec();
+    let repaint = String::from_utf8_lossy(&repaint);
+    assert!(repaint.contains("\x1b[2J") && repaint.contains("Checklist"), "C-l repaints: {repaint:?}");
+    assert_eq!(c.contents(), intended(&c));
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}
+
+#[test]
+fn q_closes_popups_and_quitting_an_incident_asks_first() {
+    let mut c = Console::start(&["--demo", "--demo-speed", "0.1"]);
+    c.wait_text("1 Pods");
+    for (open, shown) in [("a", "Actions:"), ("P", "Start incident"), ("a\r", "Confirm:")] {
+        c.keys(open);
+        c.wait_text(shown);
+        c.keys("q");
+        c.wait_for("popup to close", |s| !s.contains(shown));
+    }
+    assert!(c.child.try_wait().unwrap().is_none(), "still running");
+    c.keys("P1");
+    c.wait_text("P1 ");
+    c.keys("q");
+    c.wait_text("Quit warroom?");
+    c.keys("n");
+    c.wait_for("dialog to close", |s| !s.contains("Quit warroom?"));
+    assert!(c.child.try_wait().unwrap().is_none(), "n stays");
+    c.keys("q");
+    c.wait_text("Quit warroom?");
+    c.keys("y");
+    assert!(c.wait_exit().success());
+    assert!(!c.in_alternate_screen());
+}
+
+#[test]
+fn refuses_to_draw_into_a_file_or_a_dumb_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("--demo")
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is not a terminal"));
+    assert!(out.stdout.is_empty(), "nothing drawn into the file");
+
+    let bin = env!("CARGO_BIN_EXE_warroom");
+    let mut c = Console::spawn(bin.as_ref(), &["--demo"], &[("TERM", "dumb")]);
+    assert_eq!(c.wait_exit().exit_code(), 2);
+    std::thread::sleep(Duration::from_millis(200));
+    let text = c.output_text();
+    assert!(text.contains("TERM=dumb"), "{text}");
+    assert!(!text.contains("\x1b[?1049h"), "never entered the alternate screen");
+}
+
+#[test]
+fn no_controlling_terminal_is_a_clear_error() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two descriptors we then own.
+    let rc =
+        unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(rc, 0);
+    // SAFETY: both descriptors were just returned by openpty.
+    let (_master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"));
+    cmd.arg("--demo")
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(slave));
+    // SAFETY: setsid is async-signal-safe; the child gets a session with no
+    // controlling terminal, as under a cron job or `ssh` without `-t`.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no controlling terminal"), "{err}");
 }

@@ -2,8 +2,11 @@
 //! terminal, a scripted input stream, a source channel and an executor the
 //! test controls, and tokio's paused clock.
 
+use std::collections::VecDeque;
 use std::io;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -148,11 +151,13 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
             }
             let ticked = frames.lock().unwrap().0 - before_clock;
             assert!((4..=6).contains(&ticked), "response clock redraws once a second: {ticked}");
+            // Quitting with an incident running asks first.
             key_tx.send(key(KeyCode::Char('q'))).unwrap();
+            key_tx.send(key(KeyCode::Char('y'))).unwrap();
         }
     };
 
-    let shutdown = Box::pin(std::future::pending::<()>());
+    let shutdown = Box::pin(std::future::pending::<i32>());
     let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock.clone());
     let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
     assert_eq!(exit.unwrap(), Exit::Quit);
@@ -163,4 +168,100 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
     assert_eq!(app.results[0].outcome, Outcome::Succeeded("done by recorder".into()));
     let screen = format!("{:?}", terminal.backend().inner.buffer());
     assert!(screen.contains("done by recorder"), "result shown in the strip");
+}
+
+/// Terminal input whose waker behaves like crossterm's `EventStream`: when
+/// no event is ready, the waker of the poll that finds it idle is kept and
+/// woken once by the next event; polls in between register nothing. A loop
+/// that polls it with a no-op waker (`now_or_never`) is never woken again.
+#[derive(Clone, Default)]
+struct CrosstermLikeInput(Arc<Mutex<InputState>>);
+
+#[derive(Default)]
+struct InputState {
+    queued: VecDeque<Event>,
+    /// The waker kept by the "wake thread", and whether it is armed.
+    waker: Option<Waker>,
+    armed: bool,
+}
+
+impl CrosstermLikeInput {
+    fn press(&self, c: KeyCode) {
+        let mut s = self.0.lock().unwrap();
+        s.queued.push_back(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)));
+        if let Some(w) = s.waker.take() {
+            s.armed = false;
+            w.wake();
+        }
+    }
+}
+
+impl futures_util::Stream for CrosstermLikeInput {
+    type Item = io::Result<Event>;
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut s = self.0.lock().unwrap();
+        if let Some(ev) = s.queued.pop_front() {
+            return Poll::Ready(Some(Ok(ev)));
+        }
+        if !s.armed {
+            // Like crossterm's wake thread: armed once, with this waker.
+            s.waker = Some(cx.waker().clone());
+            s.armed = true;
+        }
+        Poll::Pending
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_key_is_drawn_when_it_arrives_even_on_an_idle_console() {
+    // No incident (no 1 Hz clock), no sources: nothing but the key can wake
+    // the loop before the 15 s age tick.
+    let mut app = demo_app(60, (100, 30), "default");
+    let clock = ManualClock::new(app.now);
+    let frames = Arc::new(Mutex::new((0, 0)));
+    let backend = Counting { inner: TestBackend::new(100, 30), frames: frames.clone() };
+    let mut terminal = Terminal::new(backend).unwrap();
+    let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+    let input = CrosstermLikeInput::default();
+    let channels = Channels { updates: src_rx, executor: Arc::new(Recorder::default()) };
+    let screen = |t: &Terminal<Counting>| format!("{:?}", t.backend().inner.buffer());
+
+    let driver = {
+        let frames = frames.clone();
+        let input = input.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let mut drawn = frames.lock().unwrap().0;
+            assert_eq!(drawn, 1, "first frame");
+            // Ten keys, each alone on an idle loop; each must be drawn
+            // within 10 ms of (paused) time, long before any timer fires.
+            for (i, c) in [
+                KeyCode::Char('?'),
+                KeyCode::Esc,
+                KeyCode::Char('2'),
+                KeyCode::Char('3'),
+                KeyCode::Char('?'),
+                KeyCode::Esc,
+                KeyCode::Char('4'),
+                KeyCode::Char('1'),
+                KeyCode::Char('?'),
+                KeyCode::Esc,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                input.press(c);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                let now = frames.lock().unwrap().0;
+                assert_eq!(now, drawn + 1, "key {i} ({c:?}) was not drawn until something else happened");
+                drawn = now;
+            }
+            input.press(KeyCode::Char('q'));
+        }
+    };
+    let shutdown = Box::pin(std::future::pending::<i32>());
+    let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock);
+    let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, input, shutdown), driver);
+    assert_eq!(exit.unwrap(), Exit::Quit);
+    assert!(screen(&terminal).contains("Pods"), "ended on the Pods tab");
 }

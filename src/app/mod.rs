@@ -10,7 +10,7 @@ mod palette;
 use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use crate::actions::{self, Action, Risk, Scope};
@@ -210,6 +210,8 @@ pub enum Overlay {
     SeverityPicker {
         selected: usize,
     },
+    /// Asked before quitting while an incident is running.
+    QuitConfirm,
 }
 
 /// Input to [`App::update`].
@@ -269,6 +271,8 @@ pub struct App {
     pending_keys: Vec<Key>,
     next_id: u64,
     dirty: bool,
+    /// The next frame must repaint every cell (resize, `redraw`).
+    repaint: bool,
 }
 
 impl App {
@@ -299,12 +303,19 @@ impl App {
             pending_keys: Vec::new(),
             next_id: 1,
             dirty: true,
+            repaint: false,
         }
     }
 
     /// True once since the last call if anything visible changed.
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)
+    }
+
+    /// True once since the last call if the next frame must repaint the
+    /// whole terminal rather than only the cells that changed.
+    pub fn take_repaint(&mut self) -> bool {
+        std::mem::take(&mut self.repaint)
     }
 
     /// Whether a clock that changes every second is on screen (the
@@ -341,6 +352,7 @@ impl App {
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
+                self.repaint = true;
                 self.keep_selection_visible();
                 Vec::new()
             }
@@ -463,14 +475,26 @@ impl App {
             Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
             Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
             Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
-            Some(Overlay::Confirm(_)) => &[Layer::Confirm],
+            Some(Overlay::Confirm(_) | Overlay::QuitConfirm) => &[Layer::Confirm],
         }
     }
 
     fn on_key(&mut self, key: Key, ev: KeyEvent) -> Vec<Effect> {
         // Safety rule independent of keymaps: Esc always cancels a dialog.
-        if key == Key::plain(KeyCode::Esc) && matches!(self.overlay, Some(Overlay::Confirm(_))) {
-            self.cancel_confirm();
+        if key == Key::plain(KeyCode::Esc) && matches!(self.overlay, Some(Overlay::Confirm(_) | Overlay::QuitConfirm)) {
+            self.close_overlay();
+            return Vec::new();
+        }
+        // In a text field a printable character is text, even where a menu
+        // below it binds the same key (`j` in the palette), unless the
+        // input layer itself binds it.
+        if self.has_text_field()
+            && matches!(key.code, KeyCode::Char(_))
+            && (key.mods - KeyModifiers::SHIFT).is_empty()
+            && self.keymap.lookup(&[Layer::Input], &[key]) == Lookup::None
+        {
+            self.pending_keys.clear();
+            self.on_unbound(key, ev);
             return Vec::new();
         }
         let layers = self.layers();
@@ -489,12 +513,15 @@ impl App {
             }
             Lookup::None => {
                 self.pending_keys.clear();
-                // Dialogs without a text field lend `quit` from the global layer.
-                if self.overlay.is_some()
-                    && !self.has_text_field()
-                    && self.keymap.lookup(&[Layer::Global], &[key]) == Lookup::Found(Command::Quit)
-                {
-                    return vec![Effect::Quit];
+                // Popups lend two global keys: `redraw` anywhere, and `quit`
+                // (unless typed into a text field), which closes the popup:
+                // a stray `q` in a dialog never ends the session.
+                match self.keymap.lookup(&[Layer::Global], &[key]) {
+                    Lookup::Found(Command::Redraw) => return self.run(Command::Redraw),
+                    Lookup::Found(Command::Quit) if self.overlay.is_some() && !self.has_text_field() => {
+                        return self.run(Command::Quit);
+                    }
+                    _ => {}
                 }
                 self.on_unbound(key, ev);
                 Vec::new()
@@ -562,7 +589,9 @@ impl App {
 
     fn run(&mut self, cmd: Command) -> Vec<Effect> {
         match (&self.overlay, cmd) {
-            (_, Command::Quit) => return vec![Effect::Quit],
+            (_, Command::Redraw) => self.repaint = true,
+            (Some(_), Command::Quit) => self.close_overlay(),
+            (None, Command::Quit) => return self.quit(),
             (None, _) => self.run_main(cmd),
             (Some(Overlay::Filter(_)), Command::Submit) => self.overlay = None,
             (Some(Overlay::Filter(_)), Command::Cancel) => {
@@ -574,9 +603,29 @@ impl App {
             (Some(Overlay::ActionMenu { .. }), _) => self.run_action_menu(cmd),
             (Some(Overlay::SeverityPicker { .. }), _) => self.run_severity(cmd),
             (Some(Overlay::Confirm(_)), _) => return self.run_confirm(cmd),
+            (Some(Overlay::QuitConfirm), Command::Confirm) => return vec![Effect::Quit],
+            (Some(Overlay::QuitConfirm), Command::Cancel | Command::Close) => self.overlay = None,
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Quits at once, or asks first while an incident is running.
+    fn quit(&mut self) -> Vec<Effect> {
+        if self.incident.is_some() {
+            self.overlay = Some(Overlay::QuitConfirm);
+            Vec::new()
+        } else {
+            vec![Effect::Quit]
+        }
+    }
+
+    /// Closes whatever popup is open; a confirmation closes as cancelled.
+    fn close_overlay(&mut self) {
+        match &self.overlay {
+            Some(Overlay::Confirm(_)) => self.cancel_confirm(),
+            _ => self.overlay = None,
+        }
     }
 
     fn run_main(&mut self, cmd: Command) {
@@ -656,6 +705,8 @@ impl App {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::MoveDown => *selected = (*selected + 1).min(Severity::ALL.len() - 1),
             Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Top => *selected = 0,
+            Command::Bottom => *selected = Severity::ALL.len() - 1,
             Command::Select | Command::Submit => {
                 let sev = Severity::ALL[*selected];
                 self.start_incident(sev);
@@ -717,6 +768,8 @@ impl App {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::MoveDown => *selected = (*selected + 1).min(actions.len().saturating_sub(1)),
             Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Top => *selected = 0,
+            Command::Bottom => *selected = actions.len().saturating_sub(1),
             Command::Select | Command::Submit => {
                 if let Some(action) = actions.get(*selected).cloned() {
                     self.open_confirm(action);
@@ -817,6 +870,8 @@ impl App {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::MoveDown => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
             Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Top => *selected = 0,
+            Command::Bottom => *selected = items.len().saturating_sub(1),
             Command::Select | Command::Submit => {
                 let chosen = items.get(*selected).map(|i| i.cmd.clone());
                 self.overlay = None;
@@ -859,7 +914,7 @@ impl App {
             }
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
-            PaletteCmd::Quit => return vec![Effect::Quit],
+            PaletteCmd::Quit => return self.quit(),
         }
         Vec::new()
     }

@@ -196,12 +196,56 @@ fn help_and_palette_open_and_close() {
 }
 
 #[test]
-fn quit_from_main_and_from_menus() {
+fn quit_keys_close_popups_and_only_quit_from_the_main_screen() {
     let mut app = app();
     assert_eq!(press(&mut app, "q"), vec![Effect::Quit]);
-    press(&mut app, "a");
-    assert!(matches!(app.overlay, Some(Overlay::ActionMenu { .. })));
-    assert_eq!(press(&mut app, "<C-c>"), vec![Effect::Quit]);
+    for (open, what) in [("1a", "action menu"), ("P", "severity picker"), ("1a<Down><Enter>", "confirmation")] {
+        for quit in ["q", "<C-c>"] {
+            press(&mut app, open);
+            assert!(app.overlay.is_some(), "{what} opens");
+            assert_eq!(press(&mut app, quit), vec![], "{quit} in the {what} does not quit");
+            assert!(app.overlay.is_none(), "{quit} closes the {what}");
+        }
+    }
+    // A typed confirmation takes `q` as text.
+    press(&mut app, "1a<End><Enter>");
+    assert!(app.has_text_field());
+    press(&mut app, "q");
+    assert_eq!(app.confirm_typed().as_deref(), Some("q"));
+}
+
+#[test]
+fn quitting_during_an_incident_asks_and_stays_by_default() {
+    let mut app = app();
+    press(&mut app, "P1");
+    assert!(app.incident.is_some());
+    for stay in ["<Esc>", "n", "<Enter>", "q"] {
+        assert_eq!(press(&mut app, "q"), vec![]);
+        assert!(matches!(app.overlay, Some(Overlay::QuitConfirm)));
+        assert_eq!(press(&mut app, stay), vec![], "{stay} stays");
+        assert!(app.overlay.is_none() && app.incident.is_some());
+    }
+    press(&mut app, "q");
+    assert_eq!(press(&mut app, "y"), vec![Effect::Quit]);
+    // The palette's quit asks too.
+    press(&mut app, "<Esc>:");
+    type_text(&mut app, "quit");
+    assert_eq!(press(&mut app, "<Enter>"), vec![]);
+    assert!(matches!(app.overlay, Some(Overlay::QuitConfirm)));
+}
+
+#[test]
+fn redraw_and_resize_ask_for_a_full_repaint() {
+    let mut app = app();
+    assert!(!app.take_repaint());
+    app.update(Msg::Resize(100, 30));
+    assert!(app.take_repaint());
+    assert!(!app.take_repaint(), "once");
+    press(&mut app, "<C-l>");
+    assert!(app.take_repaint());
+    press(&mut app, "?<C-l>");
+    assert!(app.take_repaint(), "also inside a popup");
+    assert!(matches!(app.overlay, Some(Overlay::Help { .. })));
 }
 
 #[test]
@@ -558,5 +602,28 @@ proptest! {
             let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
             terminal.draw(|f| crate::ui::draw(&app, f)).unwrap();
         }
+    }
+}
+
+#[test]
+fn menus_move_with_j_k_home_end_while_the_palette_types_them() {
+    let mut app = app();
+    let selected = |app: &App| match &app.overlay {
+        Some(Overlay::ActionMenu { selected, actions, .. }) => (*selected, actions.len()),
+        other => panic!("no menu: {other:?}"),
+    };
+    press(&mut app, "1aj");
+    assert_eq!(selected(&app).0, 1);
+    press(&mut app, "<End>");
+    let (at, n) = selected(&app);
+    assert_eq!(at, n - 1);
+    press(&mut app, "k");
+    assert_eq!(selected(&app).0, n - 2);
+    press(&mut app, "<Home>");
+    assert_eq!(selected(&app).0, 0);
+    press(&mut app, "<Esc>:jkq");
+    match &app.overlay {
+        Some(Overlay::Palette { input, .. }) => assert_eq!(input.lines().join(""), "jkq"),
+        other => panic!("no palette: {other:?}"),
     }
 }

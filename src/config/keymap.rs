@@ -44,6 +44,8 @@ pub enum Command {
     Confirm,
     Cancel,
     Submit,
+    /// Repaints the whole screen (after line noise or a garbled resize).
+    Redraw,
     /// Removes a built-in binding when used in a user keymap.
     Noop,
 }
@@ -79,6 +81,7 @@ impl Command {
             Command::Confirm => "confirm",
             Command::Cancel => "cancel",
             Command::Submit => "submit",
+            Command::Redraw => "redraw",
             Command::Noop => "noop",
         }
     }
@@ -303,6 +306,23 @@ mod tests {
                 (Layer::Input, Command::Cancel),
             ] {
                 assert!(km.hint(layer, cmd).is_some(), "{name}: {cmd:?} unbound in {layer:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn vim_keymap_keeps_every_default_list_and_popup_key() {
+        let default = Keymap::builtin("default").unwrap().unwrap();
+        let vim = Keymap::builtin("vim").unwrap().unwrap();
+        for layer in [Layer::Panel, Layer::Popup, Layer::Menu, Layer::Confirm, Layer::Input] {
+            for b in default.bindings(layer) {
+                assert_eq!(
+                    vim.lookup(&[layer], &b.keys),
+                    Lookup::Found(b.command),
+                    "vim {layer:?} lacks {} -> {}",
+                    display_sequence(&b.keys),
+                    b.command.name()
+                );
             }
         }
     }

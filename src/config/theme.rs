@@ -76,6 +76,22 @@ impl Theme {
         self.styles[slot as usize]
     }
 
+    /// The theme with every colour removed, for `NO_COLOR`: bold, dim,
+    /// underline and reverse stay, and a style that was told apart by its
+    /// background alone (the selected row, the status bar, badges) becomes
+    /// reverse video so it still stands out.
+    pub fn without_colors(mut self) -> Theme {
+        for style in &mut self.styles {
+            let had_bg = style.bg.is_some_and(|c| c != Color::Reset);
+            let mut plain = Style::default().add_modifier(style.add_modifier).remove_modifier(style.sub_modifier);
+            if had_bg {
+                plain = plain.add_modifier(Modifier::REVERSED);
+            }
+            *style = plain;
+        }
+        self
+    }
+
     /// Every style the theme uses, for tests of colour restrictions.
     pub fn styles(&self) -> impl Iterator<Item = (Slot, Style)> + '_ {
         Slot::ALL.iter().map(|s| (*s, self.style(*s)))
@@ -94,7 +110,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 struct ThemeFile {
     inherits: Option<Spanned<String>>,
     #[serde(default)]
-    palette: BTreeMap<String, String>,
+    palette: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     styles: BTreeMap<Spanned<String>, Spanned<StyleSpec>>,
 }
@@ -166,6 +182,16 @@ impl ThemeLoader<'_> {
         };
         chain.push(name.to_string());
         let file: ThemeFile = src.parse()?;
+        // Every palette entry must be a colour, used or not, and a bad one
+        // is reported on its own line rather than where it is used.
+        for (pname, value) in &file.palette {
+            Color::from_str(value.get_ref()).map_err(|_| {
+                src.error_at(
+                    value.span().start,
+                    format!("palette `{pname}`: `{}` is not a colour ({COLOUR_FORMS})", value.get_ref()),
+                )
+            })?;
+        }
         let mut styles = match &file.inherits {
             Some(parent) => {
                 let pname = parent.get_ref();
@@ -214,7 +240,10 @@ impl ThemeLoader<'_> {
     }
 }
 
-fn resolve(spec: &StyleSpec, palette: &BTreeMap<String, String>) -> Result<Style, String> {
+/// How colours can be written, for error messages.
+const COLOUR_FORMS: &str = "use a colour name, 0-255, or #rrggbb";
+
+fn resolve(spec: &StyleSpec, palette: &BTreeMap<String, Spanned<String>>) -> Result<Style, String> {
     let mut style = Style::default();
     if let Some(fg) = &spec.fg {
         style = style.fg(color(fg, palette)?);
@@ -228,10 +257,9 @@ fn resolve(spec: &StyleSpec, palette: &BTreeMap<String, String>) -> Result<Style
     Ok(style)
 }
 
-fn color(name: &str, palette: &BTreeMap<String, String>) -> Result<Color, String> {
-    let value = palette.get(name).map(String::as_str).unwrap_or(name);
-    Color::from_str(value)
-        .map_err(|_| format!("unknown colour `{name}` (use a palette name, a colour name, 0-255, or #rrggbb)"))
+fn color(name: &str, palette: &BTreeMap<String, Spanned<String>>) -> Result<Color, String> {
+    let value = palette.get(name).map_or(name, |v| v.get_ref().as_str());
+    Color::from_str(value).map_err(|_| format!("unknown colour `{name}` (a palette name, or {COLOUR_FORMS})"))
 }
 
 fn modifier(name: &str) -> Result<Modifier, String> {
@@ -401,5 +429,24 @@ mod tests {
         let t = ThemeLoader { user_dir: Some(dir.path()) }.load("default").unwrap();
         assert_eq!(t.style(Slot::StatusOk), Style::default().fg(Color::Blue));
         assert_eq!(t.style(Slot::StatusCrit), builtin("default").style(Slot::StatusCrit));
+    }
+
+    #[test]
+    fn a_bad_palette_value_is_reported_on_its_line_even_when_unused() {
+        let err = user_theme("inherits = \"default\"\n\n[palette]\nfire = \"#ff55zz\"\n").unwrap_err();
+        assert_eq!(err.line, 4, "{err}");
+        assert!(err.message.contains("palette `fire`") && err.message.contains("not a colour"), "{err}");
+    }
+
+    #[test]
+    fn without_colors_keeps_modifiers_and_reverses_what_a_background_marked() {
+        for name in ["default", "light", "ansi16"] {
+            let t = builtin(name).without_colors();
+            for (slot, style) in t.styles() {
+                assert!(style.fg.is_none() && style.bg.is_none(), "{name} {} keeps a colour", slot.name());
+            }
+            assert!(t.style(Slot::Selection).add_modifier.contains(Modifier::REVERSED), "{name}: selection reversed");
+            assert!(t.style(Slot::StatusCrit).add_modifier.contains(Modifier::BOLD), "{name}: bold kept");
+        }
     }
 }

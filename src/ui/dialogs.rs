@@ -55,7 +55,43 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             draw_menu(app, frame, r, title.into(), items, *selected);
         }
         Some(Overlay::Confirm(c)) => draw_confirm(app, frame, area, c),
+        Some(Overlay::QuitConfirm) => draw_quit_confirm(app, frame, area),
     }
+}
+
+/// Asked before quitting while an incident runs; staying is the default.
+fn draw_quit_confirm(app: &App, frame: &mut Frame, area: Rect) {
+    let key = |cmd| app.keymap.keys_for(Layer::Confirm, cmd).join("/");
+    let running = app.incident.as_ref().map_or_else(String::new, |i| {
+        format!(
+            "A {} incident is running ({} elapsed).",
+            i.severity.label(),
+            crate::app::fmt_clock(app.now - i.started)
+        )
+    });
+    let lines = vec![
+        Line::from(running),
+        Line::from("Quitting stops its response clock and drops this session's results."),
+        Line::default(),
+        Line::from(vec![
+            Span::styled(key(Command::Confirm), app.theme.style(Slot::FooterKey)),
+            Span::raw(" quit    "),
+            Span::styled(key(Command::Cancel), app.theme.style(Slot::FooterKey)),
+            Span::raw(" stay (default)"),
+        ]),
+    ];
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let width = 72u16.min(area.width);
+    let h = wrapped_height(&paragraph, width.saturating_sub(2)) + 2;
+    let r = centered(area, width, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(paragraph.block(dialog_block(app, " Quit warroom? ".into())), r);
+}
+
+/// Rows a wrapped paragraph takes at `width`, measured by the same code
+/// that renders it.
+fn wrapped_height(p: &Paragraph, width: u16) -> u16 {
+    u16::try_from(p.line_count(width.max(1))).unwrap_or(u16::MAX)
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

@@ -75,6 +75,9 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
         Some(Overlay::Confirm(_)) => {
             &[(Layer::Confirm, Command::Confirm, "confirm"), (Layer::Confirm, Command::Cancel, "cancel")]
         }
+        Some(Overlay::QuitConfirm) => {
+            &[(Layer::Confirm, Command::Confirm, "quit"), (Layer::Confirm, Command::Cancel, "stay")]
+        }
         Some(Overlay::Filter(_)) => {
             &[(Layer::Input, Command::Submit, "keep"), (Layer::Input, Command::Cancel, "clear")]
         }
