@@ -182,6 +182,26 @@ fn confirm_destructive() {
     });
 }
 
+/// The cluster failover's long command wraps over several rows; the label,
+/// the field and the refusal below it must all still be inside the dialog.
+#[test]
+fn confirm_cluster_failover_shows_its_last_lines() {
+    let setup = |a: &mut App| {
+        press(a, "2<Home>a<End><Enter>");
+        type_text(a, "order");
+        press(a, "<Enter>");
+    };
+    check("confirm_failover_refused", 60, Flags::default(), setup);
+    for (w, h) in SIZES {
+        let mut app = demo_app_with(60, (w, h), "default", "default", Flags::default());
+        setup(&mut app);
+        let screen = render(&app);
+        assert!(screen.contains("Fail over cluster"), "{w}x{h}: {screen}");
+        assert!(screen.contains("Type orders to confirm:"), "{w}x{h}: label cut off\n{screen}");
+        assert!(screen.contains("type exactly `orders` to confirm"), "{w}x{h}: refusal cut off\n{screen}");
+    }
+}
+
 #[test]
 fn confirm_read_only() {
     let flags = Flags { read_only: true, read_only_locked: true, dry_run: false };
@@ -297,4 +317,33 @@ fn hostile_strings_never_reach_the_terminal() {
             press(&mut app, "<Esc>j");
         }
     }
+}
+
+/// The last row of the screen: the footer.
+fn footer(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|f| warroom::ui::draw(app, f)).unwrap();
+    let buf = terminal.backend().buffer();
+    (0..app.size.0).map(|x| buf[(x, app.size.1 - 1)].symbol().to_string()).collect()
+}
+
+#[test]
+fn footer_and_help_offer_only_keys_that_do_something_here() {
+    let mut app = demo_app_with(60, (200, 50), "default", "default", Flags::default());
+    let pods = footer(&app);
+    assert!(pods.contains("/ filter") && pods.contains("a actions"), "{pods}");
+    press(&mut app, "5");
+    let checklist = footer(&app);
+    assert!(!checklist.contains("filter") && !checklist.contains("actions"), "{checklist}");
+    assert!(!checklist.contains("details"), "{checklist}");
+    press(&mut app, "?");
+    let help = render(&app);
+    assert!(help.contains("In the Checklist pane") && !help.contains("Filter this panel"), "{help}");
+    press(&mut app, "<Esc>4");
+    assert!(!footer(&app).contains("actions"), "no actions on CloudTrail events");
+
+    let flags = Flags { read_only: true, read_only_locked: true, dry_run: false };
+    let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
+    press(&mut app, "2a<Down><Enter>");
+    assert_eq!(footer(&app).trim(), "Esc close");
 }

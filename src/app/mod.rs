@@ -179,6 +179,12 @@ impl Confirm {
     pub fn typed_text(&self) -> Option<String> {
         self.typed.as_ref().map(|t| t.lines().join("\n"))
     }
+
+    /// Whether the typed name is the target's. Surrounding whitespace and a
+    /// pasted trailing newline do not count.
+    pub fn typed_matches(&self) -> bool {
+        self.typed_text().is_some_and(|t| t.trim() == self.action.target())
+    }
 }
 
 /// What covers the panels, at most one at a time.
@@ -529,6 +535,26 @@ impl App {
         }
     }
 
+    /// Whether a panel-layer command does anything in the focused pane, so
+    /// the footer and help never offer a key that does nothing.
+    pub fn offers(&self, cmd: Command) -> bool {
+        let list = self.focus != PanelId::Checklist;
+        match cmd {
+            Command::MoveUp
+            | Command::MoveDown
+            | Command::PageUp
+            | Command::PageDown
+            | Command::Top
+            | Command::Bottom
+            | Command::Filter
+            | Command::ClearFilter
+            | Command::OpenDetail => list,
+            // CloudTrail events are evidence, not something to act on.
+            Command::Actions => list && self.focus != PanelId::Trail,
+            _ => true,
+        }
+    }
+
     /// Whether the open overlay takes typed text.
     pub fn has_text_field(&self) -> bool {
         match &self.overlay {
@@ -816,9 +842,7 @@ impl App {
             }
             return Vec::new();
         }
-        if let Some(typed) = c.typed_text()
-            && typed != action.target()
-        {
+        if c.typed.is_some() && !c.typed_matches() {
             if let Some(Overlay::Confirm(c)) = &mut self.overlay {
                 c.refusal = Some(format!("type exactly `{}` to confirm", action.target()));
             }

@@ -120,15 +120,17 @@ fn draw_menu(app: &App, frame: &mut Frame, r: Rect, title: String, items: Vec<Li
     frame.render_stateful_widget(list, r, &mut state);
 }
 
+/// Long lines wrap at word boundaries, and scrolling counts wrapped rows.
 fn draw_scrolled(app: &App, frame: &mut Frame, r: Rect, title: String, lines: Vec<Line>, scroll: u16) {
     frame.render_widget(Clear, r);
     let block = dialog_block(app, title);
-    let inner_h = block.inner(r).height;
-    let max = (lines.len() as u16).saturating_sub(inner_h);
+    let inner = block.inner(r);
+    let paragraph = Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false });
+    let max = wrapped_height(&paragraph, inner.width).saturating_sub(inner.height);
     let scroll = scroll.min(max);
     let more = if max > 0 { format!(" {}/{} ", scroll, max) } else { String::new() };
     let block = block.title_bottom(Line::styled(more, app.theme.style(Slot::TextDim)).right_aligned());
-    frame.render_widget(Paragraph::new(Text::from(lines)).block(block).scroll((scroll, 0)), r);
+    frame.render_widget(paragraph.block(block).scroll((scroll, 0)), r);
 }
 
 fn risk_tag(r: Risk) -> String {
@@ -176,8 +178,8 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
 pub fn popup_scroll_limit(app: &App) -> u16 {
     let area = Rect::new(0, 0, app.size.0, app.size.1);
     scrolled_content(app, area).map_or(0, |(r, _, lines)| {
-        let inner_h = r.height.saturating_sub(2);
-        u16::try_from(lines.len()).unwrap_or(u16::MAX).saturating_sub(inner_h)
+        let rows = wrapped_height(&Paragraph::new(lines).wrap(Wrap { trim: false }), r.width.saturating_sub(2));
+        rows.saturating_sub(r.height.saturating_sub(2))
     })
 }
 
@@ -402,9 +404,10 @@ fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
         format!("keymap: {}   (rebind in <config>/keymaps/{}.toml)", app.keymap.name, app.keymap.name),
         app.theme.style(Slot::TextDim),
     )];
+    let panel_title = format!("In the {} pane", app.focus.title());
     for (layer, title) in [
         (Layer::Global, "Everywhere"),
-        (Layer::Panel, "Panels"),
+        (Layer::Panel, panel_title.as_str()),
         (Layer::Popup, "Details and help"),
         (Layer::Menu, "Menus and palette"),
         (Layer::Confirm, "Confirmation"),
@@ -414,7 +417,8 @@ fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
         lines.push(heading(app, title));
         let mut seen: Vec<Command> = Vec::new();
         for b in app.keymap.bindings(layer) {
-            if seen.contains(&b.command) {
+            // Panel keys are listed for the pane help was opened from.
+            if seen.contains(&b.command) || (layer == Layer::Panel && !app.offers(b.command)) {
                 continue;
             }
             seen.push(b.command);
@@ -430,6 +434,9 @@ fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
                 Span::styled(format!("  {keys:<18}"), app.theme.style(Slot::FooterKey)),
                 Span::raw(b.desc.clone()),
             ]));
+        }
+        if seen.is_empty() {
+            lines.push(Line::styled("  no keys of its own", app.theme.style(Slot::TextDim)));
         }
     }
     lines.push(Line::default());
@@ -531,31 +538,28 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
         lines.push(Line::styled(r.clone(), app.theme.style(Slot::StatusCrit)));
     }
     let width = 76u16.min(area.width);
-    // Wrapped height: estimate each line's rows at the inner width.
-    let inner_w = usize::from(width.saturating_sub(2)).max(1);
-    let text_rows: usize = lines.iter().map(|l| l.width().div_ceil(inner_w).max(1)).sum();
-    let field_rows = if c.typed.is_some() { 2 } else { 0 };
-    let hint_rows = if c.typed.is_some() { 1 } else { 0 };
-    let h = (text_rows + field_rows + hint_rows + 2) as u16;
+    // Measured the way it is drawn, so the last line is never cut off.
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let text_rows = wrapped_height(&paragraph, width.saturating_sub(2));
+    let field_rows: u16 = if c.typed.is_some() { 2 } else { 0 };
+    let hint_rows: u16 = if c.typed.is_some() { 1 } else { 0 };
+    let h = text_rows + field_rows + hint_rows + 2;
     let r = centered(area, width, h);
     frame.render_widget(Clear, r);
     let block = dialog_block(app, format!(" Confirm: {} ", a.title())).border_style(risk_style(app, risk));
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    let [text, field, hint] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(field_rows as u16),
-        Constraint::Length(hint_rows as u16),
-    ])
-    .areas(inner);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text);
+    let [text, field, hint] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(field_rows), Constraint::Length(hint_rows)])
+            .areas(inner);
+    frame.render_widget(paragraph, text);
     if let Some(t) = &c.typed {
         let [_, f] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(field);
         let mut t = t.clone();
         t.set_style(app.theme.style(Slot::Input));
         frame.render_widget(&t, f);
         let submit = key(Layer::Input, Command::Submit);
-        let matches = c.typed_text().as_deref() == Some(a.target());
+        let matches = c.typed_matches();
         let hint_line = if blocked.is_some() {
             Line::from(vec![Span::styled("Esc", app.theme.style(Slot::FooterKey)), Span::raw(" close")])
         } else {

@@ -99,8 +99,21 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let mut spans = vec![Span::raw(" ")];
+    if let Some(Overlay::Confirm(c)) = &app.overlay
+        && app.blocked_reason(&c.action).is_some()
+    {
+        // Only cancelling does anything in a refused dialog; Esc always does.
+        spans.push(Span::styled("Esc", app.theme.style(Slot::FooterKey)));
+        spans.push(Span::styled(" close", app.theme.style(Slot::FooterText)));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     let mut used = 1;
+    let panel_keys = app.overlay.is_none();
     for (layer, cmd, label) in hints(app) {
+        if panel_keys && !app.offers(*cmd) {
+            continue;
+        }
         if let Some(k) = app.keymap.hint(*layer, *cmd) {
             let text = format!(" {label}  ");
             let w = k.chars().count() + text.chars().count();
