@@ -496,7 +496,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// No key sequence runs a destructive action unless the target's name
-    /// was the field's exact content when Enter was pressed.
+    /// was the field's content (give or take surrounding whitespace) when
+    /// Enter was pressed.
     #[test]
     fn destructive_never_runs_without_the_typed_name(keys in proptest::collection::vec(any_key(), 0..40), use_name in any::<bool>()) {
         let mut app = app();
@@ -518,7 +519,7 @@ proptest! {
                 if a.risk() == Risk::Destructive {
                     prop_assert!(was_destructive);
                     prop_assert_eq!(k.as_str(), "<Enter>");
-                    prop_assert_eq!(typed.as_deref(), Some(a.target()));
+                    prop_assert_eq!(typed.as_deref().map(str::trim), Some(a.target()));
                 }
             }
         }
@@ -596,7 +597,7 @@ proptest! {
             for a in executed(&fx) {
                 if a.risk() == Risk::Destructive {
                     prop_assert_eq!(k.as_str(), "<Enter>");
-                    prop_assert_eq!(typed.as_deref(), Some(a.target()));
+                    prop_assert_eq!(typed.as_deref().map(str::trim), Some(a.target()));
                 }
             }
             let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
@@ -626,4 +627,13 @@ fn menus_move_with_j_k_home_end_while_the_palette_types_them() {
         Some(Overlay::Palette { input, .. }) => assert_eq!(input.lines().join(""), "jkq"),
         other => panic!("no palette: {other:?}"),
     }
+}
+
+#[test]
+fn a_pasted_name_with_whitespace_and_newline_confirms() {
+    let mut app = app();
+    let action = choose_pod_action(&mut app, "Delete pod");
+    app.update(Msg::Paste(format!("  {}\n", action.target())));
+    let fx = press(&mut app, "<Enter>");
+    assert_eq!(executed(&fx), vec![action]);
 }
