@@ -20,8 +20,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             AlarmState::InsufficientData => "NO DATA",
             s => s.label(),
         };
+        // The marker leads, so a long name never pushes it out of sight.
         let name =
-            if a.actions_enabled { sanitize(&a.name).into_owned() } else { format!("{} ⊘", sanitize(&a.name)) };
+            if a.actions_enabled { sanitize(&a.name).into_owned() } else { format!("⊘ {}", sanitize(&a.name)) };
         vec![
             Span::styled(state, style),
             Span::raw(name),

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use crate::app::{App, PanelId};
 
 /// At this width and above every panel is on screen; below, tabs.
-pub const WIDE_COLS: u16 = 160;
+pub const WIDE_COLS: u16 = 200;
 /// Below this the console shows only a "terminal too small" message.
 pub const MIN_COLS: u16 = 60;
 pub const MIN_ROWS: u16 = 16;

@@ -246,7 +246,7 @@ pub(crate) fn fitted_table<'a>(
     width: u16,
     rows: Vec<(Vec<Span<'a>>, Style)>,
 ) -> ratatui::widgets::Table<'a> {
-    use ratatui::layout::Constraint;
+    use ratatui::layout::{Constraint, Flex, Layout};
     use ratatui::widgets::{Row, Table};
     let shown = fit_columns(cols, width);
     let pick = |v: Vec<Span<'a>>| -> Vec<Span<'a>> {
@@ -259,8 +259,51 @@ pub(crate) fn fitted_table<'a>(
         .filter(|(_, s)| **s)
         .map(|(c, _)| if c.width == 0 { Constraint::Min(c.min) } else { Constraint::Length(c.width) })
         .collect();
-    let rows: Vec<Row> = rows.into_iter().map(|(cells, style)| Row::new(pick(cells)).style(style)).collect();
-    Table::new(rows, widths).header(Row::new(header).style(app.theme.style(Slot::TableHeader))).column_spacing(1)
+    // The widths the table will give each column, so a cut cell can end
+    // in `…` instead of stopping mid-word without a sign.
+    let spans = Layout::horizontal(widths.clone()).flex(Flex::Start).spacing(1).split(Rect::new(0, 0, width, 1));
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|(cells, style)| {
+            let cells = pick(cells)
+                .into_iter()
+                .zip(spans.iter())
+                .map(|(mut cell, r)| {
+                    if let std::borrow::Cow::Owned(cut) = ellipsize(&cell.content, usize::from(r.width)) {
+                        cell.content = cut.into();
+                    }
+                    cell
+                })
+                .collect::<Vec<_>>();
+            Row::new(cells).style(style)
+        })
+        .collect();
+    Table::new(rows, widths)
+        .header(Row::new(header).style(app.theme.style(Slot::TableHeader)))
+        .column_spacing(1)
+        .flex(Flex::Start)
+}
+
+/// `text` cut to `width` columns, ending in `…` when anything was cut.
+pub(crate) fn ellipsize(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    use unicode_width::UnicodeWidthChar;
+    if unicode_width::UnicodeWidthStr::width(text) <= width {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Draws a panel's list as a table of the visible rows only: a health
@@ -310,6 +353,14 @@ mod tests {
         assert_eq!(fmt_age(TimeDelta::hours(26)), "26h");
         assert_eq!(fmt_age(TimeDelta::hours(76)), "3d4h");
         assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
+    }
+
+    #[test]
+    fn cut_text_ends_in_an_ellipsis_within_its_width() {
+        assert_eq!(ellipsize("orders-db", 9), "orders-db");
+        assert_eq!(ellipsize("orders-db-replica-1", 10), "orders-db…");
+        assert_eq!(ellipsize("日本語テキスト", 7), "日本語…");
+        assert_eq!(ellipsize("abc", 0), "");
     }
 }
 

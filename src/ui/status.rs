@@ -28,50 +28,106 @@ fn source_health(app: &App, id: SourceId) -> (Health, String) {
     }
 }
 
+/// How much the status bar says; each level shortens one more thing, in
+/// the order an engineer can best spare it. The Kubernetes context and the
+/// AWS account and region are never dropped: they say where actions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Detail {
+    Full,
+    /// `RO DRY DEMO` in one badge.
+    ShortModes,
+    /// `account@region` without the profile name (an account number and
+    /// a region say "AWS" on their own).
+    NoProfile,
+    /// `●k ●r ●a ●t` with ages.
+    ShortSources,
+    /// The incident badge without its target.
+    ShortClock,
+    /// One glyph per source.
+    Glyphs,
+    /// The context without the namespace.
+    NoNamespace,
+}
+
+const DETAILS: [Detail; 7] = [
+    Detail::Full,
+    Detail::ShortModes,
+    Detail::NoProfile,
+    Detail::ShortSources,
+    Detail::ShortClock,
+    Detail::Glyphs,
+    Detail::NoNamespace,
+];
+
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let width = usize::from(area.width);
+    let line = DETAILS
+        .iter()
+        .map(|d| bar_line(app, *d))
+        .find(|l| l.width() <= width)
+        .unwrap_or_else(|| bar_line(app, Detail::NoNamespace));
+    frame.render_widget(Paragraph::new(line).style(app.theme.style(Slot::Bar)), area);
+}
+
+fn bar_line(app: &App, detail: Detail) -> Line<'static> {
     let bar = app.theme.style(Slot::Bar);
     let mut spans = Vec::new();
     if let Some(i) = &app.incident {
         let elapsed = app.now - i.started;
         let target = i.severity.target();
-        let over = elapsed > target;
-        let text = format!(
-            " {} {} / {}{} ",
-            i.severity.label(),
-            fmt_clock(elapsed),
-            fmt_clock(target),
-            if over { " OVER" } else { "" }
-        );
+        let over = if elapsed > target { " OVER" } else { "" };
+        let text = if detail >= Detail::ShortClock {
+            format!(" {} {}{over} ", i.severity.label(), fmt_clock(elapsed))
+        } else {
+            format!(" {} {} / {}{over} ", i.severity.label(), fmt_clock(elapsed), fmt_clock(target))
+        };
         spans.push(Span::styled(text, app.theme.style(Slot::BarBadge)));
         spans.push(Span::raw(" "));
     }
-    if app.flags.read_only {
-        spans.push(Span::styled(" READ-ONLY ", app.theme.style(Slot::BarMode)));
+    let modes: Vec<(&str, &str)> = [
+        (app.flags.read_only, ("READ-ONLY", "RO")),
+        (app.flags.dry_run, ("DRY-RUN", "DRY")),
+        (app.env.demo, ("DEMO", "DEMO")),
+    ]
+    .into_iter()
+    .filter_map(|(on, names)| on.then_some(names))
+    .collect();
+    if detail >= Detail::ShortModes && !modes.is_empty() {
+        let short: Vec<&str> = modes.iter().map(|(_, s)| *s).collect();
+        spans.push(Span::styled(format!(" {} ", short.join(" ")), app.theme.style(Slot::BarMode)));
         spans.push(Span::raw(" "));
-    }
-    if app.flags.dry_run {
-        spans.push(Span::styled(" DRY-RUN ", app.theme.style(Slot::BarMode)));
-        spans.push(Span::raw(" "));
-    }
-    if app.env.demo {
-        spans.push(Span::styled(" DEMO ", app.theme.style(Slot::BarMode)));
-        spans.push(Span::raw(" "));
+    } else {
+        for (long, _) in modes {
+            spans.push(Span::styled(format!(" {long} "), app.theme.style(Slot::BarMode)));
+            spans.push(Span::raw(" "));
+        }
     }
     for id in SourceId::ALL {
         let (h, age) = source_health(app, id);
         spans.push(Span::styled(health_glyph(h), bar.patch(health_style(app, h))));
-        spans.push(Span::raw(format!("{}{}{} ", id.label(), if age.is_empty() { "" } else { " " }, age)));
+        let label = if detail >= Detail::ShortSources { &id.label()[..1] } else { id.label() };
+        match detail {
+            Detail::Glyphs | Detail::NoNamespace => {}
+            _ if age.is_empty() => spans.push(Span::raw(format!("{label} "))),
+            _ => spans.push(Span::raw(format!("{label} {age} "))),
+        }
     }
-    spans.push(Span::raw("│ "));
-    let account = if area.width >= 120 { format!(" ({})", sanitize(&app.env.aws_account)) } else { String::new() };
-    spans.push(Span::raw(format!(
-        "⎈ {}/{} │ aws {}@{}{account}",
-        sanitize(&app.env.kube_context),
-        sanitize(&app.env.namespace),
-        sanitize(&app.env.aws_profile),
-        sanitize(&app.env.aws_region),
-    )));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
+    if detail >= Detail::Glyphs {
+        spans.push(Span::raw(" "));
+    }
+    let env = &app.env;
+    let kube = if detail >= Detail::NoNamespace {
+        sanitize(&env.kube_context).into_owned()
+    } else {
+        format!("{}/{}", sanitize(&env.kube_context), sanitize(&env.namespace))
+    };
+    let aws = if detail >= Detail::NoProfile {
+        format!("{}@{}", sanitize(&env.aws_account), sanitize(&env.aws_region))
+    } else {
+        format!("aws {}@{} ({})", sanitize(&env.aws_profile), sanitize(&env.aws_region), sanitize(&env.aws_account))
+    };
+    spans.push(Span::raw(format!("│ ⎈ {kube} │ {aws}")));
+    Line::from(spans)
 }
 
 /// Worst health per data panel, for tab markers.
@@ -92,4 +148,33 @@ pub fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Flags;
+    use crate::fixtures::{demo_app_with, press};
+
+    fn bar(app: &App) -> String {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(app.size.0, 1)).unwrap();
+        t.draw(|f| draw(app, f, f.area())).unwrap();
+        t.backend().buffer().content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn narrow_bars_shorten_badges_but_keep_context_account_and_region() {
+        let flags = Flags { read_only: true, read_only_locked: true, dry_run: true };
+        for width in [80, 100, 120, 200] {
+            let mut app = demo_app_with(60, (width, 24), "default", "default", flags);
+            press(&mut app, "P1");
+            let text = bar(&app);
+            for must in ["demo-eks-prod/shop", "123456789012", "eu-west-1", "P1 "] {
+                assert!(text.contains(must), "{width} cols lost {must}: {text}");
+            }
+            if width == 200 {
+                assert!(text.contains("READ-ONLY") && text.contains("/ 15:00") && text.contains("●kube"), "{text}");
+            }
+        }
+    }
 }
