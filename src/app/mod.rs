@@ -17,7 +17,7 @@ use crate::actions::{self, Action, Risk, Scope};
 use crate::config::keymap::{Command, Keymap, Layer, Lookup};
 use crate::config::keys::Key;
 use crate::config::theme::Theme;
-use crate::model::{Alarm, AlarmState, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
+use crate::model::{Alarm, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
 use crate::sources::{Environment, Payload, SourceError, SourceId, SourceUpdate};
 use list::List;
 pub use palette::{PaletteCmd, PaletteItem};
@@ -404,22 +404,22 @@ impl App {
     pub fn settle(&mut self) {
         let mut any = false;
         if self.pods.rebuild() {
-            self.stats.pods_unhealthy = self.pods.count(|p| p.health() != Health::Ok);
+            self.stats.pods_unhealthy = self.pods.notable();
             self.stats.worst[0] = self.pods.worst();
             any = true;
         }
         if self.dbs.rebuild() {
-            self.stats.dbs_unhealthy = self.dbs.count(|d| d.health() != Health::Ok);
+            self.stats.dbs_unhealthy = self.dbs.notable();
             self.stats.worst[1] = self.dbs.worst();
             any = true;
         }
         if self.alarms.rebuild() {
-            self.stats.alarms_firing = self.alarms.count(|a| a.state == AlarmState::Alarm);
+            self.stats.alarms_firing = self.alarms.notable();
             self.stats.worst[2] = self.alarms.worst();
             any = true;
         }
         if self.trail.rebuild() {
-            self.stats.trail_flagged = self.trail.count(|e| e.security_flag().is_some());
+            self.stats.trail_flagged = self.trail.notable();
             self.stats.worst[3] = self.trail.worst();
             any = true;
         }
