@@ -289,6 +289,9 @@ pub enum SecurityFlag {
     IamChange,
     KmsChange,
     SecurityGroupChange,
+    /// Alarm notifications switched off (DisableAlarmActions): an incident
+    /// could go unpaged, or a cover-up.
+    AlarmsMuted,
     Delete,
 }
 
@@ -300,6 +303,7 @@ impl SecurityFlag {
             SecurityFlag::IamChange => "IAM change",
             SecurityFlag::KmsChange => "KMS change",
             SecurityFlag::SecurityGroupChange => "SG change",
+            SecurityFlag::AlarmsMuted => "alarms muted",
             SecurityFlag::Delete => "delete",
         }
     }
@@ -325,6 +329,9 @@ impl TrailEvent {
         if self.name.contains("SecurityGroup") {
             return Some(SecurityFlag::SecurityGroupChange);
         }
+        if self.name == "DisableAlarmActions" {
+            return Some(SecurityFlag::AlarmsMuted);
+        }
         if self.name.starts_with("Delete") {
             return Some(SecurityFlag::Delete);
         }
@@ -338,5 +345,21 @@ impl TrailEvent {
             None if self.error_code.is_some() => Health::Warn,
             None => Health::Ok,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn muting_alarms_is_flagged() {
+        let mut e = crate::fixtures::synthetic_event(1);
+        e.name = "DisableAlarmActions".into();
+        e.source = "monitoring.amazonaws.com".into();
+        e.read_only = false;
+        assert_eq!(e.security_flag(), Some(SecurityFlag::AlarmsMuted));
+        e.name = "EnableAlarmActions".into();
+        assert_eq!(e.security_flag(), None);
     }
 }

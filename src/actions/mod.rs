@@ -158,7 +158,11 @@ impl Action {
     /// The equivalent CLI command, so the engineer can check or repeat it.
     pub fn cli(&self) -> String {
         let kctx = format!("--context {}", self.scope.kube_context);
-        let aws = format!("--region {}", self.scope.aws_region);
+        // The profile too, so the command acts on the same account.
+        let aws = match self.scope.aws_profile.as_str() {
+            "" => format!("--region {}", self.scope.aws_region),
+            profile => format!("--profile {profile} --region {}", self.scope.aws_region),
+        };
         match &self.kind {
             ActionKind::CollectLogs { namespace, pod, container } => {
                 format!("kubectl {kctx} -n {namespace} logs {pod} -c {container} --previous --tail=500")
@@ -346,12 +350,12 @@ mod tests {
         assert_eq!(failover.target(), "c", "the cluster's name is typed to confirm");
         assert_eq!(
             failover.cli(),
-            "aws rds failover-db-cluster --region eu-west-1 --db-cluster-identifier c --target-db-instance-identifier r"
+            "aws rds failover-db-cluster --profile oncall --region eu-west-1 --db-cluster-identifier c --target-db-instance-identifier r"
         );
     }
 
     #[test]
-    fn cli_names_context_and_region() {
+    fn cli_names_context_profile_and_region() {
         let a = Action {
             kind: ActionKind::RolloutRestart { namespace: "shop".into(), deployment: "backend".into() },
             scope: scope(),
@@ -360,8 +364,11 @@ mod tests {
         let r = Action { kind: ActionKind::FailoverDb { id: "orders-db".into() }, scope: scope() };
         assert_eq!(
             r.cli(),
-            "aws rds reboot-db-instance --region eu-west-1 --db-instance-identifier orders-db --force-failover"
+            "aws rds reboot-db-instance --profile oncall --region eu-west-1 --db-instance-identifier orders-db --force-failover"
         );
         assert_eq!(r.scope_label(), "account 123456789012 · region eu-west-1");
+        let no_profile = Scope { aws_profile: String::new(), ..scope() };
+        let r = Action { kind: ActionKind::RebootDb { id: "orders-db".into() }, scope: no_profile };
+        assert_eq!(r.cli(), "aws rds reboot-db-instance --region eu-west-1 --db-instance-identifier orders-db");
     }
 }

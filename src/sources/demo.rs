@@ -691,7 +691,8 @@ impl DemoWorld {
 
     fn next_trail_id(&mut self) -> String {
         self.trail_seq += 1;
-        format!("{:08x}-{}-4c1e-9d2a-{:012x}", self.rng.u32(..), self.token(4), self.trail_seq)
+        // A version-4 UUID, as CloudTrail's event ids are.
+        format!("{:08x}-{:04x}-4c1e-9d2a-{:012x}", self.rng.u32(..), self.rng.u16(..), self.trail_seq)
     }
 
     fn push_trail(&mut self, ev: TrailEvent) {
@@ -1166,6 +1167,13 @@ mod tests {
         }
         let failed = events.iter().filter(|e| e.name == "ConsoleLogin" && e.error_code.is_some()).count();
         assert!(failed >= 8, "{failed}");
+        // Event ids are UUIDs, as CloudTrail's are.
+        for e in &events {
+            let groups: Vec<&str> = e.id.split('-').collect();
+            let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            assert_eq!(lens, [8, 4, 4, 4, 12], "{}", e.id);
+            assert!(groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit())), "{}", e.id);
+        }
         assert!(events.iter().filter(|e| e.error_code.is_some()).all(|e| e.source_ip == ATTACKER_IP));
     }
 

@@ -28,7 +28,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             ]),
         ],
         Some(i) => {
-            let elapsed = app.now - i.started;
+            // Whole seconds first, so elapsed and left always add up to the target.
+            let elapsed = chrono::TimeDelta::seconds((app.now - i.started).num_seconds());
             let left = i.severity.target() - elapsed;
             let clock_style = if left.num_seconds() < 0 {
                 app.theme.style(Slot::StatusCrit)
@@ -72,7 +73,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 /// What is red right now, one line per panel, from the live counts.
 fn situation<'a>(app: &App) -> Vec<Line<'a>> {
     let s = &app.stats;
-    let row = |count: usize, what: &str, worst: Health| -> Line<'a> {
+    let row = |count: usize, (one, many): (&str, &str), worst: Health| -> Line<'a> {
         let h = if count == 0 { Health::Ok } else { worst };
         Line::from(vec![
             Span::styled(format!("{} ", health_glyph(h)), health_style(app, h)),
@@ -80,14 +81,14 @@ fn situation<'a>(app: &App) -> Vec<Line<'a>> {
                 format!("{count} "),
                 if count == 0 { app.theme.style(Slot::TextDim) } else { health_style(app, h) },
             ),
-            Span::raw(what.to_string()),
+            Span::raw(if count == 1 { one } else { many }.to_string()),
         ])
     };
     let mut lines = vec![Line::styled("Now", app.theme.style(Slot::TableHeader))];
-    lines.push(row(s.pods_unhealthy, "pods unhealthy", s.worst[0]));
-    lines.push(row(s.dbs_unhealthy, "DB instances degraded", s.worst[1]));
-    lines.push(row(s.alarms_firing, "alarms firing", Health::Crit));
-    lines.push(row(s.trail_flagged, "flagged CloudTrail events", s.worst[3]));
+    lines.push(row(s.pods_unhealthy, ("pod unhealthy", "pods unhealthy"), s.worst[0]));
+    lines.push(row(s.dbs_unhealthy, ("DB instance degraded", "DB instances degraded"), s.worst[1]));
+    lines.push(row(s.alarms_firing, ("alarm firing", "alarms firing"), Health::Crit));
+    lines.push(row(s.trail_flagged, ("flagged CloudTrail event", "flagged CloudTrail events"), s.worst[3]));
     let failing: Vec<&str> =
         app.sources.iter().filter(|(_, h)| h.failing().is_some()).map(|(id, _)| id.label()).collect();
     if !failing.is_empty() {
