@@ -298,11 +298,6 @@ impl<T: Row> List<T> {
         self.filtered.as_deref().unwrap_or(&self.order)
     }
 
-    /// Number of items (filtered or not) matching `pred`.
-    pub fn count(&self, pred: impl Fn(&T) -> bool) -> usize {
-        self.items.values().filter(|e| pred(&e.item)).count()
-    }
-
     /// Items that count in the panel's summary (see [`Row::notable`]).
     pub fn notable(&self) -> usize {
         self.notable

@@ -335,7 +335,8 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
         kv(app, "Backup retention", format!("{} days", d.backup_retention_days)),
         kv(app, "ARN", sanitize(&d.arn).into_owned()),
         kv(app, "CPU (latest)", format!("{} %", last(&d.cpu))),
-        kv(app, "Connections (latest)", last(&d.connections)),
+        // Connections are a count: no decimals.
+        kv(app, "Connections (latest)", d.connections.last().map_or_else(|| "-".into(), |x| format!("{x:.0}"))),
         kv(app, "Free storage (latest)", format!("{} GiB", last(&d.free_storage))),
     ]
 }
