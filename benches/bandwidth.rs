@@ -5,23 +5,18 @@
 //!
 //! `cargo bench --bench bandwidth`
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+mod support;
 
 fn measure(rows: u16, cols: u16, seconds: u64) -> (usize, f64) {
-    let dirs = tempfile::tempdir().unwrap();
-    let pair = native_pty_system().openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
-    cmd.args(["--demo", "--demo-seed", "7"]);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("WARROOM_CONFIG_DIR", dirs.path());
-    cmd.env("WARROOM_DATA_DIR", dirs.path().join("data"));
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
+    // Keep `demo` whole until the end: it owns the config and data dirs.
+    let mut demo = support::spawn_demo(rows, cols, &["--demo-seed", "7"]);
+    let mut reader = demo.reader;
+    let mut writer = demo.writer;
+    support::spawn_demo(rows, cols, &["--demo-seed", "7"]);
     let out = Arc::new(Mutex::new(Vec::<u8>::new()));
     let sink = out.clone();
     std::thread::spawn(move || {
@@ -43,9 +38,8 @@ fn measure(rows: u16, cols: u16, seconds: u64) -> (usize, f64) {
     let first = out.lock().unwrap().len();
     std::thread::sleep(Duration::from_secs(seconds));
     let steady = out.lock().unwrap().len() - first;
-    let mut writer = pair.master.take_writer().unwrap();
     writer.write_all(b"q").unwrap();
-    child.wait().unwrap();
+    demo.child.wait().unwrap();
     (first, steady as f64 / seconds as f64)
 }
 

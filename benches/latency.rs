@@ -7,27 +7,21 @@
 //!
 //! `cargo bench --bench latency`
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::num::NonZeroU16;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+mod support;
 
 const PRESSES: usize = 200;
 
 fn measure(speed: &str) -> Vec<Duration> {
-    let dirs = tempfile::tempdir().unwrap();
-    let pair = native_pty_system().openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_warroom"));
-    cmd.args(["--demo", "--demo-speed", speed]);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("WARROOM_CONFIG_DIR", dirs.path());
-    cmd.env("WARROOM_DATA_DIR", dirs.path().join("data"));
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    drop(pair.slave);
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let mut writer = pair.master.take_writer().unwrap();
+    // Keep `demo` whole until the end: it owns the config and data dirs.
+    let mut demo = support::spawn_demo(24, 80, &["--demo-speed", speed]);
+    let mut reader = demo.reader;
+    let mut writer = demo.writer;
+    support::spawn_demo(24, 80, &["--demo-speed", speed]);
     // The reader reports when help appears or disappears, stamped the
     // moment the bytes that changed it were read.
     let (tx, rx) = mpsc::channel::<(bool, Instant)>();
@@ -72,7 +66,7 @@ fn measure(speed: &str) -> Vec<Duration> {
         }
     }
     writer.write_all(b"q").unwrap();
-    child.wait().unwrap();
+    demo.child.wait().unwrap();
     samples
 }
 

@@ -524,12 +524,7 @@ fn q_closes_popups_and_quitting_an_incident_asks_first() {
 #[test]
 fn refuses_to_draw_into_a_file_or_a_dumb_terminal() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
-        .arg("--demo")
-        .env("WARROOM_CONFIG_DIR", dir.path())
-        .env("WARROOM_DATA_DIR", dir.path().join("data"))
-        .output()
-        .unwrap();
+    let out = run_with_config(dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard output is not a terminal"));
     assert!(out.stdout.is_empty(), "nothing drawn into the file");

@@ -83,6 +83,13 @@ impl Executor for Recorder {
     }
 }
 
+/// A `w`×`h` terminal whose backend counts (frames, cells) written.
+fn counting_terminal(w: u16, h: u16) -> (Terminal<Counting>, Arc<Mutex<(usize, usize)>>) {
+    let frames = Arc::new(Mutex::new((0, 0)));
+    let backend = Counting { inner: TestBackend::new(w, h), frames: frames.clone() };
+    (Terminal::new(backend).unwrap(), frames)
+}
+
 fn key(c: KeyCode) -> io::Result<Event> {
     Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
 }
@@ -91,9 +98,7 @@ fn key(c: KeyCode) -> io::Result<Event> {
 async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
     let mut app = demo_app(60, (100, 30), "default");
     let clock = ManualClock::new(app.now);
-    let frames = Arc::new(Mutex::new((0, 0)));
-    let backend = Counting { inner: TestBackend::new(100, 30), frames: frames.clone() };
-    let mut terminal = Terminal::new(backend).unwrap();
+    let (mut terminal, frames) = counting_terminal(100, 30);
     let (src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
     let events =
@@ -218,9 +223,7 @@ async fn every_key_is_drawn_when_it_arrives_even_on_an_idle_console() {
     // the loop before the 15 s age tick.
     let mut app = demo_app(60, (100, 30), "default");
     let clock = ManualClock::new(app.now);
-    let frames = Arc::new(Mutex::new((0, 0)));
-    let backend = Counting { inner: TestBackend::new(100, 30), frames: frames.clone() };
-    let mut terminal = Terminal::new(backend).unwrap();
+    let (mut terminal, frames) = counting_terminal(100, 30);
     let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let input = CrosstermLikeInput::default();
     let channels = Channels { updates: src_rx, executor: Arc::new(Recorder::default()) };
