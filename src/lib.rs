@@ -9,6 +9,7 @@ pub mod actions;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod evidence;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod model;

@@ -50,7 +50,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli, prepared)) {
+    match rt.block_on(run(cli, prepared, paths.evidence_dir())) {
         Ok(exit) => {
             tracing::info!(?exit, "warroom exited");
             match exit {
@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, prepared: startup::Prepared) -> std::io::Result<Exit> {
+async fn run(cli: Cli, prepared: startup::Prepared, evidence_dir: std::path::PathBuf) -> std::io::Result<Exit> {
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
     let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let executor = demo::spawn(cli.demo_seed, clock.clone(), tx);
@@ -83,7 +83,7 @@ async fn run(cli: Cli, prepared: startup::Prepared) -> std::io::Result<Exit> {
         now: clock.now(),
         size: (size.width, size.height),
     });
-    let channels = Channels { updates: rx, executor: Arc::new(executor) };
+    let channels = Channels { updates: rx, executor: Arc::new(executor), evidence_dir };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit

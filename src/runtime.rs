@@ -3,6 +3,7 @@
 //! render; effects are executed here and nowhere else.
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
-use crate::actions::Executor;
+use chrono::{DateTime, Utc};
+
+use crate::actions::{Executed, Executor};
 use crate::app::{App, Effect, Msg};
 use crate::sources::SourceUpdate;
 use crate::sources::clock::Clock;
@@ -42,6 +45,27 @@ pub enum Exit {
 pub struct Channels {
     pub updates: mpsc::Receiver<SourceUpdate>,
     pub executor: Arc<dyn Executor>,
+    /// Where evidence the actions collect is saved.
+    pub evidence_dir: PathBuf,
+}
+
+/// Saves what a finished action collected and turns its report into the
+/// result line: the message names the file, or says why it could not be
+/// saved (then the action counts as failed: evidence nobody can read is
+/// no evidence).
+pub fn finish_action(
+    result: Result<Executed, String>,
+    dir: &Path,
+    at: DateTime<Utc>,
+) -> (Result<String, String>, Option<PathBuf>) {
+    match result {
+        Err(e) => (Err(e), None),
+        Ok(Executed { message, evidence: None }) => (Ok(message), None),
+        Ok(Executed { message, evidence: Some(ev) }) => match crate::evidence::save(dir, at, &ev) {
+            Ok(path) => (Ok(format!("{message}; saved to {}", path.display())), Some(path)),
+            Err(e) => (Err(format!("{message}, but saving it in {} failed: {e}", dir.display())), None),
+        },
+    }
 }
 
 /// Converts a terminal event into a message; `None` for events the app
@@ -94,7 +118,8 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin + Send + 'static,
 {
     let mut input = spawn_input(events);
-    let (done_tx, mut done_rx) = mpsc::channel::<(u64, Result<String, String>)>(64);
+    // Messages the loop's own effects produce (action results, files read).
+    let (done_tx, mut done_rx) = mpsc::channel::<Msg>(64);
     let mut second = tokio::time::interval(Duration::from_secs(1));
     second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut slow = tokio::time::interval(AGE_REFRESH);
@@ -120,7 +145,7 @@ where
                 None => return Ok(Exit::InputClosed),
             },
             Some(u) = channels.updates.recv() => Some(Msg::Source(u)),
-            Some((id, result)) = done_rx.recv() => Some(Msg::ActionDone { id, result }),
+            Some(m) = done_rx.recv() => Some(m),
             _ = second.tick(), if clock_ticks => Some(Msg::Tick(clock.now())),
             _ = slow.tick() => Some(Msg::Tick(clock.now())),
             sig = &mut shutdown => return Ok(Exit::Signal(sig)),
@@ -131,8 +156,8 @@ where
         loop {
             let next = if let Ok(u) = channels.updates.try_recv() {
                 Some(Msg::Source(u))
-            } else if let Ok((id, result)) = done_rx.try_recv() {
-                Some(Msg::ActionDone { id, result })
+            } else if let Ok(m) = done_rx.try_recv() {
+                Some(m)
             } else if let Ok(ev) = input.try_recv() {
                 match ev {
                     Ok(ev) => to_msg(ev),
@@ -152,13 +177,32 @@ where
                     tracing::info!(id, action = ?action.kind, "executing confirmed action");
                     let executor = channels.executor.clone();
                     let tx = done_tx.clone();
+                    let dir = channels.evidence_dir.clone();
+                    let clock = clock.clone();
                     tokio::spawn(async move {
                         let result = match tokio::time::timeout(ACTION_TIMEOUT, executor.execute(action)).await {
                             Ok(r) => r,
                             Err(_) => Err(format!("timed out after {} s", ACTION_TIMEOUT.as_secs())),
                         };
+                        let at = clock.now();
+                        let (result, evidence) = tokio::task::spawn_blocking(move || finish_action(result, &dir, at))
+                            .await
+                            .unwrap_or_else(|e| (Err(format!("saving the evidence failed: {e}")), None));
                         tracing::info!(id, ?result, "action finished");
-                        let _ = tx.send((id, result)).await;
+                        let _ = tx.send(Msg::ActionDone { id, result, evidence }).await;
+                    });
+                }
+                Effect::LoadEvidence(path) => {
+                    let tx = done_tx.clone();
+                    tokio::spawn(async move {
+                        let read = path.clone();
+                        let text = tokio::task::spawn_blocking(move || {
+                            crate::evidence::read(&read, crate::evidence::VIEW_LIMIT)
+                        })
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| e.to_string()));
+                        let _ = tx.send(Msg::EvidenceLoaded { path, text }).await;
                     });
                 }
             }

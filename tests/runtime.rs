@@ -17,7 +17,7 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use tokio::sync::mpsc;
 
-use warroom::actions::{Action, ActionKind, Executor};
+use warroom::actions::{Action, ActionKind, Evidence, Executed, Executor};
 use warroom::app::Outcome;
 use warroom::fixtures::{demo_app, synthetic_pod};
 use warroom::runtime::{self, Channels, Exit};
@@ -28,6 +28,8 @@ use warroom::sources::{Payload, SourceId, SourceUpdate};
 struct Counting {
     inner: TestBackend,
     frames: Arc<Mutex<(usize, usize)>>,
+    /// Every frame's text, for tests that must see what a frame showed.
+    seen: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Backend for Counting {
@@ -38,7 +40,12 @@ impl Backend for Counting {
         f.0 += 1;
         f.1 += cells.len();
         drop(f);
-        self.inner.draw(cells.into_iter()).map_err(|e| match e {})
+        self.inner.draw(cells.into_iter()).map_err(|e| -> io::Error { match e {} })?;
+        if let Some(seen) = &self.seen {
+            let text: String = self.inner.buffer().content().iter().map(|c| c.symbol()).collect();
+            seen.lock().unwrap().push(text);
+        }
+        Ok(())
     }
     fn hide_cursor(&mut self) -> io::Result<()> {
         self.inner.hide_cursor().map_err(|e| match e {})
@@ -77,16 +84,23 @@ impl Executor for Recorder {
     fn execute(
         &self,
         action: Action,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Executed, String>> + Send>> {
+        // Collecting logs hands back text with a terminal escape in it.
+        let evidence = match &action.kind {
+            ActionKind::CollectLogs { pod, .. } => {
+                Some(Evidence { label: format!("shop-{pod}-app"), text: "first line\n\x1b[2Jpanic: boom\n".into() })
+            }
+            _ => None,
+        };
         self.0.lock().unwrap().push(action);
-        Box::pin(async { Ok("done by recorder".to_string()) })
+        Box::pin(async { Ok(Executed { message: "done by recorder".into(), evidence }) })
     }
 }
 
 /// A `w`×`h` terminal whose backend counts (frames, cells) written.
 fn counting_terminal(w: u16, h: u16) -> (Terminal<Counting>, Arc<Mutex<(usize, usize)>>) {
     let frames = Arc::new(Mutex::new((0, 0)));
-    let backend = Counting { inner: TestBackend::new(w, h), frames: frames.clone() };
+    let backend = Counting { inner: TestBackend::new(w, h), frames: frames.clone(), seen: None };
     (Terminal::new(backend).unwrap(), frames)
 }
 
@@ -104,7 +118,11 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
     let events =
         Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
     let recorder = Recorder::default();
-    let channels = Channels { updates: src_rx, executor: Arc::new(recorder.clone()) };
+    let channels = Channels {
+        updates: src_rx,
+        executor: Arc::new(recorder.clone()),
+        evidence_dir: std::env::temp_dir().join("warroom-runtime-test-unused"),
+    };
     let at = app.now;
 
     let driver = {
@@ -226,7 +244,11 @@ async fn every_key_is_drawn_when_it_arrives_even_on_an_idle_console() {
     let (mut terminal, frames) = counting_terminal(100, 30);
     let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let input = CrosstermLikeInput::default();
-    let channels = Channels { updates: src_rx, executor: Arc::new(Recorder::default()) };
+    let channels = Channels {
+        updates: src_rx,
+        executor: Arc::new(Recorder::default()),
+        evidence_dir: std::env::temp_dir().join("warroom-runtime-test-unused"),
+    };
     let screen = |t: &Terminal<Counting>| format!("{:?}", t.backend().inner.buffer());
 
     let driver = {
@@ -267,4 +289,73 @@ async fn every_key_is_drawn_when_it_arrives_even_on_an_idle_console() {
     let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, input, shutdown), driver);
     assert_eq!(exit.unwrap(), Exit::Quit);
     assert!(screen(&terminal).contains("Pods"), "ended on the Pods tab");
+}
+
+/// Polls `cond` on real time until it holds or `secs` pass.
+async fn eventually(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    cond()
+}
+
+#[tokio::test]
+async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
+    let dir = tempfile::tempdir().unwrap();
+    let evidence_dir = dir.path().join("evidence");
+    let mut app = demo_app(60, (120, 40), "default");
+    let clock = ManualClock::new(app.now);
+    let (mut terminal, _frames) = counting_terminal(120, 40);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    terminal.backend_mut().seen = Some(seen.clone());
+    let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+    let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
+    let events =
+        Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
+    let channels =
+        Channels { updates: src_rx, executor: Arc::new(Recorder::default()), evidence_dir: evidence_dir.clone() };
+
+    let driver = {
+        let evidence_dir = evidence_dir.clone();
+        async move {
+            // First pod, action menu, first entry (collect logs), confirm.
+            for c in [KeyCode::Home, KeyCode::Char('a'), KeyCode::Enter, KeyCode::Char('y')] {
+                key_tx.send(key(c)).unwrap();
+            }
+            let saved = || std::fs::read_dir(&evidence_dir).map(|d| d.count()).unwrap_or(0) == 1;
+            assert!(eventually(10, saved).await, "the evidence file is written");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            key_tx.send(key(KeyCode::Char('E'))).unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            key_tx.send(key(KeyCode::Char('q'))).unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            key_tx.send(key(KeyCode::Char('q'))).unwrap();
+        }
+    };
+    let shutdown = Box::pin(std::future::pending::<i32>());
+    let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock);
+    let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
+    assert_eq!(exit.unwrap(), Exit::Quit);
+
+    let files: Vec<_> = std::fs::read_dir(&evidence_dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert_eq!(std::fs::read_to_string(file).unwrap(), "first line\n\x1b[2Jpanic: boom\n", "saved as received");
+    let name = file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.ends_with("-app.log") && name.contains("-shop-"), "{name}");
+    match &app.results[0].outcome {
+        Outcome::Succeeded(m) => assert!(m.ends_with(&format!("saved to {}", file.display())), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.results[0].evidence.as_ref(), Some(file));
+    // The viewer showed the file, its escape sequence removed.
+    let frames = seen.lock().unwrap();
+    let viewer = frames.iter().find(|f| f.contains(&format!(" Evidence: {name} "))).expect("the viewer opened");
+    assert!(viewer.contains("first line") && viewer.contains("panic: boom"), "{viewer}");
+    assert!(!viewer.contains('\x1b'));
+    assert!(frames.iter().any(|f| f.contains("saved to")), "the result names the file");
 }

@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Alarm, DbInstance, Pod};
 
+/// How many log lines collecting a pod's logs keeps (`kubectl logs --tail`).
+pub const LOG_TAIL_LINES: usize = 500;
+
 /// How much an action can hurt, which decides how it is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Risk {
@@ -51,16 +54,54 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActionKind {
-    CollectLogs { namespace: String, pod: String, container: String },
-    RolloutRestart { namespace: String, deployment: String },
-    Scale { namespace: String, deployment: String, from: u32, to: u32 },
-    DeletePod { namespace: String, pod: String },
-    RebootDb { id: String },
-    FailoverDb { id: String },
-    FailoverCluster { cluster: String, to: String },
-    SnapshotDb { id: String, snapshot_id: String },
-    PromoteReplica { id: String },
-    SetAlarmActions { alarm: String, enabled: bool },
+    /// `previous`: the logs of the container's last terminated instance
+    /// (a crash-looping container's own logs are seconds old).
+    CollectLogs {
+        namespace: String,
+        pod: String,
+        container: String,
+        previous: bool,
+    },
+    RolloutRestart {
+        namespace: String,
+        deployment: String,
+    },
+    Scale {
+        namespace: String,
+        deployment: String,
+        from: u32,
+        to: u32,
+    },
+    DeletePod {
+        namespace: String,
+        pod: String,
+    },
+    RebootDb {
+        id: String,
+    },
+    FailoverDb {
+        id: String,
+    },
+    FailoverCluster {
+        cluster: String,
+        to: String,
+    },
+    SnapshotDb {
+        id: String,
+        snapshot_id: String,
+    },
+    /// Members of a DB cluster are snapshotted as the whole cluster.
+    SnapshotCluster {
+        cluster: String,
+        snapshot_id: String,
+    },
+    PromoteReplica {
+        id: String,
+    },
+    SetAlarmActions {
+        alarm: String,
+        enabled: bool,
+    },
 }
 
 /// A fully specified action and the scope it was built under.
@@ -77,6 +118,7 @@ impl Action {
             ActionKind::RolloutRestart { .. }
             | ActionKind::RebootDb { .. }
             | ActionKind::SnapshotDb { .. }
+            | ActionKind::SnapshotCluster { .. }
             | ActionKind::SetAlarmActions { .. } => Risk::Change,
             ActionKind::Scale { to, .. } if *to > 0 => Risk::Change,
             ActionKind::Scale { .. }
@@ -99,6 +141,7 @@ impl Action {
             ActionKind::FailoverDb { .. } => "Reboot with failover (Multi-AZ)".into(),
             ActionKind::FailoverCluster { to, .. } => format!("Fail over cluster to {to}"),
             ActionKind::SnapshotDb { .. } => "Take a manual snapshot".into(),
+            ActionKind::SnapshotCluster { .. } => "Take a manual cluster snapshot".into(),
             ActionKind::PromoteReplica { .. } => "Promote read replica".into(),
             ActionKind::SetAlarmActions { enabled: true, .. } => "Enable alarm actions".into(),
             ActionKind::SetAlarmActions { enabled: false, .. } => "Disable alarm actions".into(),
@@ -115,14 +158,17 @@ impl Action {
             | ActionKind::SnapshotDb { id, .. }
             | ActionKind::PromoteReplica { id } => id,
             ActionKind::SetAlarmActions { alarm, .. } => alarm,
-            ActionKind::FailoverCluster { cluster, .. } => cluster,
+            ActionKind::FailoverCluster { cluster, .. } | ActionKind::SnapshotCluster { cluster, .. } => cluster,
         }
     }
 
     /// `namespace/name` or the AWS resource kind, for the dialog.
     pub fn target_label(&self) -> String {
         match &self.kind {
-            ActionKind::CollectLogs { namespace, pod, container } => format!("pod {namespace}/{pod} ({container})"),
+            ActionKind::CollectLogs { namespace, pod, container, previous } => {
+                let which = if *previous { ", previous instance" } else { "" };
+                format!("pod {namespace}/{pod} ({container}{which})")
+            }
             ActionKind::DeletePod { namespace, pod } => format!("pod {namespace}/{pod}"),
             ActionKind::RolloutRestart { namespace, deployment } | ActionKind::Scale { namespace, deployment, .. } => {
                 format!("deployment {namespace}/{deployment}")
@@ -133,6 +179,7 @@ impl Action {
             | ActionKind::PromoteReplica { id } => format!("RDS instance {id}"),
             ActionKind::SetAlarmActions { alarm, .. } => format!("CloudWatch alarm {alarm}"),
             ActionKind::FailoverCluster { cluster, to } => format!("RDS cluster {cluster} (new writer: {to})"),
+            ActionKind::SnapshotCluster { cluster, .. } => format!("RDS cluster {cluster}"),
         }
     }
 
@@ -164,8 +211,9 @@ impl Action {
             profile => format!("--profile {profile} --region {}", self.scope.aws_region),
         };
         match &self.kind {
-            ActionKind::CollectLogs { namespace, pod, container } => {
-                format!("kubectl {kctx} -n {namespace} logs {pod} -c {container} --previous --tail=500")
+            ActionKind::CollectLogs { namespace, pod, container, previous } => {
+                let previous = if *previous { " --previous" } else { "" };
+                format!("kubectl {kctx} -n {namespace} logs {pod} -c {container}{previous} --tail={LOG_TAIL_LINES}")
             }
             ActionKind::RolloutRestart { namespace, deployment } => {
                 format!("kubectl {kctx} -n {namespace} rollout restart deployment/{deployment}")
@@ -182,6 +230,10 @@ impl Action {
             }
             ActionKind::SnapshotDb { id, snapshot_id } => format!(
                 "aws rds create-db-snapshot {aws} --db-instance-identifier {id} --db-snapshot-identifier {snapshot_id}"
+            ),
+            ActionKind::SnapshotCluster { cluster, snapshot_id } => format!(
+                "aws rds create-db-cluster-snapshot {aws} --db-cluster-identifier {cluster} \
+                 --db-cluster-snapshot-identifier {snapshot_id}"
             ),
             ActionKind::PromoteReplica { id } => {
                 format!("aws rds promote-read-replica {aws} --db-instance-identifier {id}")
@@ -206,6 +258,7 @@ pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
             namespace: pod.namespace.clone(),
             pod: pod.name.clone(),
             container: c.name.clone(),
+            previous: c.last_termination.is_some(),
         }));
     }
     if let Some(dep) = &pod.deployment {
@@ -236,11 +289,18 @@ pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
 }
 
 /// Actions offered for an RDS instance; `all` is every known instance (to
-/// find cluster readers), `stamp` names a new snapshot.
+/// find cluster readers), `stamp` names a new snapshot. A cluster member's
+/// data lives in its cluster, so its snapshot is the cluster's.
 pub fn for_db(db: &DbInstance, all: &[&DbInstance], stamp: &str, scope: &Scope) -> Vec<Action> {
     let mk = |kind| Action { kind, scope: scope.clone() };
     let id = db.id.clone();
-    let mut out = vec![mk(ActionKind::SnapshotDb { id: id.clone(), snapshot_id: format!("{id}-warroom-{stamp}") })];
+    let snapshot = match &db.cluster {
+        Some(cluster) => {
+            ActionKind::SnapshotCluster { cluster: cluster.clone(), snapshot_id: format!("{cluster}-warroom-{stamp}") }
+        }
+        None => ActionKind::SnapshotDb { id: id.clone(), snapshot_id: format!("{id}-warroom-{stamp}") },
+    };
+    let mut out = vec![mk(snapshot)];
     if db.status != "available" {
         return out;
     }
@@ -273,10 +333,32 @@ pub fn for_alarm(alarm: &Alarm, scope: &Scope) -> Vec<Action> {
     }]
 }
 
+/// What a finished action reports: a one-line message and, for actions
+/// that collect something (pod logs), the evidence to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    pub message: String,
+    pub evidence: Option<Evidence>,
+}
+
+impl Executed {
+    pub fn message(message: impl Into<String>) -> Self {
+        Executed { message: message.into(), evidence: None }
+    }
+}
+
+/// Collected text to save as a file, exactly as it was received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// What it is, for the file name (`shop-backend-7d9-app`).
+    pub label: String,
+    pub text: String,
+}
+
 /// Runs confirmed actions. The demo world implements it now; kube and AWS
-/// executors implement it later. Returns a one-line result message.
+/// executors implement it later. An error is a one-line message.
 pub trait Executor: Send + Sync + 'static {
-    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
+    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<Executed, String>> + Send>>;
 }
 
 #[cfg(test)]
@@ -339,12 +421,29 @@ mod tests {
         let kinds = |db: &DbInstance| -> Vec<String> {
             for_db(db, &all, "x", &scope()).into_iter().map(|a| a.title()).collect()
         };
-        assert_eq!(kinds(&base), ["Take a manual snapshot", "Reboot DB instance", "Fail over cluster to r"]);
-        assert_eq!(kinds(&reader), ["Take a manual snapshot", "Reboot DB instance"]);
+        assert_eq!(kinds(&base), ["Take a manual cluster snapshot", "Reboot DB instance", "Fail over cluster to r"]);
+        assert_eq!(kinds(&reader), ["Take a manual cluster snapshot", "Reboot DB instance"]);
+        assert_eq!(kinds(&standalone_replica)[..1], ["Take a manual snapshot"]);
         assert_eq!(kinds(&standalone_replica)[2], "Promote read replica");
         assert_eq!(kinds(&multi_az)[2], "Reboot with failover (Multi-AZ)");
         let rebooting = DbInstance { status: "rebooting".into(), ..base.clone() };
-        assert_eq!(kinds(&rebooting), ["Take a manual snapshot"]);
+        assert_eq!(kinds(&rebooting), ["Take a manual cluster snapshot"]);
+        // Cluster members are snapshotted as their cluster; others alone.
+        let snap = &for_db(&reader, &all, "20260101-0000", &scope())[0];
+        assert_eq!(snap.target(), "c");
+        assert_eq!(snap.target_label(), "RDS cluster c");
+        assert_eq!(snap.risk(), Risk::Change);
+        assert_eq!(
+            snap.cli(),
+            "aws rds create-db-cluster-snapshot --profile oncall --region eu-west-1 --db-cluster-identifier c \
+             --db-cluster-snapshot-identifier c-warroom-20260101-0000"
+        );
+        let snap = &for_db(&multi_az, &all, "20260101-0000", &scope())[0];
+        assert_eq!(
+            snap.cli(),
+            "aws rds create-db-snapshot --profile oncall --region eu-west-1 --db-instance-identifier m \
+             --db-snapshot-identifier m-warroom-20260101-0000"
+        );
         let failover = &for_db(&base, &all, "x", &scope())[2];
         assert_eq!(failover.risk(), Risk::Destructive);
         assert_eq!(failover.target(), "c", "the cluster's name is typed to confirm");

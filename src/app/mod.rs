@@ -8,6 +8,7 @@ pub mod list;
 mod palette;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -163,6 +164,8 @@ pub struct ActionResult {
     pub at: DateTime<Utc>,
     pub action: Action,
     pub outcome: Outcome,
+    /// The file the action's evidence was saved to (collected logs).
+    pub evidence: Option<PathBuf>,
 }
 
 /// A confirmation dialog for one already-built action.
@@ -218,6 +221,12 @@ pub enum Overlay {
     },
     /// Asked before quitting while an incident is running.
     QuitConfirm,
+    /// A saved evidence file, read back for reading.
+    Evidence {
+        path: PathBuf,
+        text: String,
+        scroll: u16,
+    },
 }
 
 /// Input to [`App::update`].
@@ -227,14 +236,30 @@ pub enum Msg {
     Paste(String),
     Resize(u16, u16),
     Source(SourceUpdate),
-    ActionDone { id: u64, result: Result<String, String> },
+    /// A confirmed action finished; `evidence` is where what it collected
+    /// was saved.
+    ActionDone {
+        id: u64,
+        result: Result<String, String>,
+        evidence: Option<PathBuf>,
+    },
+    /// An evidence file was read for the viewer.
+    EvidenceLoaded {
+        path: PathBuf,
+        text: Result<String, String>,
+    },
     Tick(DateTime<Utc>),
 }
 
 /// Work for the runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    Execute { id: u64, action: Action },
+    Execute {
+        id: u64,
+        action: Action,
+    },
+    /// Read an evidence file and answer with [`Msg::EvidenceLoaded`].
+    LoadEvidence(PathBuf),
     Quit,
 }
 
@@ -366,13 +391,26 @@ impl App {
                 self.on_source(u);
                 Vec::new()
             }
-            Msg::ActionDone { id, result } => {
+            Msg::ActionDone { id, result, evidence } => {
                 if let Some(r) = self.results.iter_mut().find(|r| r.id == id) {
                     r.outcome = match result {
                         Ok(m) => Outcome::Succeeded(m),
                         Err(m) => Outcome::Failed(m),
                     };
                     r.at = self.now;
+                    r.evidence = evidence;
+                }
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::EvidenceLoaded { path, text } => {
+                match text {
+                    // Only if nothing else was opened meanwhile.
+                    Ok(text) if self.overlay.is_none() => {
+                        self.overlay = Some(Overlay::Evidence { path, text, scroll: 0 })
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.notice = Some(format!("Cannot read {}: {e}", path.display())),
                 }
                 self.dirty = true;
                 Vec::new()
@@ -477,7 +515,9 @@ impl App {
         match &self.overlay {
             None => &[Layer::Panel, Layer::Global],
             Some(Overlay::Filter(_)) => &[Layer::Input],
-            Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. }) => &[Layer::Popup],
+            Some(
+                Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
+            ) => &[Layer::Popup],
             Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
             Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
             Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
@@ -551,6 +591,7 @@ impl App {
             | Command::OpenDetail => list,
             // CloudTrail events are evidence, not something to act on.
             Command::Actions => list && self.focus != PanelId::Trail,
+            Command::Evidence => self.evidence_files().next().is_some(),
             _ => true,
         }
     }
@@ -618,13 +659,18 @@ impl App {
             (_, Command::Redraw) => self.repaint = true,
             (Some(_), Command::Quit) => self.close_overlay(),
             (None, Command::Quit) => return self.quit(),
-            (None, _) => self.run_main(cmd),
+            (None, _) => return self.run_main(cmd),
             (Some(Overlay::Filter(_)), Command::Submit) => self.overlay = None,
             (Some(Overlay::Filter(_)), Command::Cancel) => {
                 self.focused_list_set_filter("");
                 self.overlay = None;
             }
-            (Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. }), _) => self.run_popup(cmd),
+            (
+                Some(
+                    Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
+                ),
+                _,
+            ) => self.run_popup(cmd),
             (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
             (Some(Overlay::ActionMenu { .. }), _) => self.run_action_menu(cmd),
             (Some(Overlay::SeverityPicker { .. }), _) => self.run_severity(cmd),
@@ -654,9 +700,10 @@ impl App {
         }
     }
 
-    fn run_main(&mut self, cmd: Command) {
+    fn run_main(&mut self, cmd: Command) -> Vec<Effect> {
         let page = self.page_height();
         match cmd {
+            Command::Evidence => return self.view_evidence(None),
             Command::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Command::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
             Command::Palette => self.open_palette(),
@@ -703,12 +750,33 @@ impl App {
             Command::Actions => self.open_action_menu(),
             _ => {}
         }
+        Vec::new()
+    }
+
+    /// Files the session's actions saved, newest first.
+    pub fn evidence_files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.results.iter().filter_map(|r| r.evidence.as_ref())
+    }
+
+    /// Opens `path`, or the newest evidence file, in the viewer.
+    fn view_evidence(&mut self, path: Option<PathBuf>) -> Vec<Effect> {
+        match path.or_else(|| self.evidence_files().next().cloned()) {
+            Some(p) => vec![Effect::LoadEvidence(p)],
+            None => {
+                self.notice = Some("No evidence yet: collect a pod's logs from its actions".into());
+                Vec::new()
+            }
+        }
     }
 
     fn run_popup(&mut self, cmd: Command) {
         let limit = crate::ui::popup_scroll_limit(self);
-        let Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll } | Overlay::Results { scroll }) =
-            &mut self.overlay
+        let Some(
+            Overlay::Detail { scroll, .. }
+            | Overlay::Help { scroll }
+            | Overlay::Results { scroll }
+            | Overlay::Evidence { scroll, .. },
+        ) = &mut self.overlay
         else {
             return;
         };
@@ -768,7 +836,7 @@ impl App {
                 (format!("pod {}", p.key()), actions::for_pod(p, desired, &scope))
             }),
             PanelId::Rds => {
-                let stamp = self.now.format("%Y%m%d-%H%M").to_string();
+                let stamp = self.now.format("%Y%m%d-%H%M%S").to_string();
                 let all: Vec<&DbInstance> = self.dbs.values().collect();
                 self.dbs
                     .selected()
@@ -857,6 +925,7 @@ impl App {
             at: self.now,
             action: action.clone(),
             outcome: if dry { Outcome::DryRun } else { Outcome::Running },
+            evidence: None,
         });
         if dry { Vec::new() } else { vec![Effect::Execute { id, action }] }
     }
@@ -938,6 +1007,7 @@ impl App {
             }
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
+            PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),
             PaletteCmd::Quit => return self.quit(),
         }
         Vec::new()

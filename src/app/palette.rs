@@ -11,6 +11,7 @@ pub enum PaletteCmd {
     StartIncident,
     ResolveIncident,
     Results,
+    Evidence(std::path::PathBuf),
     Help,
     Quit,
 }
@@ -46,6 +47,13 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
         all.push(PaletteItem { label: "Start incident".into(), cmd: PaletteCmd::StartIncident });
     }
     all.push(PaletteItem { label: format!("Action results ({})", app.results.len()), cmd: PaletteCmd::Results });
+    all.extend(app.evidence_files().map(|p| PaletteItem {
+        label: format!(
+            "View evidence: {}",
+            p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+        ),
+        cmd: PaletteCmd::Evidence(p.clone()),
+    }));
     all.push(PaletteItem { label: "Help: key bindings".into(), cmd: PaletteCmd::Help });
     all.push(PaletteItem { label: "Quit".into(), cmd: PaletteCmd::Quit });
     let q = query.to_lowercase();

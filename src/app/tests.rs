@@ -14,7 +14,7 @@ fn executed(effects: &[Effect]) -> Vec<Action> {
         .iter()
         .filter_map(|e| match e {
             Effect::Execute { action, .. } => Some(action.clone()),
-            Effect::Quit => None,
+            Effect::Quit | Effect::LoadEvidence(_) => None,
         })
         .collect()
 }
@@ -296,7 +296,7 @@ fn action_menu_lists_only_valid_actions() {
     press(&mut app, "<Esc>2a");
     assert_eq!(
         menu_titles(&app),
-        ["Take a manual snapshot", "Reboot DB instance", "Fail over cluster to orders-db-replica-1"]
+        ["Take a manual cluster snapshot", "Reboot DB instance", "Fail over cluster to orders-db-replica-1"]
     );
     // The standalone Multi-AZ instance reboots with failover instead.
     press(&mut app, "<Esc>");
@@ -306,6 +306,7 @@ fn action_menu_lists_only_valid_actions() {
     press(&mut app, "a");
     let titles = menu_titles(&app);
     assert!(titles.contains(&"Reboot with failover (Multi-AZ)".to_string()), "{titles:?}");
+    assert_eq!(titles[0], "Take a manual snapshot", "a standalone instance is snapshotted alone");
     assert!(!titles.iter().any(|t| t.starts_with("Fail over cluster")), "{titles:?}");
     press(&mut app, "<Esc>4a");
     assert!(app.overlay.is_none());
@@ -322,11 +323,8 @@ fn change_action_runs_the_built_value_on_y() {
     assert_eq!(executed(&fx), vec![action.clone()]);
     assert!(app.overlay.is_none());
     assert_eq!(app.results[0].outcome, Outcome::Running);
-    let id = match fx[0] {
-        Effect::Execute { id, .. } => id,
-        Effect::Quit => unreachable!(),
-    };
-    app.update(Msg::ActionDone { id, result: Ok("deployment.apps/backend restarted".into()) });
+    let Effect::Execute { id, .. } = fx[0] else { unreachable!() };
+    app.update(Msg::ActionDone { id, result: Ok("deployment.apps/backend restarted".into()), evidence: None });
     assert_eq!(app.results[0].outcome, Outcome::Succeeded("deployment.apps/backend restarted".into()));
 }
 
@@ -404,6 +402,44 @@ fn dry_run_records_without_executing() {
 }
 
 #[test]
+fn collected_evidence_opens_in_a_viewer() {
+    let mut app = app();
+    // Nothing collected yet: the key explains instead of opening nothing.
+    assert!(!app.offers(Command::Evidence));
+    assert!(press(&mut app, "E").is_empty());
+    assert!(app.notice.as_deref().unwrap().contains("No evidence yet"), "{:?}", app.notice);
+    let action = choose_pod_action(&mut app, "Collect pod logs as evidence");
+    let id = match press(&mut app, "y").first() {
+        Some(Effect::Execute { id, action: a }) if *a == action => *id,
+        other => panic!("{other:?}"),
+    };
+    let path = PathBuf::from("/data/evidence/20260101T000100Z-shop-backend-x-app.log");
+    app.update(Msg::ActionDone {
+        id,
+        result: Ok(format!("collected 124 lines; saved to {}", path.display())),
+        evidence: Some(path.clone()),
+    });
+    assert!(app.offers(Command::Evidence));
+    assert_eq!(press(&mut app, "E"), vec![Effect::LoadEvidence(path.clone())]);
+    // The palette lists every evidence file by name.
+    press(&mut app, ":");
+    type_text(&mut app, "evidence");
+    assert_eq!(app.palette_items()[0].label, "View evidence: 20260101T000100Z-shop-backend-x-app.log");
+    assert_eq!(press(&mut app, "<Enter>"), vec![Effect::LoadEvidence(path.clone())]);
+    let text: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    app.update(Msg::EvidenceLoaded { path: path.clone(), text: Ok(text) });
+    assert!(matches!(&app.overlay, Some(Overlay::Evidence { path: p, scroll: 0, .. }) if *p == path));
+    press(&mut app, "jj");
+    assert!(matches!(&app.overlay, Some(Overlay::Evidence { scroll: 2, .. })));
+    press(&mut app, "q");
+    assert!(app.overlay.is_none(), "q closes the viewer, not the program");
+    // A file that went away is reported, not shown empty.
+    app.update(Msg::EvidenceLoaded { path, text: Err("No such file or directory (os error 2)".into()) });
+    assert!(app.overlay.is_none());
+    assert!(app.notice.as_deref().unwrap().starts_with("Cannot read /data/evidence/"), "{:?}", app.notice);
+}
+
+#[test]
 fn results_history_lists_every_outcome() {
     let mut app = app();
     choose_pod_action(&mut app, "Collect pod logs as evidence");
@@ -411,7 +447,7 @@ fn results_history_lists_every_outcome() {
         Some(Effect::Execute { id, .. }) => *id,
         other => panic!("{other:?}"),
     };
-    app.update(Msg::ActionDone { id, result: Err("pod not found".into()) });
+    app.update(Msg::ActionDone { id, result: Err("pod not found".into()), evidence: None });
     choose_pod_action(&mut app, "Rollout restart deployment");
     press(&mut app, "y");
     assert_eq!(app.results.len(), 2);

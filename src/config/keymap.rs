@@ -29,6 +29,8 @@ pub enum Command {
     ToggleChecklist,
     StartIncident,
     Results,
+    /// Opens the newest evidence file (collected logs) in a viewer.
+    Evidence,
     MoveUp,
     MoveDown,
     PageUp,
@@ -66,6 +68,7 @@ impl Command {
             Command::ToggleChecklist => "toggle_checklist",
             Command::StartIncident => "start_incident",
             Command::Results => "results",
+            Command::Evidence => "evidence",
             Command::MoveUp => "move_up",
             Command::MoveDown => "move_down",
             Command::PageUp => "page_up",

@@ -46,6 +46,11 @@ impl Paths {
         self.config.join("config.toml")
     }
 
+    /// Collected evidence (pod logs), one file per collection.
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.data.join("evidence")
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.state.join("warroom.log")
     }
@@ -66,5 +71,6 @@ mod tests {
         assert_eq!(p.data, PathBuf::from("/d"));
         assert_eq!(p.log_file(), PathBuf::from("/d/state/warroom.log"));
         assert_eq!(p.config_file(), PathBuf::from("/c/config.toml"));
+        assert_eq!(p.evidence_dir(), PathBuf::from("/d/evidence"));
     }
 }

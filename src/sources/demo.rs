@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::clock::Clock;
 use super::{Environment, Payload, SourceId, SourceUpdate};
-use crate::actions::{Action, ActionKind, Executor};
+use crate::actions::{Action, ActionKind, Evidence, Executed, Executor, LOG_TAIL_LINES};
 use crate::model::{
     Alarm, AlarmState, Container, ContainerState, DbInstance, Deployment, KubeEvent, Pod, Termination, TrailEvent,
 };
@@ -93,6 +93,9 @@ pub struct DemoWorld {
     next_trickle: i64,
     changed_pods: Vec<String>,
     deleted_pods: Vec<String>,
+    /// Each alarm's latest evaluated datapoints, newest last, as many as
+    /// its evaluation periods: an alarm fires only when all of them breach.
+    alarm_points: BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
     dirty: [bool; 4],
 }
 
@@ -118,6 +121,7 @@ impl DemoWorld {
             next_trickle: 2,
             changed_pods: Vec::new(),
             deleted_pods: Vec::new(),
+            alarm_points: BTreeMap::new(),
             dirty: [true; 4],
         };
         for (name, replicas, image) in [
@@ -667,20 +671,26 @@ impl DemoWorld {
                 _ => None,
             };
             let Some(value) = value else { continue };
-            let (breach, op) = match alarm.comparison.as_str() {
-                "GreaterThanOrEqualToThreshold" => (value >= alarm.threshold, "greater than or equal to"),
-                "GreaterThanThreshold" => (value > alarm.threshold, "greater than"),
-                "LessThanThreshold" => (value < alarm.threshold, "less than"),
-                _ => continue,
+            let Some(breaches) = comparison_holds(&alarm.comparison, value, alarm.threshold) else { continue };
+            let n = alarm.evaluation_periods.max(1) as usize;
+            let points = self.alarm_points.entry(alarm.name.clone()).or_default();
+            points.push((now, value));
+            if points.len() > n {
+                points.drain(..points.len() - n);
+            }
+            let breaching = points.len() == n
+                && points.iter().all(|&(_, v)| comparison_holds(&alarm.comparison, v, alarm.threshold) == Some(true));
+            // ALARM needs every evaluated datapoint breaching; one datapoint
+            // back inside the threshold returns to OK, as CloudWatch does.
+            let next = if breaching {
+                AlarmState::Alarm
+            } else if !breaches || alarm.state != AlarmState::Alarm {
+                AlarmState::Ok
+            } else {
+                continue;
             };
-            let next = if breach { AlarmState::Alarm } else { AlarmState::Ok };
             if next != alarm.state {
-                let not = if breach { "" } else { "not " };
-                alarm.reason = format!(
-                    "Threshold Crossed: 1 datapoint [{value:.1} ({})] was {not}{op} the threshold ({:.1}).",
-                    now.format("%d/%m/%y %H:%M:%S"),
-                    alarm.threshold
-                );
+                alarm.reason = threshold_reason(alarm, points, next);
                 alarm.state = next;
                 alarm.since = now;
                 changed = true;
@@ -804,25 +814,46 @@ impl DemoWorld {
     }
 
     /// Executes a confirmed action against the world.
-    pub fn execute(&mut self, action: &Action) -> Result<String, String> {
+    pub fn execute(&mut self, action: &Action) -> Result<Executed, String> {
+        match &action.kind {
+            ActionKind::CollectLogs { namespace, pod, container, previous } => {
+                let p = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?;
+                let c = p
+                    .containers
+                    .iter()
+                    .find(|c| c.name == *container)
+                    .ok_or_else(|| format!("container {container} is not in pod {pod}"))?;
+                let termination = if *previous {
+                    Some(c.last_termination.as_ref().ok_or_else(|| {
+                        format!("previous terminated container \"{container}\" in pod \"{pod}\" not found")
+                    })?)
+                } else {
+                    None
+                };
+                let text = demo_logs(pod, termination, self.now);
+                let lines = text.lines().count();
+                let which = if *previous { "previous " } else { "" };
+                Ok(Executed {
+                    message: format!("collected {lines} lines of {pod}/{container} ({which}logs)"),
+                    evidence: Some(Evidence { label: format!("{namespace}-{pod}-{container}"), text }),
+                })
+            }
+            _ => self.change(action).map(Executed::message),
+        }
+    }
+
+    /// Executes an action that changes the world.
+    fn change(&mut self, action: &Action) -> Result<String, String> {
         let now = self.now;
         match &action.kind {
-            ActionKind::CollectLogs { pod, container, .. } => {
-                let p = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?;
-                let lines = 120 + p.restarts() as usize * 37;
-                let last = match p.containers.first().and_then(|c| c.last_termination.as_ref()) {
-                    Some(t) if t.reason == "OOMKilled" => "fatal: runtime: out of memory".to_string(),
-                    Some(_) => "panic: pq: too many connections for role \"backend\"".to_string(),
-                    None => "GET /healthz 200 1.2ms".to_string(),
-                };
-                Ok(format!("collected {lines} lines from {pod}/{container}; last: {last}"))
-            }
+            ActionKind::CollectLogs { .. } => Err("collecting logs changes nothing".into()),
             ActionKind::RolloutRestart { deployment, .. } => {
                 if !self.deployments.contains_key(deployment) {
                     return Err(format!("deployment {deployment} not found"));
                 }
+                // Kubernetes API calls are not CloudTrail events (EKS sends
+                // them to its audit log): the Pods panel shows the effect.
                 self.pending.push((now + secs(6), Pending::RolloutDone(deployment.clone())));
-                self.record_own_call("PatchDeployment", "eks.amazonaws.com", deployment);
                 Ok(format!("deployment.apps/{deployment} restarted"))
             }
             ActionKind::Scale { deployment, to, .. } => {
@@ -877,11 +908,22 @@ impl DemoWorld {
                 Ok(format!("{id} is rebooting{}", if failover { " with failover" } else { "" }))
             }
             ActionKind::SnapshotDb { id, snapshot_id } => {
-                if !self.dbs.iter().any(|d| d.id == *id) {
-                    return Err(format!("DB instance {id} not found"));
+                let db = self.dbs.iter().find(|d| d.id == *id).ok_or_else(|| format!("DB instance {id} not found"))?;
+                if let Some(cluster) = &db.cluster {
+                    return Err(format!(
+                        "InvalidParameterValue: {id} is a member of cluster {cluster}; \
+                         snapshot the cluster (CreateDBClusterSnapshot)"
+                    ));
                 }
                 self.record_own_call("CreateDBSnapshot", "rds.amazonaws.com", snapshot_id);
                 Ok(format!("snapshot {snapshot_id} is creating"))
+            }
+            ActionKind::SnapshotCluster { cluster, snapshot_id } => {
+                if !self.dbs.iter().any(|d| d.cluster.as_ref() == Some(cluster)) {
+                    return Err(format!("DBClusterNotFoundFault: cluster {cluster} not found"));
+                }
+                self.record_own_call("CreateDBClusterSnapshot", "rds.amazonaws.com", snapshot_id);
+                Ok(format!("cluster snapshot {snapshot_id} is creating"))
             }
             ActionKind::FailoverCluster { cluster, to } => {
                 let members: Vec<&DbInstance> =
@@ -935,6 +977,116 @@ impl DemoWorld {
             }
         }
     }
+}
+
+/// Whether `value` breaches `threshold` under a CloudWatch comparison
+/// operator; `None` for operators the demo does not use.
+fn comparison_holds(comparison: &str, value: f64, threshold: f64) -> Option<bool> {
+    match comparison {
+        "GreaterThanOrEqualToThreshold" => Some(value >= threshold),
+        "GreaterThanThreshold" => Some(value > threshold),
+        "LessThanThreshold" => Some(value < threshold),
+        "LessThanOrEqualToThreshold" => Some(value <= threshold),
+        _ => None,
+    }
+}
+
+fn comparison_words(comparison: &str) -> &'static str {
+    match comparison {
+        "GreaterThanOrEqualToThreshold" => "greater than or equal to",
+        "GreaterThanThreshold" => "greater than",
+        "LessThanThreshold" => "less than",
+        "LessThanOrEqualToThreshold" => "less than or equal to",
+        _ => "compared with",
+    }
+}
+
+/// The state reason CloudWatch writes for a threshold transition, from the
+/// datapoints evaluated (newest last): every datapoint of the evaluation
+/// periods for ALARM, the newest one for the way back to OK.
+fn threshold_reason(alarm: &Alarm, points: &[(DateTime<Utc>, f64)], to: AlarmState) -> String {
+    let n = alarm.evaluation_periods.max(1);
+    let op = comparison_words(&alarm.comparison);
+    let threshold = alarm.threshold;
+    let fmt = |pts: &[(DateTime<Utc>, f64)]| {
+        pts.iter()
+            .rev()
+            .map(|(t, v)| format!("{v:.1} ({})", t.format("%d/%m/%y %H:%M:%S")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let plural = |k: u32| if k == 1 { "datapoint" } else { "datapoints" };
+    if to == AlarmState::Alarm {
+        let shown = &points[points.len().saturating_sub(n as usize)..];
+        if n == 1 {
+            return format!("Threshold Crossed: 1 datapoint [{}] was {op} the threshold ({threshold:.1}).", fmt(shown));
+        }
+        format!(
+            "Threshold Crossed: {n} out of the last {n} datapoints [{}] were {op} the threshold ({threshold:.1}) \
+             (minimum {n} {} for OK -> ALARM transition).",
+            fmt(shown),
+            plural(n)
+        )
+    } else {
+        let shown = &points[points.len().saturating_sub(1)..];
+        if n == 1 {
+            return format!(
+                "Threshold Crossed: 1 datapoint [{}] was not {op} the threshold ({threshold:.1}).",
+                fmt(shown)
+            );
+        }
+        format!(
+            "Threshold Crossed: 1 out of the last {n} datapoints [{}] was not {op} the threshold ({threshold:.1}) \
+             (minimum 1 datapoint for ALARM -> OK transition).",
+            fmt(shown)
+        )
+    }
+}
+
+/// The log tail a container in the demo writes: request lines, and for a
+/// container that terminated, what it said before it died.
+fn demo_logs(pod: &str, termination: Option<&crate::model::Termination>, now: DateTime<Utc>) -> String {
+    let end = termination.and_then(|t| t.finished).unwrap_or(now);
+    let ending: &[&str] = match termination {
+        Some(t) if t.reason == "OOMKilled" => {
+            &["level=warn msg=\"heap usage high\" heap_mb=1843 limit_mb=2048", "fatal error: runtime: out of memory"]
+        }
+        Some(_) => &[
+            "level=error msg=\"connecting to orders-db\" err=\"pq: too many connections for role \\\"backend\\\"\"",
+            "level=error msg=\"health check failed\" check=database",
+            "panic: pq: too many connections for role \"backend\"",
+            "goroutine 1 [running]:",
+            "main.main()",
+            "\t/src/cmd/backend/main.go:88 +0x2b4",
+        ],
+        None => &[],
+    };
+    let started = if termination.is_some() { 118 } else { LOG_TAIL_LINES };
+    let body = started.min(LOG_TAIL_LINES - ending.len());
+    let mut out = String::new();
+    for i in 0..body + ending.len() {
+        let at = end - TimeDelta::milliseconds(((body + ending.len() - i) * 740) as i64);
+        let stamp = at.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let line = match (i, ending.get(i.wrapping_sub(body))) {
+            (_, Some(last)) => (*last).to_string(),
+            (0, _) if termination.is_some() => format!("level=info msg=\"starting\" pod={pod} version=1.18.4"),
+            (_, _) if i % 9 == 4 => "level=info msg=\"GET /healthz\" status=200 duration_ms=1.2".to_string(),
+            _ => format!(
+                "level=info msg=\"{} /api/orders/{}\" status=200 duration_ms={}.{}",
+                if i % 5 == 0 { "POST" } else { "GET" },
+                40_000 + i * 37 % 9_000,
+                3 + i * 13 % 40,
+                i * 7 % 10
+            ),
+        };
+        // The service logs logfmt with a timestamp; a Go panic does not.
+        if line.starts_with("level=") {
+            out.push_str(&format!("ts={stamp} {line}\n"));
+        } else {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    out
 }
 
 fn push_capped(v: &mut Vec<f64>, x: f64) {
@@ -1053,7 +1205,7 @@ fn initial_alarms(since: DateTime<Utc>) -> Vec<Alarm> {
 /// Commands to the running demo task.
 struct Execute {
     action: Action,
-    reply: oneshot::Sender<Result<String, String>>,
+    reply: oneshot::Sender<Result<Executed, String>>,
 }
 
 /// Executes actions by sending them to the demo task that owns the world.
@@ -1063,7 +1215,7 @@ pub struct DemoExecutor {
 }
 
 impl Executor for DemoExecutor {
-    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<String, String>> + Send>> {
+    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<Executed, String>> + Send>> {
         let tx = self.tx.clone();
         Box::pin(async move {
             let (reply, rx) = oneshot::channel();
@@ -1154,6 +1306,60 @@ mod tests {
         assert!(*primary.cpu.last().unwrap() > 80.0);
         let cpu_alarm = w.alarms.iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
         assert_eq!(cpu_alarm.state, AlarmState::Alarm);
+        // The reason names as many datapoints as the alarm evaluates, and
+        // every one of them breaches.
+        assert_eq!(cpu_alarm.evaluation_periods, 3);
+        assert!(
+            cpu_alarm.reason.starts_with("Threshold Crossed: 3 out of the last 3 datapoints ["),
+            "{}",
+            cpu_alarm.reason
+        );
+        let inside = &cpu_alarm.reason[cpu_alarm.reason.find('[').unwrap() + 1..cpu_alarm.reason.find(']').unwrap()];
+        let values: Vec<f64> = inside.split(", ").map(|p| p.split(' ').next().unwrap().parse().unwrap()).collect();
+        assert_eq!(values.len(), 3, "{inside}");
+        assert!(values.iter().all(|v| *v >= 80.0), "{values:?}");
+    }
+
+    #[test]
+    fn alarms_fire_only_after_every_evaluation_period_breaches() {
+        let mut w = DemoWorld::new(7, t0());
+        let mut first_breach = None;
+        let mut fired = None;
+        for s in 1..=120 {
+            w.advance(t0() + secs(s));
+            let primary = w.dbs.iter().find(|d| d.id == PRIMARY).unwrap();
+            if first_breach.is_none() && s % 5 == 0 && *primary.cpu.last().unwrap() >= 80.0 {
+                first_breach = Some(s);
+            }
+            let alarm = w.alarms.iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
+            if fired.is_none() && alarm.state == AlarmState::Alarm {
+                fired = Some(s);
+            }
+        }
+        let (first_breach, fired) = (first_breach.unwrap(), fired.unwrap());
+        assert!(fired >= first_breach + 10, "three evaluations 5 s apart: breach at {first_breach}, fired at {fired}");
+    }
+
+    #[test]
+    fn threshold_reasons_read_like_cloudwatch() {
+        let mut a = initial_alarms(t0()).into_iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
+        let pts = [(t0(), 81.0), (t0() + secs(60), 85.5), (t0() + secs(120), 90.25)];
+        assert_eq!(
+            threshold_reason(&a, &pts, AlarmState::Alarm),
+            "Threshold Crossed: 3 out of the last 3 datapoints [90.2 (01/01/26 00:02:00), 85.5 (01/01/26 00:01:00), \
+             81.0 (01/01/26 00:00:00)] were greater than or equal to the threshold (80.0) \
+             (minimum 3 datapoints for OK -> ALARM transition)."
+        );
+        assert_eq!(
+            threshold_reason(&a, &pts[..1], AlarmState::Ok),
+            "Threshold Crossed: 1 out of the last 3 datapoints [81.0 (01/01/26 00:00:00)] was not greater than or \
+             equal to the threshold (80.0) (minimum 1 datapoint for ALARM -> OK transition)."
+        );
+        a.evaluation_periods = 1;
+        assert_eq!(
+            threshold_reason(&a, &pts, AlarmState::Alarm),
+            "Threshold Crossed: 1 datapoint [90.2 (01/01/26 00:02:00)] was greater than or equal to the threshold (80.0)."
+        );
     }
 
     #[test]
@@ -1215,7 +1421,7 @@ mod tests {
         let msg = w
             .execute(&action(ActionKind::RolloutRestart { namespace: NAMESPACE.into(), deployment: "backend".into() }))
             .unwrap();
-        assert!(msg.contains("restarted"));
+        assert!(msg.message.contains("restarted"));
         w.advance(t0() + secs(75));
         let backend: Vec<_> = w.pods.values().filter(|p| p.deployment.as_deref() == Some("backend")).collect();
         assert!(backend.iter().all(|p| p.status() != "CrashLoopBackOff"), "{backend:#?}");
@@ -1266,7 +1472,7 @@ mod tests {
     fn cluster_failover_swaps_writer_and_reader() {
         let mut w = world_at(60);
         let fail = action(ActionKind::FailoverCluster { cluster: CLUSTER.into(), to: REPLICA.into() });
-        assert!(w.execute(&fail).unwrap().contains("failing over"));
+        assert!(w.execute(&fail).unwrap().message.contains("failing over"));
         assert_eq!(db(&w, PRIMARY).status, "rebooting");
         assert!(w.execute(&fail).unwrap_err().contains("InvalidDBClusterStateFault"));
         w.advance(t0() + secs(80));
@@ -1296,6 +1502,65 @@ mod tests {
             .flatten()
             .collect();
         assert!(trail.iter().any(|e| e.name == "DisableAlarmActions" && e.user == "warroom-oncall"));
+    }
+
+    #[test]
+    fn collecting_logs_hands_back_the_previous_instances_last_words() {
+        let mut w = world_at(60);
+        let crashing = w.pods.values().find(|p| p.status() == "CrashLoopBackOff").unwrap().name.clone();
+        let healthy = w.pods.values().find(|p| p.deployment.as_deref() == Some("api")).unwrap().name.clone();
+        let logs = |pod: &str, previous| {
+            let container = pod.split('-').next().unwrap().to_string();
+            action(ActionKind::CollectLogs { namespace: NAMESPACE.into(), pod: pod.into(), container, previous })
+        };
+        let done = w.execute(&logs(&crashing, true)).unwrap();
+        let ev = done.evidence.expect("logs are evidence");
+        assert_eq!(ev.label, format!("shop-{crashing}-backend"));
+        let lines: Vec<&str> = ev.text.lines().collect();
+        assert_eq!(done.message, format!("collected {} lines of {crashing}/backend (previous logs)", lines.len()));
+        assert!(lines[0].starts_with("ts=") && lines[0].contains("msg=\"starting\""), "{}", lines[0]);
+        let last = lines.iter().rev().find(|l| !l.starts_with(['\t', 'g', 'm'])).unwrap();
+        assert!(
+            last.starts_with("panic: pq: too many connections")
+                || last.starts_with("fatal error: runtime: out of memory"),
+            "{last}"
+        );
+        let healthy_logs = w.execute(&logs(&healthy, false)).unwrap().evidence.unwrap();
+        assert_eq!(healthy_logs.text.lines().count(), LOG_TAIL_LINES);
+        assert!(!healthy_logs.text.contains("panic"));
+        // Like kubectl: a container that never terminated has no previous logs.
+        let err = w.execute(&logs(&healthy, true)).unwrap_err();
+        assert!(err.starts_with("previous terminated container"), "{err}");
+        // Collecting changes nothing the panels show.
+        assert!(
+            w.drain_changes().iter().all(|u| !matches!(u.payload, Ok(Payload::TrailEvents(ref e)) if !e.is_empty()))
+        );
+    }
+
+    #[test]
+    fn cluster_members_are_snapshotted_as_their_cluster() {
+        let mut w = world_at(5);
+        let err =
+            w.execute(&action(ActionKind::SnapshotDb { id: PRIMARY.into(), snapshot_id: "s1".into() })).unwrap_err();
+        assert!(err.contains("CreateDBClusterSnapshot"), "{err}");
+        let ok = w
+            .execute(&action(ActionKind::SnapshotCluster { cluster: CLUSTER.into(), snapshot_id: "orders-s2".into() }))
+            .unwrap();
+        assert_eq!(ok, Executed::message("cluster snapshot orders-s2 is creating"));
+        w.execute(&action(ActionKind::SnapshotDb { id: BILLING.into(), snapshot_id: "billing-s3".into() })).unwrap();
+        let names: Vec<(String, String)> = w
+            .drain_changes()
+            .into_iter()
+            .filter_map(|u| match u.payload {
+                Ok(Payload::TrailEvents(e)) => Some(e),
+                _ => None,
+            })
+            .flatten()
+            .map(|e| (e.name, e.resource))
+            .collect();
+        assert!(names.contains(&("CreateDBClusterSnapshot".into(), "orders-s2".into())), "{names:?}");
+        assert!(names.contains(&("CreateDBSnapshot".into(), "billing-s3".into())), "{names:?}");
+        assert!(!names.iter().any(|(_, r)| r == "s1"), "a refused call records nothing: {names:?}");
     }
 
     #[test]

@@ -19,7 +19,12 @@ use crate::sanitize::{sanitize, sanitize_multiline};
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     match &app.overlay {
         None | Some(Overlay::Filter(_)) => {}
-        Some(Overlay::Detail { scroll, .. } | Overlay::Help { scroll } | Overlay::Results { scroll }) => {
+        Some(
+            Overlay::Detail { scroll, .. }
+            | Overlay::Help { scroll }
+            | Overlay::Results { scroll }
+            | Overlay::Evidence { scroll, .. },
+        ) => {
             if let Some((r, title, lines)) = scrolled_content(app, area) {
                 draw_scrolled(app, frame, r, title, lines, *scroll);
             }
@@ -163,6 +168,17 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
             let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
             let width = usize::from(r.width.saturating_sub(2));
             Some((r, format!(" Action results ({}) ", app.results.len()), result_lines(app, width)))
+        }
+        Some(Overlay::Evidence { path, text, .. }) => {
+            let r = centered(area, area.width.saturating_sub(4).min(160), area.height.saturating_sub(2));
+            let name =
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let mut lines = vec![
+                Line::styled(sanitize(&path.display().to_string()).into_owned(), app.theme.style(Slot::TextDim)),
+                Line::default(),
+            ];
+            lines.extend(sanitize_multiline(text).lines().map(|l| Line::from(l.to_string())));
+            Some((r, format!(" Evidence: {} ", sanitize(&name)), lines))
         }
         Some(Overlay::Detail { panel, key, .. }) => {
             let (title, lines) = detail_content(app, *panel, key)?;

@@ -50,11 +50,12 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Panel, Command::Filter, "filter"),
             (Layer::Panel, Command::OpenDetail, "details"),
             (Layer::Panel, Command::Actions, "actions"),
+            (Layer::Global, Command::Evidence, "evidence"),
             (Layer::Global, Command::StartIncident, "incident"),
             (Layer::Global, Command::Palette, "palette"),
             (Layer::Global, Command::ToggleChecklist, "checklist"),
         ],
-        Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. }) => &[
+        Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. }) => &[
             (Layer::Popup, Command::Close, "close"),
             (Layer::Popup, Command::MoveDown, "scroll"),
             (Layer::Popup, Command::PageDown, "page"),
