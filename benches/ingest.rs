@@ -6,19 +6,13 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use warroom::app::Msg;
 use warroom::fixtures::{large_app, synthetic_event, synthetic_pod};
-use warroom::sources::{Payload, SourceId, SourceUpdate};
+use warroom::state::{Delta, FeedData, SourceUpdate};
 
 fn ingest(c: &mut Criterion) {
     let base = large_app(10_000, 0);
     let at = base.now;
     let updates: Vec<Msg> = (0..10_000)
-        .map(|i| {
-            Msg::Source(SourceUpdate {
-                source: SourceId::Kube,
-                at,
-                payload: Ok(Payload::PodApplied(synthetic_pod(i, 3))),
-            })
-        })
+        .map(|i| Msg::Source(SourceUpdate::data(at, FeedData::Pods(Delta::Upsert(vec![synthetic_pod(i, 3)])))))
         .collect();
     c.bench_function("apply_10k_pod_updates", |b| {
         b.iter_batched(
@@ -45,7 +39,7 @@ fn trail_batch(c: &mut Criterion) {
             e
         })
         .collect();
-    let msg = Msg::Source(SourceUpdate { source: SourceId::Trail, at, payload: Ok(Payload::TrailEvents(batch)) });
+    let msg = Msg::Source(SourceUpdate::data(at, FeedData::TrailEvents(Delta::Upsert(batch))));
     c.bench_function("trail_50_new_events_into_20k", |b| {
         b.iter_batched(
             || {

@@ -40,6 +40,16 @@ pub fn demo_app_with(secs: i64, size: (u16, u16), theme: &str, keymap: &str, fla
     app
 }
 
+/// An app on the demo's environment before any source has said anything.
+pub fn empty_app(size: (u16, u16), theme: &str) -> App {
+    let loader = ThemeLoader { user_dir: None };
+    let themes: Vec<_> = BUILTIN.iter().filter_map(|(n, _)| loader.load(n).ok()).collect();
+    let theme = themes.iter().find(|t| t.name == theme).cloned().unwrap_or_else(|| themes[0].clone());
+    let keymap = Keymap::builtin("default").and_then(Result::ok).unwrap_or_default();
+    let init = AppInit { env: demo::environment(), flags: Flags::default(), keymap, theme, themes, now: t0(), size };
+    App::new(init)
+}
+
 /// [`demo_app_with`] with the default keymap and no flags.
 pub fn demo_app(secs: i64, size: (u16, u16), theme: &str) -> App {
     demo_app_with(secs, size, theme, "default", Flags::default())
@@ -121,19 +131,13 @@ pub fn synthetic_event(i: usize) -> crate::model::TrailEvent {
 /// A demo app at 200×50 with `pods` synthetic pods and `events` synthetic
 /// CloudTrail events added: the benchmarks' large console.
 pub fn large_app(pods: usize, events: usize) -> App {
-    use crate::sources::{Payload, SourceId, SourceUpdate};
+    use crate::state::{Delta, FeedData, SourceUpdate};
     let mut app = demo_app(60, (200, 50), "default");
     let at = app.now;
-    app.update(Msg::Source(SourceUpdate {
-        source: SourceId::Kube,
-        at,
-        payload: Ok(Payload::PodsReset((0..pods).map(|i| synthetic_pod(i, 0)).collect())),
-    }));
-    app.update(Msg::Source(SourceUpdate {
-        source: SourceId::Trail,
-        at,
-        payload: Ok(Payload::TrailEvents((0..events).map(synthetic_event).collect())),
-    }));
+    let pods = FeedData::Pods(Delta::Reset((0..pods).map(|i| synthetic_pod(i, 0)).collect()));
+    app.update(Msg::Source(SourceUpdate::data(at, pods)));
+    let events = FeedData::TrailEvents(Delta::Upsert((0..events).map(synthetic_event).collect()));
+    app.update(Msg::Source(SourceUpdate::data(at, events)));
     app.settle();
     app.take_dirty();
     app

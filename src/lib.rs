@@ -17,5 +17,6 @@ pub mod runtime;
 pub mod sanitize;
 pub mod sources;
 pub mod startup;
+pub mod state;
 pub mod terminal;
 pub mod ui;

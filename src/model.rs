@@ -156,6 +156,13 @@ pub struct KubeEvent {
     pub warning: bool,
 }
 
+impl KubeEvent {
+    /// One row per object and reason: repeats update its count.
+    pub fn key(&self) -> String {
+        format!("{}/{}/{}", self.namespace, self.object, self.reason)
+    }
+}
+
 /// One RDS DB instance with the metrics the panel sparklines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DbInstance {

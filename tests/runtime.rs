@@ -22,7 +22,7 @@ use warroom::app::Outcome;
 use warroom::fixtures::{demo_app, synthetic_pod};
 use warroom::runtime::{self, Channels, Exit};
 use warroom::sources::clock::ManualClock;
-use warroom::sources::{Payload, SourceId, SourceUpdate};
+use warroom::state::{Delta, FeedData, SourceUpdate};
 
 /// A test backend that counts frames written and cells changed.
 struct Counting {
@@ -135,8 +135,7 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
 
             // A burst of 500 pod updates already waiting: one render.
             for i in 0..500 {
-                let u =
-                    SourceUpdate { source: SourceId::Kube, at, payload: Ok(Payload::PodApplied(synthetic_pod(i, 1))) };
+                let u = SourceUpdate::data(at, FeedData::Pods(Delta::Upsert(vec![synthetic_pod(i, 1)])));
                 src_tx.send(u).await.unwrap();
             }
             tokio::time::sleep(Duration::from_millis(10)).await;

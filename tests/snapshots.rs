@@ -8,8 +8,13 @@
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::time::Duration;
 use warroom::app::{App, Flags};
-use warroom::fixtures::{demo_app_with, press, type_text};
+
+use chrono::TimeDelta;
+use warroom::app::Msg;
+use warroom::fixtures::{demo_app_with, empty_app, press, type_text};
+use warroom::state::{ErrorKind, FeedId, FeedSignal, SourceError, SourceUpdate};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 const THEMES: [&str; 2] = ["default", "mono"];
@@ -34,6 +39,65 @@ fn check(name: &str, secs: i64, flags: Flags, setup: impl Fn(&mut App)) {
 }
 
 fn none(_: &mut App) {}
+
+fn signal(app: &mut App, feed: FeedId, signal: FeedSignal) {
+    let at = app.now;
+    app.update(Msg::Source(SourceUpdate::signal(feed, at, signal)));
+}
+
+fn failed(app: &App, kind: ErrorKind, message: &str, attempt: u32, retry_in: i64) -> FeedSignal {
+    FeedSignal::Failed {
+        error: SourceError::new(kind, message),
+        attempt,
+        next_retry: Some(app.now + TimeDelta::seconds(retry_in)),
+    }
+}
+
+#[test]
+fn feeds_before_any_data() {
+    // Pods syncing, RDS connecting, alarms refused, CloudTrail's task gone:
+    // each empty panel says which, never an empty list.
+    for (w, h) in SIZES {
+        for theme in THEMES {
+            let mut app = empty_app((w, h), theme);
+            signal(&mut app, FeedId::Pods, FeedSignal::Syncing);
+            signal(&mut app, FeedId::DbInstances, FeedSignal::Connecting);
+            let refused = failed(&app, ErrorKind::Unauthorized, "ExpiredToken: the security token expired", 1, 60);
+            signal(&mut app, FeedId::Alarms, refused);
+            signal(&mut app, FeedId::TrailEvents, FeedSignal::Stopped("panicked: index out of bounds".into()));
+            app.set_now(app.now + TimeDelta::seconds(12));
+            app.settle();
+            let screen = render(&app);
+            for must in ["syncing…", "connecting…", "no data yet: unauthorized", "source stopped"] {
+                assert!(screen.contains(must) || w < 100, "{w}x{h}: {must}");
+            }
+            insta::assert_snapshot!(format!("feeds_before_data_{w}x{h}_{theme}"), screen);
+        }
+    }
+}
+
+#[test]
+fn feeds_failing_stale_and_stopped_beside_their_data() {
+    for (w, h) in SIZES {
+        for theme in THEMES {
+            let mut app = demo_app_with(60, (w, h), theme, "default", Flags::default());
+            signal(&mut app, FeedId::Pods, FeedSignal::Stopped("panicked: watch stream ended".into()));
+            let forbidden = failed(&app, ErrorKind::Forbidden, "AccessDenied: cloudwatch:DescribeAlarms", 2, 45);
+            signal(&mut app, FeedId::Alarms, forbidden);
+            signal(&mut app, FeedId::TrailEvents, FeedSignal::Live { expected: Some(Duration::from_secs(10)) });
+            // RDS and CloudTrail polls overdue: 35 s without data.
+            app.set_now(app.now + TimeDelta::seconds(35));
+            app.settle();
+            let screen = render(&app);
+            if w == 200 {
+                for must in ["source stopped", "forbidden, retry 10s", "no data for 35s (expected every 10s)"] {
+                    assert!(screen.contains(must), "{w}x{h}: {must}\n{screen}");
+                }
+            }
+            insta::assert_snapshot!(format!("feeds_degraded_{w}x{h}_{theme}"), screen);
+        }
+    }
+}
 
 #[test]
 fn healthy_start() {
@@ -256,7 +320,7 @@ fn hostile_strings_never_reach_the_terminal() {
     use warroom::app::Msg;
     use warroom::fixtures::{synthetic_event, synthetic_pod};
     use warroom::model::KubeEvent;
-    use warroom::sources::{Payload, SourceId, SourceUpdate};
+    use warroom::state::{Delta, FeedData, SourceUpdate};
 
     const EVIL: &str = "x\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}\u{9b}31m\r\n\t";
     let mut app = demo_app_with(60, (200, 50), "default", "default", Flags::default());
@@ -288,14 +352,14 @@ fn hostile_strings_never_reach_the_terminal() {
         last_seen: at,
         warning: true,
     };
-    for (source, payload) in [
-        (SourceId::Kube, Payload::PodApplied(pod.clone())),
-        (SourceId::Kube, Payload::KubeEvents(vec![kube_event])),
-        (SourceId::Trail, Payload::TrailEvents(vec![event])),
-        (SourceId::Alarms, Payload::Alarms(alarms)),
-        (SourceId::Rds, Payload::Databases(dbs)),
+    for data in [
+        FeedData::Pods(Delta::Upsert(vec![pod.clone()])),
+        FeedData::KubeEvents(Delta::Reset(vec![kube_event])),
+        FeedData::TrailEvents(Delta::Upsert(vec![event])),
+        FeedData::Alarms(Delta::Reset(alarms)),
+        FeedData::DbInstances(Delta::Reset(dbs)),
     ] {
-        app.update(Msg::Source(SourceUpdate { source, at, payload: Ok(payload) }));
+        app.update(Msg::Source(SourceUpdate::data(at, data)));
     }
     app.settle();
     let clean = |app: &App| {

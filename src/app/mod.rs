@@ -7,7 +7,7 @@
 pub mod list;
 mod palette;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -19,7 +19,8 @@ use crate::config::keymap::{Command, Keymap, Layer, Lookup};
 use crate::config::keys::Key;
 use crate::config::theme::Theme;
 use crate::model::{Alarm, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
-use crate::sources::{Environment, Payload, SourceError, SourceId, SourceUpdate};
+use crate::sources::{Environment, SourceUpdate};
+use crate::state::{Delta, FeedData, FeedPhase, LiveState, SourceId};
 use list::List;
 pub use palette::{PaletteCmd, PaletteItem};
 
@@ -133,20 +134,6 @@ pub struct Flags {
     /// Set by `--read-only`: the palette cannot turn it off.
     pub read_only_locked: bool,
     pub dry_run: bool,
-}
-
-/// Health of one data source as the status bar shows it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SourceHealth {
-    pub last_ok: Option<DateTime<Utc>>,
-    pub error: Option<(DateTime<Utc>, SourceError)>,
-}
-
-impl SourceHealth {
-    /// The current error; cleared by the next good update.
-    pub fn failing(&self) -> Option<&(DateTime<Utc>, SourceError)> {
-        self.error.as_ref()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -291,7 +278,8 @@ pub struct App {
     pub dbs: List<DbInstance>,
     pub alarms: List<Alarm>,
     pub trail: List<TrailEvent>,
-    pub sources: BTreeMap<SourceId, SourceHealth>,
+    /// Feed statuses (the stores join them here as the panels move over).
+    pub live: LiveState,
     /// Counts for titles and tabs, recomputed in [`App::settle`].
     pub stats: Stats,
     pub overlay: Option<Overlay>,
@@ -325,7 +313,7 @@ impl App {
             dbs: List::default(),
             alarms: List::default(),
             trail: List::capped(TRAIL_CAP),
-            sources: SourceId::ALL.iter().map(|s| (*s, SourceHealth::default())).collect(),
+            live: LiveState::default(),
             stats: Stats::default(),
             overlay: None,
             results: VecDeque::new(),
@@ -353,7 +341,9 @@ impl App {
     /// incident's response clock), so the runtime ticks at 1 Hz; otherwise
     /// it ticks slowly and only redraws when a displayed age changes.
     pub fn clock_on_screen(&self) -> bool {
+        // A retry countdown counts down; a polled feed can turn stale.
         self.incident.is_some()
+            || self.live.feeds.iter().any(|(_, f)| matches!(f.phase, FeedPhase::Failed(_)) || f.expected.is_some())
     }
 
     pub fn scope(&self) -> Scope {
@@ -467,47 +457,37 @@ impl App {
     }
 
     fn on_source(&mut self, u: SourceUpdate) {
-        let before = self.sources.get(&u.source).cloned().unwrap_or_default();
-        let health = self.sources.entry(u.source).or_default();
-        let changed = match u.payload {
-            Err(e) => {
-                let changed = health.error.as_ref().map(|(_, old)| old) != Some(&e);
-                health.error = Some((u.at, e));
-                changed
-            }
-            Ok(payload) => {
-                health.last_ok = Some(u.at);
-                let recovered = health.error.take().is_some();
-                let changed = match payload {
-                    Payload::PodsReset(pods) => self.pods.replace_all(pods),
-                    Payload::PodApplied(pod) => self.pods.upsert(pod),
-                    Payload::PodDeleted { namespace, name } => self.pods.remove(&format!("{namespace}/{name}")),
-                    Payload::Deployments(d) => replace_if_changed(&mut self.deployments, d),
-                    Payload::KubeEvents(e) => replace_if_changed(&mut self.kube_events, e),
-                    Payload::Databases(dbs) => self.dbs.replace_all(dbs),
-                    Payload::Alarms(alarms) => self.alarms.replace_all(alarms),
-                    Payload::TrailEvents(events) => {
-                        let mut inserted = false;
-                        for e in events {
-                            inserted |= self.trail.insert_new(e);
-                        }
-                        inserted
-                    }
-                };
-                changed || recovered
-            }
-        };
-        // Fresh but identical data only redraws if the status bar's age
-        // label for this source changes.
-        if changed || self.source_label(&before) != self.source_label(&self.sources[&u.source]) {
+        let source = u.feed.source();
+        let before = crate::ui::source_status(self, source);
+        let (status_changed, data) = self.live.apply_signal(u);
+        let changed = data.is_some_and(|d| self.apply_data(d));
+        // Fresh but identical data only redraws if what the status bar
+        // says about its source changes.
+        if changed || status_changed || crate::ui::source_status(self, source) != before {
             self.dirty = true;
         }
     }
 
-    /// What the status bar shows for a source, to detect visible changes.
-    fn source_label(&self, h: &SourceHealth) -> (bool, String) {
-        let age = h.last_ok.map(|t| crate::ui::status_age(self.now - t)).unwrap_or_default();
-        (h.failing().is_some(), age)
+    /// Applies a feed's data to the panel stores; returns whether anything
+    /// changed.
+    fn apply_data(&mut self, data: FeedData) -> bool {
+        match data {
+            FeedData::Pods(d) => apply_to_list(&mut self.pods, d, List::upsert),
+            FeedData::Deployments(d) => {
+                apply_to_vec(&mut self.deployments, d, |x| format!("{}/{}", x.namespace, x.name))
+            }
+            FeedData::KubeEvents(d) => {
+                let changed = apply_to_vec(&mut self.kube_events, d, crate::model::KubeEvent::key);
+                if changed {
+                    self.kube_events.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
+                }
+                changed
+            }
+            FeedData::DbInstances(d) => apply_to_list(&mut self.dbs, d, List::upsert),
+            FeedData::Alarms(d) => apply_to_list(&mut self.alarms, d, List::upsert),
+            // Events are immutable: a known id is not inserted again.
+            FeedData::TrailEvents(d) => apply_to_list(&mut self.trail, d, List::insert_new),
+        }
     }
 
     /// Which key layers apply right now, most specific first.
@@ -1131,12 +1111,49 @@ impl<T: list::Row> ListNav for List<T> {
     }
 }
 
-fn replace_if_changed<T: PartialEq>(slot: &mut T, new: T) -> bool {
-    if *slot == new {
-        return false;
+/// Applies a delta to a panel list; `add` is how one item goes in.
+fn apply_to_list<T: list::Row>(list: &mut List<T>, delta: Delta<T>, add: fn(&mut List<T>, T) -> bool) -> bool {
+    match delta {
+        Delta::Reset(items) => list.replace_all(items),
+        Delta::Upsert(items) => items.into_iter().fold(false, |changed, item| add(list, item) | changed),
+        Delta::Delete(keys) => keys.iter().fold(false, |changed, key| list.remove(key) | changed),
     }
-    *slot = new;
-    true
+}
+
+/// Applies a delta to a small keyed vector (deployments, events).
+fn apply_to_vec<T: PartialEq>(items: &mut Vec<T>, delta: Delta<T>, key: fn(&T) -> String) -> bool {
+    match delta {
+        Delta::Reset(new) => {
+            if *items == new {
+                return false;
+            }
+            *items = new;
+            true
+        }
+        Delta::Upsert(new) => {
+            let mut changed = false;
+            for item in new {
+                let k = key(&item);
+                match items.iter_mut().find(|x| key(x) == k) {
+                    Some(old) if *old == item => {}
+                    Some(old) => {
+                        *old = item;
+                        changed = true;
+                    }
+                    None => {
+                        items.push(item);
+                        changed = true;
+                    }
+                }
+            }
+            changed
+        }
+        Delta::Delete(keys) => {
+            let before = items.len();
+            items.retain(|x| !keys.contains(&key(x)));
+            items.len() != before
+        }
+    }
 }
 
 /// `mm:ss` under an hour, `h:mm:ss` above; negative shows as 0.

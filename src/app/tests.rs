@@ -4,6 +4,8 @@ use proptest::prelude::*;
 use super::*;
 use crate::actions::ActionKind;
 use crate::fixtures::{demo_app, demo_app_with, press, t0, type_text};
+use crate::model::Health;
+use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, FeedStatus, SourceError, SourceId};
 
 fn app() -> App {
     demo_app(60, (80, 24), "default")
@@ -460,7 +462,7 @@ fn results_history_lists_every_outcome() {
 #[test]
 fn severity_picker_starts_incident_and_clock() {
     let mut app = app();
-    assert!(!app.clock_on_screen());
+    assert!(app.incident.is_none());
     press(&mut app, "P");
     assert!(matches!(app.overlay, Some(Overlay::SeverityPicker { .. })));
     press(&mut app, "2");
@@ -485,21 +487,63 @@ fn ticks_redraw_only_when_a_visible_label_changes() {
     assert!(app.take_dirty(), "incident clock advanced");
 }
 
+fn throttled(feed: FeedId, at: DateTime<Utc>, attempt: u32, retry_in: i64) -> Msg {
+    Msg::Source(SourceUpdate::signal(
+        feed,
+        at,
+        FeedSignal::Failed {
+            error: SourceError::new(ErrorKind::Throttled, "ThrottlingException: Rate exceeded"),
+            attempt,
+            next_retry: Some(at + TimeDelta::seconds(retry_in)),
+        },
+    ))
+}
+
 #[test]
-fn source_errors_are_kept_per_source() {
+fn source_errors_are_kept_per_feed() {
     let mut app = app();
-    let err = SourceUpdate {
-        source: SourceId::Rds,
-        at: app.now,
-        payload: Err(SourceError {
-            message: "ThrottlingException".into(),
-            retry_in: Some(std::time::Duration::from_secs(8)),
-        }),
-    };
-    app.update(Msg::Source(err));
-    assert!(app.sources[&SourceId::Rds].failing().is_some());
-    assert!(app.sources[&SourceId::Kube].failing().is_none());
+    app.update(throttled(FeedId::DbInstances, app.now, 1, 8));
+    let failed = |app: &App, id| app.live.feeds.worst(id, app.now).is_some_and(|(_, s)| s.health() == Health::Crit);
+    assert!(failed(&app, SourceId::Rds));
+    assert!(!failed(&app, SourceId::Kube));
     assert_eq!(app.dbs.total(), 3, "last good data is kept");
+    // Another source's data leaves the failure alone.
+    let pods: Vec<_> = app.pods.values().cloned().collect();
+    app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::Pods(Delta::Reset(pods)))));
+    assert!(failed(&app, SourceId::Rds));
+}
+
+#[test]
+fn the_retry_countdown_counts_down_and_redraws_each_second() {
+    let mut app = app();
+    let now = app.now;
+    app.update(throttled(FeedId::TrailEvents, now, 2, 8));
+    app.take_dirty();
+    assert!(app.clock_on_screen(), "a countdown needs the 1 Hz tick");
+    assert_eq!(crate::ui::source_status(&app, SourceId::Trail), (Health::Crit, "retry 8s".into()));
+    app.update(Msg::Tick(now + TimeDelta::seconds(3)));
+    assert!(app.take_dirty(), "the countdown changed");
+    assert_eq!(crate::ui::source_status(&app, SourceId::Trail).1, "retry 5s");
+    app.update(Msg::Tick(now + TimeDelta::seconds(9)));
+    assert_eq!(crate::ui::source_status(&app, SourceId::Trail).1, "retrying");
+}
+
+#[test]
+fn an_overdue_poll_turns_its_source_stale_and_data_makes_it_live() {
+    let mut app = app();
+    let now = app.now;
+    // The demo polls alarms every 10 s; 25 s of silence is two missed polls.
+    app.update(Msg::Tick(now + TimeDelta::seconds(25)));
+    let (health, label) = crate::ui::source_status(&app, SourceId::Alarms);
+    assert_eq!(health, Health::Warn);
+    assert_eq!(label, "25s", "the age of the last contact");
+    let alarms: Vec<_> = app.alarms.values().cloned().collect();
+    app.take_dirty();
+    app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::Alarms(Delta::Reset(alarms)))));
+    assert!(app.take_dirty(), "unchanged data still makes a stale source live");
+    assert_eq!(crate::ui::source_status(&app, SourceId::Alarms), (Health::Ok, String::new()));
+    // A quiet watch stays live however long nothing changes.
+    assert_eq!(crate::ui::source_status(&app, SourceId::Kube), (Health::Ok, String::new()));
 }
 
 #[test]
@@ -567,39 +611,29 @@ fn identical_poll_does_not_redraw_but_a_change_does() {
     let mut app = app();
     let alarms: Vec<_> = app.alarms.values().cloned().collect();
     let poll = |alarms: Vec<crate::model::Alarm>, at| {
-        Msg::Source(SourceUpdate { source: SourceId::Alarms, at, payload: Ok(Payload::Alarms(alarms)) })
+        Msg::Source(SourceUpdate::data(at, FeedData::Alarms(Delta::Reset(alarms))))
     };
     let now = app.now;
     app.update(poll(alarms.clone(), now));
-    assert!(!app.take_dirty(), "same data, same age label");
+    assert!(!app.take_dirty(), "same data, same status");
     let mut changed = alarms.clone();
     changed[0].reason = "new reason".into();
     app.update(poll(changed, now));
-    assert!(app.take_dirty());
-    // A poll after a long silence refreshes the age label.
-    app.set_now(now + TimeDelta::minutes(5));
-    app.update(Msg::Tick(now + TimeDelta::minutes(5)));
-    app.take_dirty();
-    app.update(poll(alarms, now + TimeDelta::minutes(5)));
     assert!(app.take_dirty());
 }
 
 #[test]
 fn recovering_source_redraws() {
     let mut app = app();
-    let err = SourceUpdate {
-        source: SourceId::Rds,
-        at: app.now,
-        payload: Err(SourceError { message: "timeout".into(), retry_in: None }),
-    };
-    app.update(Msg::Source(err.clone()));
+    let err = throttled(FeedId::DbInstances, app.now, 1, 4);
+    app.update(err.clone());
     assert!(app.take_dirty());
-    app.update(Msg::Source(err));
+    app.update(err);
     assert!(!app.take_dirty(), "the same error again changes nothing visible");
     let dbs: Vec<_> = app.dbs.values().cloned().collect();
-    app.update(Msg::Source(SourceUpdate { source: SourceId::Rds, at: app.now, payload: Ok(Payload::Databases(dbs)) }));
+    app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::DbInstances(Delta::Reset(dbs)))));
     assert!(app.take_dirty());
-    assert!(app.sources[&SourceId::Rds].failing().is_none());
+    assert_eq!(app.live.feeds.worst(SourceId::Rds, app.now).unwrap().1, FeedStatus::Live);
 }
 
 /// Keys that navigate menus as well as type.

@@ -23,11 +23,12 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::clock::Clock;
-use super::{Environment, Payload, SourceId, SourceUpdate};
+use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
 use crate::actions::{Action, ActionKind, Evidence, Executed, Executor, LOG_TAIL_LINES};
 use crate::model::{
     Alarm, AlarmState, Container, ContainerState, DbInstance, Deployment, KubeEvent, Pod, Termination, TrailEvent,
 };
+use crate::state::{ErrorKind, SourceError};
 
 pub const NAMESPACE: &str = "shop";
 const CLUSTER: &str = "orders";
@@ -36,6 +37,8 @@ const REPLICA: &str = "orders-db-replica-1";
 const BILLING: &str = "billing-db";
 const ATTACKER_IP: &str = "203.0.113.45";
 const METRIC_POINTS: usize = 60;
+/// How often the demo's AWS feeds are polled.
+const POLL: Duration = Duration::from_secs(10);
 
 /// The environment the demo pretends to be.
 pub fn environment() -> Environment {
@@ -96,6 +99,9 @@ pub struct DemoWorld {
     /// Each alarm's latest evaluated datapoints, newest last, as many as
     /// its evaluation periods: an alarm fires only when all of them breach.
     alarm_points: BTreeMap<String, Vec<(DateTime<Utc>, f64)>>,
+    /// Consecutive failed CloudTrail polls, and when the next one is due.
+    trail_attempt: u32,
+    trail_retry_at: Option<DateTime<Utc>>,
     dirty: [bool; 4],
 }
 
@@ -122,6 +128,8 @@ impl DemoWorld {
             changed_pods: Vec::new(),
             deleted_pods: Vec::new(),
             alarm_points: BTreeMap::new(),
+            trail_attempt: 0,
+            trail_retry_at: None,
             dirty: [true; 4],
         };
         for (name, replicas, image) in [
@@ -306,18 +314,31 @@ impl DemoWorld {
         self.dirty = [true; 4];
         self.changed_pods.clear();
         self.deleted_pods.clear();
-        let mut out = vec![self.update(SourceId::Kube, Payload::PodsReset(self.pods.values().cloned().collect()))];
+        // Watches say nothing while nothing changes; polls come every
+        // `POLL` and are stale after two missed ones.
+        let mut out: Vec<SourceUpdate> = [
+            (FeedId::Pods, None),
+            (FeedId::Deployments, None),
+            (FeedId::KubeEvents, None),
+            (FeedId::DbInstances, Some(POLL)),
+            (FeedId::Alarms, Some(POLL)),
+            (FeedId::TrailEvents, Some(POLL)),
+        ]
+        .into_iter()
+        .map(|(feed, expected)| SourceUpdate::signal(feed, self.now, FeedSignal::Live { expected }))
+        .collect();
+        out.push(self.data(FeedData::Pods(Delta::Reset(self.pods.values().cloned().collect()))));
         out.extend(self.kube_side_updates());
-        out.push(self.update(SourceId::Rds, Payload::Databases(self.dbs.clone())));
-        out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
+        out.push(self.data(FeedData::DbInstances(Delta::Reset(self.dbs.clone()))));
+        out.push(self.data(FeedData::Alarms(Delta::Reset(self.alarms.clone()))));
         let trail = std::mem::take(&mut self.new_trail);
-        out.push(self.update(SourceId::Trail, Payload::TrailEvents(trail)));
+        out.push(self.data(FeedData::TrailEvents(Delta::Upsert(trail))));
         self.dirty = [false; 4];
         out
     }
 
-    fn update(&self, source: SourceId, payload: Payload) -> SourceUpdate {
-        SourceUpdate { source, at: self.now, payload: Ok(payload) }
+    fn data(&self, data: FeedData) -> SourceUpdate {
+        SourceUpdate::data(self.now, data)
     }
 
     fn kube_side_updates(&self) -> Vec<SourceUpdate> {
@@ -339,8 +360,8 @@ impl DemoWorld {
         events.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         events.truncate(50);
         vec![
-            self.update(SourceId::Kube, Payload::Deployments(deployments)),
-            self.update(SourceId::Kube, Payload::KubeEvents(events)),
+            self.data(FeedData::Deployments(Delta::Reset(deployments))),
+            self.data(FeedData::KubeEvents(Delta::Reset(events))),
         ]
     }
 
@@ -357,40 +378,28 @@ impl DemoWorld {
     fn drain_changes(&mut self) -> Vec<SourceUpdate> {
         let mut out = Vec::new();
         if self.dirty[0] {
+            // One watch event per pod, as a watcher delivers them.
             for name in std::mem::take(&mut self.deleted_pods) {
-                out.push(self.update(SourceId::Kube, Payload::PodDeleted { namespace: NAMESPACE.into(), name }));
+                out.push(self.data(FeedData::Pods(Delta::Delete(vec![format!("{NAMESPACE}/{name}")]))));
             }
             let mut changed = std::mem::take(&mut self.changed_pods);
             changed.sort();
             changed.dedup();
             for name in changed {
                 if let Some(p) = self.pods.get(&name) {
-                    out.push(self.update(SourceId::Kube, Payload::PodApplied(p.clone())));
+                    out.push(self.data(FeedData::Pods(Delta::Upsert(vec![p.clone()]))));
                 }
             }
             out.extend(self.kube_side_updates());
         }
         if self.dirty[1] {
-            out.push(self.update(SourceId::Rds, Payload::Databases(self.dbs.clone())));
+            out.push(self.data(FeedData::DbInstances(Delta::Reset(self.dbs.clone()))));
         }
         if self.dirty[2] {
-            out.push(self.update(SourceId::Alarms, Payload::Alarms(self.alarms.clone())));
+            out.push(self.data(FeedData::Alarms(Delta::Reset(self.alarms.clone()))));
         }
         if self.dirty[3] {
-            if self.trail_throttled() {
-                // Events wait in the world until a poll succeeds again.
-                out.push(SourceUpdate {
-                    source: SourceId::Trail,
-                    at: self.now,
-                    payload: Err(super::SourceError {
-                        message: "ThrottlingException: Rate exceeded".into(),
-                        retry_in: Some(Duration::from_secs(4)),
-                    }),
-                });
-            } else {
-                let new = std::mem::take(&mut self.new_trail);
-                out.push(self.update(SourceId::Trail, Payload::TrailEvents(new)));
-            }
+            out.extend(self.poll_trail());
         }
         self.dirty = [false; 4];
         out
@@ -427,10 +436,8 @@ impl DemoWorld {
             self.dirty[2] = true;
             self.dirty[3] = true;
         }
-        // LookupEvents is throttled for a while (it allows 2 calls a
-        // second per account): the CloudTrail panel shows the error and its
-        // retries while every other panel carries on.
-        if self.trail_throttled() && e % 4 == 2 {
+        // A failed CloudTrail poll is retried when its backoff says.
+        if self.trail_retry_at.is_some_and(|t| t <= self.now) {
             self.dirty[3] = true;
         }
         if e >= self.next_trickle {
@@ -443,8 +450,31 @@ impl DemoWorld {
         }
     }
 
+    /// One LookupEvents poll. It is throttled for a while (the API allows
+    /// 2 calls a second per account): the feed fails with the attempt and
+    /// the retry time the backoff policy gives, events wait in the world,
+    /// and every other panel carries on.
+    fn poll_trail(&mut self) -> Option<SourceUpdate> {
+        if self.trail_retry_at.is_some_and(|t| self.now < t) {
+            return None;
+        }
+        if self.trail_throttled() {
+            self.trail_attempt += 1;
+            let delay = ErrorKind::Throttled.retry_delay(self.trail_attempt, 0.0);
+            let next = self.now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX);
+            self.trail_retry_at = Some(next);
+            let error = SourceError::new(ErrorKind::Throttled, "ThrottlingException: Rate exceeded");
+            let signal = FeedSignal::Failed { error, attempt: self.trail_attempt, next_retry: Some(next) };
+            return Some(SourceUpdate::signal(FeedId::TrailEvents, self.now, signal));
+        }
+        self.trail_attempt = 0;
+        self.trail_retry_at = None;
+        let new = std::mem::take(&mut self.new_trail);
+        Some(self.data(FeedData::TrailEvents(Delta::Upsert(new))))
+    }
+
     fn trail_throttled(&self) -> bool {
-        (46..=58).contains(&self.elapsed())
+        (45..=53).contains(&self.elapsed())
     }
 
     fn run_pending(&mut self) {
@@ -1264,9 +1294,21 @@ mod tests {
     use super::*;
     use crate::actions::Scope;
     use crate::model::Health;
+    use crate::state::FeedEvent;
 
     fn t0() -> DateTime<Utc> {
         DateTime::from_timestamp(1_767_225_600, 0).unwrap()
+    }
+
+    /// The CloudTrail events a batch of updates delivers.
+    fn trail_events(out: &[SourceUpdate]) -> Vec<TrailEvent> {
+        out.iter()
+            .filter_map(|u| match &u.event {
+                FeedEvent::Data(FeedData::TrailEvents(Delta::Upsert(e))) => Some(e.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
     }
 
     fn world_at(seconds: i64) -> DemoWorld {
@@ -1365,12 +1407,7 @@ mod tests {
     #[test]
     fn failed_logins_burst_from_one_ip() {
         let mut w = DemoWorld::new(7, t0());
-        let mut events = Vec::new();
-        for u in w.advance(t0() + secs(65)) {
-            if let Ok(Payload::TrailEvents(evs)) = u.payload {
-                events.extend(evs);
-            }
-        }
+        let events = trail_events(&w.advance(t0() + secs(65)));
         let failed = events.iter().filter(|e| e.name == "ConsoleLogin" && e.error_code.is_some()).count();
         assert!(failed >= 8, "{failed}");
         // Event ids are UUIDs, as CloudTrail's are.
@@ -1387,21 +1424,36 @@ mod tests {
     fn cloudtrail_is_throttled_for_a_while_then_recovers() {
         let mut w = DemoWorld::new(7, t0());
         w.advance(t0() + secs(45));
-        let trail = |out: Vec<SourceUpdate>| -> Vec<Result<Payload, crate::sources::SourceError>> {
-            out.into_iter().filter(|u| u.source == SourceId::Trail).map(|u| u.payload).collect()
+        let trail = |out: Vec<SourceUpdate>| -> Vec<SourceUpdate> {
+            out.into_iter().filter(|u| u.feed == FeedId::TrailEvents).collect()
         };
-        let during = trail(w.advance(t0() + secs(50)));
-        assert!(!during.is_empty());
-        assert!(during.iter().all(|p| p.as_ref().is_err_and(|e| e.message.contains("Throttling"))));
+        // Polls fail with growing attempts, each retried when the backoff
+        // policy says, and nothing else is sent meanwhile.
+        let mut failures = Vec::new();
+        for s in 45..=53 {
+            for u in trail(w.advance(t0() + secs(s))) {
+                match u.event {
+                    FeedEvent::Signal(FeedSignal::Failed { error, attempt, next_retry }) => {
+                        assert_eq!(error.kind, ErrorKind::Throttled);
+                        failures.push((u.at, attempt, next_retry.unwrap()));
+                    }
+                    other => panic!("during throttling at {s}s: {other:?}"),
+                }
+            }
+        }
+        assert!(failures.len() >= 2, "{failures:?}");
+        for (i, pair) in failures.windows(2).enumerate() {
+            let ((_, a1, retry1), (at2, a2, retry2)) = (pair[0], pair[1]);
+            assert_eq!(a2, a1 + 1);
+            assert_eq!(at2, retry1, "retried exactly when announced");
+            assert!(retry2 - at2 > retry1 - pair[0].0, "backoff grows ({i})");
+        }
         let before_recovery = w.new_trail.len();
-        let after = trail(w.advance(t0() + secs(60)));
-        assert!(after.last().unwrap().is_ok(), "recovered by 60 s");
-        let delivered: usize = after
-            .iter()
-            .filter_map(|p| p.as_ref().ok())
-            .map(|p| if let Payload::TrailEvents(e) = p { e.len() } else { 0 })
-            .sum();
+        assert!(before_recovery > 0, "events wait in the world");
+        let after = trail(w.advance(t0() + secs(75)));
+        let delivered = trail_events(&after).len();
         assert!(delivered >= before_recovery, "events held back during throttling are delivered");
+        assert!(matches!(after.last().unwrap().event, FeedEvent::Data(_)), "recovered by 75 s");
     }
 
     #[test]
@@ -1492,15 +1544,7 @@ mod tests {
         let mut w = world_at(5);
         w.advance(t0() + secs(5));
         w.execute(&action(ActionKind::SetAlarmActions { alarm: "api-p99-latency".into(), enabled: false })).unwrap();
-        let out = w.drain_changes();
-        let trail: Vec<_> = out
-            .iter()
-            .filter_map(|u| match &u.payload {
-                Ok(Payload::TrailEvents(e)) => Some(e.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect();
+        let trail = trail_events(&w.drain_changes());
         assert!(trail.iter().any(|e| e.name == "DisableAlarmActions" && e.user == "warroom-oncall"));
     }
 
@@ -1532,9 +1576,7 @@ mod tests {
         let err = w.execute(&logs(&healthy, true)).unwrap_err();
         assert!(err.starts_with("previous terminated container"), "{err}");
         // Collecting changes nothing the panels show.
-        assert!(
-            w.drain_changes().iter().all(|u| !matches!(u.payload, Ok(Payload::TrailEvents(ref e)) if !e.is_empty()))
-        );
+        assert!(trail_events(&w.drain_changes()).is_empty());
     }
 
     #[test]
@@ -1548,16 +1590,8 @@ mod tests {
             .unwrap();
         assert_eq!(ok, Executed::message("cluster snapshot orders-s2 is creating"));
         w.execute(&action(ActionKind::SnapshotDb { id: BILLING.into(), snapshot_id: "billing-s3".into() })).unwrap();
-        let names: Vec<(String, String)> = w
-            .drain_changes()
-            .into_iter()
-            .filter_map(|u| match u.payload {
-                Ok(Payload::TrailEvents(e)) => Some(e),
-                _ => None,
-            })
-            .flatten()
-            .map(|e| (e.name, e.resource))
-            .collect();
+        let names: Vec<(String, String)> =
+            trail_events(&w.drain_changes()).into_iter().map(|e| (e.name, e.resource)).collect();
         assert!(names.contains(&("CreateDBClusterSnapshot".into(), "orders-s2".into())), "{names:?}");
         assert!(names.contains(&("CreateDBSnapshot".into(), "billing-s3".into())), "{names:?}");
         assert!(!names.iter().any(|(_, r)| r == "s1"), "a refused call records nothing: {names:?}");

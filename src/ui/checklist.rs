@@ -10,6 +10,7 @@ use crate::app::{App, PanelId, fmt_clock};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
 use crate::model::Health;
+use crate::state::FeedId;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = panel_block(app, PanelId::Checklist, String::new());
@@ -84,13 +85,34 @@ fn situation<'a>(app: &App) -> Vec<Line<'a>> {
             Span::raw(if count == 1 { one } else { many }.to_string()),
         ])
     };
+    // A count of zero from a feed that never delivered would be a lie.
+    let known = |line: Line<'a>, feed: FeedId, noun: &str| -> Line<'a> {
+        match super::feed_waiting(app, feed) {
+            None => line,
+            Some(w) => Line::from(vec![
+                Span::styled(format!("{} ", health_glyph(Health::Unknown)), health_style(app, Health::Unknown)),
+                Span::styled(format!("{noun}: {w}"), app.theme.style(Slot::TextDim)),
+            ]),
+        }
+    };
     let mut lines = vec![Line::styled("Now", app.theme.style(Slot::TableHeader))];
-    lines.push(row(s.pods_unhealthy, ("pod unhealthy", "pods unhealthy"), s.worst[0]));
-    lines.push(row(s.dbs_unhealthy, ("DB instance degraded", "DB instances degraded"), s.worst[1]));
-    lines.push(row(s.alarms_firing, ("alarm firing", "alarms firing"), Health::Crit));
-    lines.push(row(s.trail_flagged, ("flagged CloudTrail event", "flagged CloudTrail events"), s.worst[3]));
-    let failing: Vec<&str> =
-        app.sources.iter().filter(|(_, h)| h.failing().is_some()).map(|(id, _)| id.label()).collect();
+    lines.push(known(row(s.pods_unhealthy, ("pod unhealthy", "pods unhealthy"), s.worst[0]), FeedId::Pods, "pods"));
+    lines.push(known(
+        row(s.dbs_unhealthy, ("DB instance degraded", "DB instances degraded"), s.worst[1]),
+        FeedId::DbInstances,
+        "DB instances",
+    ));
+    lines.push(known(row(s.alarms_firing, ("alarm firing", "alarms firing"), Health::Crit), FeedId::Alarms, "alarms"));
+    lines.push(known(
+        row(s.trail_flagged, ("flagged CloudTrail event", "flagged CloudTrail events"), s.worst[3]),
+        FeedId::TrailEvents,
+        "CloudTrail",
+    ));
+    let failing: Vec<&str> = crate::state::SourceId::ALL
+        .into_iter()
+        .filter(|id| app.live.feeds.worst(*id, app.now).is_some_and(|(_, s)| s.health() == Health::Crit))
+        .map(|id| id.label())
+        .collect();
     if !failing.is_empty() {
         lines.push(Line::styled(format!("✗ source errors: {}", failing.join(", ")), app.theme.style(Slot::StatusCrit)));
     }

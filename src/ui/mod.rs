@@ -9,7 +9,7 @@ mod footer;
 pub mod layout;
 
 pub use dialogs::popup_scroll_limit;
-pub use status::source_age as status_age;
+pub use status::{retry_countdown, source_status};
 mod pods;
 mod rds;
 mod status;
@@ -29,6 +29,7 @@ use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::Health;
 use crate::sanitize::sanitize;
+use crate::state::{FeedId, FeedStatus, SourceId};
 use layout::Screen;
 
 /// Renders the whole screen.
@@ -77,13 +78,10 @@ pub fn time_signature(app: &App) -> u64 {
     if let Some(i) = &app.incident {
         (app.now - i.started).num_seconds().hash(&mut h);
     }
-    for health in app.sources.values() {
-        if let Some(t) = health.last_ok {
-            status::source_age(app.now - t).hash(&mut h);
-        }
-        if let Some((t, _)) = &health.error {
-            fmt_age(app.now - *t).hash(&mut h);
-        }
+    for id in SourceId::ALL {
+        source_status(app, id).hash(&mut h);
+        // The panel's own status line (countdown, failure age).
+        feed_line(app, id).map(|(_, text)| text).hash(&mut h);
     }
     let rows = layout::list_rows(app, PanelId::Pods);
     for (_, p) in app.pods.visible(rows) {
@@ -163,14 +161,45 @@ pub(crate) fn panel_block<'a>(app: &App, panel: PanelId, counts: String) -> Bloc
         .border_style(border)
         .title(Line::from(title));
     if let Some(src) = panel.source()
-        && let Some(health) = app.sources.get(&src)
-        && let Some((at, err)) = health.failing()
+        && let Some((health, msg)) = feed_line(app, src)
     {
-        let retry = err.retry_in.map(|d| format!(", retry in {}s", d.as_secs())).unwrap_or_default();
-        let msg = format!(" ✗ {} ({} ago{retry}) ", sanitize(&err.message), fmt_age(app.now - *at));
-        block = block.title_bottom(Line::styled(msg, app.theme.style(Slot::StatusCrit)));
+        block = block.title_bottom(Line::styled(format!(" {msg} "), health_style(app, health)));
     }
     block
+}
+
+/// What a panel's bottom border says about its source when a feed is not
+/// simply live: the failing feed, the error's kind and words, the attempt,
+/// how long it has failed and the retry countdown; a stale feed's silence;
+/// a stopped source. `None` while every feed is live.
+pub(crate) fn feed_line(app: &App, source: SourceId) -> Option<(Health, String)> {
+    let (feed, status) = app.live.feeds.worst(source, app.now)?;
+    let feed_name = feed.label();
+    let text = match status {
+        FeedStatus::Live => return None,
+        // Before any data the panel body says it; after, the border does.
+        FeedStatus::Connecting | FeedStatus::Syncing if !app.live.feeds.has_data(source) => return None,
+        FeedStatus::Connecting => format!("○ {feed_name}: reconnecting…"),
+        FeedStatus::Syncing => format!("○ {feed_name}: syncing…"),
+        FeedStatus::Stale { last_ok } => {
+            let every = app.live.feeds.get(feed).and_then(|f| f.expected).map(|d| d.as_secs()).unwrap_or(0);
+            format!("▲ {feed_name}: no data for {} (expected every {every}s)", fmt_age(app.now - last_ok))
+        }
+        FeedStatus::Failed(f) => {
+            // What and when first: a narrow border cuts the end.
+            let attempt = if f.attempt > 1 { format!(", attempt {}", f.attempt) } else { String::new() };
+            let hint = f.error.kind.hint().map(|h| format!(" — {h}")).unwrap_or_default();
+            format!(
+                "✗ {feed_name} {}, {} (failing {}{attempt}): {}{hint}",
+                f.error.kind.label(),
+                retry_countdown(f, app.now),
+                fmt_age(app.now - f.since),
+                sanitize(&f.error.message),
+            )
+        }
+        FeedStatus::Stopped(why) => format!("✗ {feed_name}: source stopped: {} (restarting)", sanitize(why)),
+    };
+    Some((status.health(), text))
 }
 
 /// A centred message inside an empty panel.
@@ -185,11 +214,31 @@ pub(crate) fn empty_message(app: &App, frame: &mut Frame, area: Rect, text: &str
     );
 }
 
+/// What a feed that has never delivered is doing, for the places that
+/// would otherwise say "none": `None` once it has data.
+pub(crate) fn feed_waiting(app: &App, feed: FeedId) -> Option<String> {
+    let f = app.live.feeds.get(feed);
+    if f.is_some_and(|f| f.has_data()) {
+        return None;
+    }
+    Some(match f.map(|f| f.status(app.now)) {
+        Some(FeedStatus::Syncing) => "syncing…".into(),
+        Some(FeedStatus::Failed(fl)) => format!("no data yet: {}", fl.error.kind.label()),
+        Some(FeedStatus::Stopped(_)) => "source stopped".into(),
+        _ => "connecting…".into(),
+    })
+}
+
 /// What an empty list says: waiting for data, or nothing matches.
 pub(crate) fn empty_text(app: &App, panel: PanelId, total: usize, noun: &str) -> String {
-    let waiting = panel.source().and_then(|s| app.sources.get(&s)).is_some_and(|h| h.last_ok.is_none());
-    if waiting {
-        "waiting for data…".into()
+    let waiting = panel.source().filter(|s| !app.live.feeds.has_data(*s));
+    if let Some(source) = waiting {
+        match app.live.feeds.worst(source, app.now).map(|(_, s)| s) {
+            Some(FeedStatus::Syncing) => "syncing…".into(),
+            Some(FeedStatus::Failed(f)) => format!("no data yet: {}", f.error.kind.label()),
+            Some(FeedStatus::Stopped(_)) => "source stopped".into(),
+            _ => "connecting…".into(),
+        }
     } else if total > 0 {
         format!("no {noun} match the filter")
     } else {

@@ -12,6 +12,7 @@ use super::{Col, col, draw_rows, fill, fmt_age, health_glyph, health_style, pane
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
+use crate::state::FeedId;
 
 /// Rows given to Warning events below the pod list.
 pub fn events_height(inner: u16) -> u16 {
@@ -47,7 +48,9 @@ fn draw_deployments(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw("  "));
     }
     if spans.is_empty() {
-        spans.push(Span::styled("no deployments", app.theme.style(Slot::TextDim)));
+        let text = super::feed_waiting(app, FeedId::Deployments)
+            .map_or_else(|| "no deployments".into(), |w| format!("deployments: {w}"));
+        spans.push(Span::styled(text, app.theme.style(Slot::TextDim)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -90,7 +93,8 @@ fn draw_events(app: &App, frame: &mut Frame, area: Rect) {
     let mut lines = vec![Line::styled("Recent warnings", app.theme.style(Slot::TableHeader))];
     let warnings: Vec<_> = app.kube_events.iter().filter(|e| e.warning).collect();
     if warnings.is_empty() {
-        lines.push(Line::styled("none", app.theme.style(Slot::TextDim)));
+        let text = super::feed_waiting(app, FeedId::KubeEvents).unwrap_or_else(|| "none".into());
+        lines.push(Line::styled(text, app.theme.style(Slot::TextDim)));
     }
     for e in warnings.iter().take(usize::from(area.height.saturating_sub(1))) {
         let count = if e.count > 1 { format!(" ×{}", e.count) } else { String::new() };

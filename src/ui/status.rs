@@ -1,7 +1,7 @@
 //! Status bar (incident badge, modes, source health, where we are) and the
 //! tab bar of the narrow layout.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,19 +12,35 @@ use crate::app::{App, PanelId, fmt_clock};
 use crate::config::theme::Slot;
 use crate::model::Health;
 use crate::sanitize::sanitize;
-use crate::sources::SourceId;
+use crate::state::{Failure, FeedStatus, SourceId};
 
-/// Age label shown beside a source dot: nothing while fresh.
-pub fn source_age(age: TimeDelta) -> String {
-    if age.num_seconds() < 60 { String::new() } else { fmt_age(age) }
+/// A source's dot and the word beside it in the status bar, at the app's
+/// clock: nothing while live, `connecting`/`syncing` before data, the age
+/// of the last contact when stale, the retry countdown when failed.
+pub fn source_status(app: &App, id: SourceId) -> (Health, String) {
+    let Some((_, status)) = app.live.feeds.worst(id, app.now) else { return (Health::Unknown, String::new()) };
+    let label = match status {
+        FeedStatus::Live => String::new(),
+        FeedStatus::Connecting => "connecting".into(),
+        FeedStatus::Syncing => "syncing".into(),
+        FeedStatus::Stale { last_ok } => fmt_age(app.now - last_ok),
+        FeedStatus::Failed(f) => retry_countdown(f, app.now),
+        FeedStatus::Stopped(_) => "stopped".into(),
+    };
+    (status.health(), label)
 }
 
-fn source_health(app: &App, id: SourceId) -> (Health, String) {
-    let Some(h) = app.sources.get(&id) else { return (Health::Unknown, String::new()) };
-    match (h.failing(), h.last_ok) {
-        (Some((at, _)), _) => (Health::Crit, fmt_age(app.now - *at)),
-        (None, Some(ok)) => (Health::Ok, source_age(app.now - ok)),
-        (None, None) => (Health::Unknown, String::new()),
+/// `retry 4s`, `retrying` once the time has come, or the error's kind when
+/// the source gave no retry time.
+pub fn retry_countdown(f: &Failure, now: DateTime<Utc>) -> String {
+    match f.next_retry {
+        Some(at) if at > now => {
+            // Round up: "retry 0s" would read as "now" a second early.
+            let ms = (at - now).num_milliseconds();
+            format!("retry {}s", (ms + 999) / 1000)
+        }
+        Some(_) => "retrying".into(),
+        None => f.error.kind.label().into(),
     }
 }
 
@@ -103,7 +119,7 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
         }
     }
     for id in SourceId::ALL {
-        let (h, age) = source_health(app, id);
+        let (h, age) = source_status(app, id);
         spans.push(Span::styled(health_glyph(h), bar.patch(health_style(app, h))));
         let label = if detail >= Detail::ShortSources { &id.label()[..1] } else { id.label() };
         match detail {

@@ -1,0 +1,131 @@
+//! What the console knows about the world, independent of any UI: the
+//! updates sources send, each feed's status, and typed source errors.
+//!
+//! Nothing here depends on ratatui, crossterm or tokio, so checks and
+//! tests can evaluate it without a terminal.
+//!
+//! # Updates
+//!
+//! A source sends [`SourceUpdate`]s for the feeds it owns: signals about
+//! the connection ([`FeedSignal`]: connecting, syncing, live with the
+//! interval data is expected at, failed with the retry time, stopped) and
+//! data as [`Delta`]s:
+//!
+//! * `Reset(items)` — a complete list: items not in it disappear. AWS
+//!   pollers send one per poll; a Kubernetes watch sends one per (re)list.
+//! * `Upsert(items)` — items added or changed (or, for immutable records
+//!   such as CloudTrail events, new ones).
+//! * `Delete(keys)` — items gone.
+//!
+//! A kube-runtime watcher's events map onto this as follows: `Init` starts
+//! buffering (signal *syncing*), each `InitApply(obj)` adds to the buffer,
+//! `InitDone` sends the buffer as one `Reset` (then *live*), `Apply(obj)`
+//! sends `Upsert([obj])` and `Delete(obj)` sends `Delete([key])`. A
+//! `410 Gone` makes the watcher relist, which is again `Init` … `InitDone`
+//! and so a `Reset`: objects deleted while the watch was down disappear.
+
+pub mod error;
+pub mod feed;
+
+use chrono::{DateTime, Utc};
+
+pub use error::{ErrorKind, SourceError};
+pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, SourceId};
+
+use crate::model::{Alarm, DbInstance, Deployment, KubeEvent, Pod, TrailEvent};
+
+/// A change to one feed's items.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delta<T> {
+    /// The complete set: whatever is not in it is gone.
+    Reset(Vec<T>),
+    /// Added or changed items.
+    Upsert(Vec<T>),
+    /// Keys of items that are gone.
+    Delete(Vec<String>),
+}
+
+impl<T> Delta<T> {
+    pub fn len(&self) -> usize {
+        match self {
+            Delta::Reset(v) | Delta::Upsert(v) => v.len(),
+            Delta::Delete(k) => k.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Data for one feed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedData {
+    Pods(Delta<Pod>),
+    Deployments(Delta<Deployment>),
+    /// Warning events; keyed by [`KubeEvent::key`].
+    KubeEvents(Delta<KubeEvent>),
+    DbInstances(Delta<DbInstance>),
+    Alarms(Delta<Alarm>),
+    /// CloudTrail events are immutable: an upsert of a known id is ignored.
+    TrailEvents(Delta<TrailEvent>),
+}
+
+impl FeedData {
+    pub fn feed(&self) -> FeedId {
+        match self {
+            FeedData::Pods(_) => FeedId::Pods,
+            FeedData::Deployments(_) => FeedId::Deployments,
+            FeedData::KubeEvents(_) => FeedId::KubeEvents,
+            FeedData::DbInstances(_) => FeedId::DbInstances,
+            FeedData::Alarms(_) => FeedId::Alarms,
+            FeedData::TrailEvents(_) => FeedId::TrailEvents,
+        }
+    }
+}
+
+/// What a source says about a feed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedEvent {
+    Signal(FeedSignal),
+    /// Data; the feed is live.
+    Data(FeedData),
+}
+
+/// One message from a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceUpdate {
+    pub feed: FeedId,
+    pub at: DateTime<Utc>,
+    pub event: FeedEvent,
+}
+
+impl SourceUpdate {
+    pub fn data(at: DateTime<Utc>, data: FeedData) -> Self {
+        SourceUpdate { feed: data.feed(), at, event: FeedEvent::Data(data) }
+    }
+
+    pub fn signal(feed: FeedId, at: DateTime<Utc>, signal: FeedSignal) -> Self {
+        SourceUpdate { feed, at, event: FeedEvent::Signal(signal) }
+    }
+}
+
+/// The live state shared by panels, checks and the incident record.
+#[derive(Debug, Clone, Default)]
+pub struct LiveState {
+    pub feeds: Feeds,
+}
+
+impl LiveState {
+    /// Applies an update's effect on its feed's status and returns whether
+    /// the status changed, and the data for the stores, if any.
+    pub fn apply_signal(&mut self, u: SourceUpdate) -> (bool, Option<FeedData>) {
+        match u.event {
+            FeedEvent::Signal(s) => (self.feeds.signal(u.feed, u.at, s), None),
+            FeedEvent::Data(d) => {
+                debug_assert_eq!(d.feed(), u.feed, "data sent on another feed");
+                (self.feeds.signal(d.feed(), u.at, FeedSignal::Data), Some(d))
+            }
+        }
+    }
+}
