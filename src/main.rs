@@ -50,7 +50,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli, prepared, paths.evidence_dir())) {
+    let evidence_dir = paths.evidence_dir();
+    let outcome = match warroom::terminal::catch_panic(|| rt.block_on(run(cli, prepared, evidence_dir))) {
+        Ok(outcome) => outcome,
+        Err(what) => {
+            eprintln!("warroom: internal error: {what}\nDetails are in {}", paths.log_file().display());
+            return ExitCode::from(101);
+        }
+    };
+    match outcome {
         Ok(exit) => {
             tracing::info!(?exit, "warroom exited");
             match exit {

@@ -1,6 +1,7 @@
 //! Entering and leaving the terminal. The guard restores the terminal on
-//! drop, and a panic hook restores it before the panic message prints, so a
-//! crash never leaves an SSH session in raw mode.
+//! drop (also while a panic unwinds), so a crash never leaves an SSH
+//! session in raw mode; panics are logged rather than printed over the
+//! console.
 
 use std::io::{self, BufWriter, Stdout, Write};
 
@@ -87,10 +88,42 @@ pub fn restore() {
     let _ = out.flush();
 }
 
+/// The last panic's message, for `main` to print once the terminal is
+/// back to normal.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Panics are logged, never printed: a source task's panic is caught by
+/// its task and the supervisor restarts it, and text written to the
+/// screen would garble the console. A panic that ends the console unwinds
+/// through [`TerminalGuard`] (which restores the terminal) and `main`
+/// prints [`take_last_panic`].
 fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-text panic payload".into());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_string();
+        let msg = format!("{payload}{at}");
+        tracing::error!(thread, panic = %msg, "panic");
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some(msg);
+        }
     }));
+}
+
+/// The message of the last panic, if there was one.
+pub fn take_last_panic() -> Option<String> {
+    LAST_PANIC.lock().ok().and_then(|mut l| l.take())
+}
+
+/// Runs the console (`f` enters the terminal through [`TerminalGuard`]);
+/// if it panics, the guard has restored the terminal by the time this
+/// returns the panic's message, so the caller can print it readably.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| take_last_panic().unwrap_or_else(|| "unknown panic".into()))
 }

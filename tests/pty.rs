@@ -261,10 +261,16 @@ fn sigint_and_sigquit_from_outside_restore_and_exit_128_plus_n() {
 #[test]
 #[ignore = "run by panic_restores_the_terminal inside a pty"]
 fn panic_probe() {
-    let mut guard = warroom::terminal::TerminalGuard::enter().unwrap();
-    guard.terminal.draw(|f| f.render_widget("probe is drawing", f.area())).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    panic!("probe panic while the terminal is raw");
+    // As `main` runs the console.
+    let caught = warroom::terminal::catch_panic(|| {
+        let mut guard = warroom::terminal::TerminalGuard::enter().unwrap();
+        guard.terminal.draw(|f| f.render_widget("probe is drawing", f.area())).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        panic!("probe panic while the terminal is raw");
+    });
+    let Err(what) = caught;
+    eprintln!("warroom: internal error: {what}");
+    std::process::exit(101);
 }
 
 #[test]
@@ -276,9 +282,12 @@ fn panic_restores_the_terminal() {
     std::thread::sleep(Duration::from_millis(200));
     let out = String::from_utf8_lossy(&c.output.lock().unwrap()).into_owned();
     let entered = out.find("\x1b[?1049h").expect("probe entered the alternate screen");
-    // The hook leaves first; the guard's drop leaves again while unwinding.
+    // The guard leaves while unwinding; the message is printed after that,
+    // with where it happened, and never onto the console's screen.
     let left = out.find("\x1b[?1049l").expect("alternate screen left");
-    let message = out.find("probe panic while the terminal is raw").expect("panic message printed");
+    let message =
+        out.find("internal error: probe panic while the terminal is raw at tests/pty.rs:").expect("panic message");
+    assert_eq!(out.matches("probe panic").count(), 1, "printed once: {out}");
     assert!(entered < left && left < message, "terminal restored before the panic message");
     assert!(!c.in_alternate_screen());
     assert!(c.cooked(), "raw mode left");

@@ -358,3 +358,65 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
     assert!(!viewer.contains('\x1b'));
     assert!(frames.iter().any(|f| f.contains("saved to")), "the result names the file");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_source_is_shown_stopped_restarted_and_the_console_keeps_going() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use warroom::sources::supervisor::supervise;
+    use warroom::state::{FeedId, FeedSignal, FeedStatus};
+
+    let mut app = warroom::fixtures::empty_app((100, 30), "default");
+    let clock = ManualClock::new(app.now);
+    let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock.clone());
+    let (mut terminal, _frames) = counting_terminal(100, 30);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    terminal.backend_mut().seen = Some(seen.clone());
+    let (src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+    // First run: announces its feed, then panics. Second run: delivers.
+    let runs = Arc::new(AtomicU32::new(0));
+    let counter = runs.clone();
+    let at = app.now;
+    supervise(&[FeedId::Alarms], src_tx, clock_arc.clone(), move |tx| {
+        let run = counter.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async move {
+            let live = FeedSignal::Live { expected: Some(Duration::from_secs(30)) };
+            let _ = tx.send(SourceUpdate::signal(FeedId::Alarms, at, live)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert!(run > 0, "alarm source bug");
+            let _ = tx.send(SourceUpdate::data(at, FeedData::Alarms(Delta::Reset(Vec::new())))).await;
+            std::future::pending::<()>().await;
+        })
+    });
+    let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
+    let events =
+        Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
+    let channels = Channels {
+        updates: src_rx,
+        executor: Arc::new(Recorder::default()),
+        evidence_dir: std::env::temp_dir().join("warroom-runtime-test-unused"),
+    };
+    let driver = {
+        let seen = seen.clone();
+        async move {
+            key_tx.send(key(KeyCode::Char('3'))).unwrap();
+            // The panic lands 100 ms in; the restart comes a second later.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let stopped = seen.lock().unwrap().iter().any(|f| f.contains("source stopped: panicked: alarm source bug"));
+            assert!(stopped, "the panel says the source stopped and why");
+            // The console still answers keys while the source is down.
+            key_tx.send(key(KeyCode::Char('?'))).unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert!(seen.lock().unwrap().last().unwrap().contains("Help"));
+            key_tx.send(key(KeyCode::Esc)).unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            key_tx.send(key(KeyCode::Char('q'))).unwrap();
+        }
+    };
+    let shutdown = Box::pin(std::future::pending::<i32>());
+    let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
+    assert_eq!(exit.unwrap(), Exit::Quit);
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "restarted once");
+    assert_eq!(app.live.feeds.get(FeedId::Alarms).unwrap().status(app.now), FeedStatus::Live);
+    let last = seen.lock().unwrap().last().unwrap().clone();
+    assert!(!last.contains("source stopped"), "the restarted source is live again");
+}

@@ -37,6 +37,9 @@ const REPLICA: &str = "orders-db-replica-1";
 const BILLING: &str = "billing-db";
 const ATTACKER_IP: &str = "203.0.113.45";
 const METRIC_POINTS: usize = 60;
+/// The feeds the demo serves.
+const FEEDS: [FeedId; 6] =
+    [FeedId::Pods, FeedId::Deployments, FeedId::KubeEvents, FeedId::DbInstances, FeedId::Alarms, FeedId::TrailEvents];
 /// How often the demo's AWS feeds are polled.
 const POLL: Duration = Duration::from_secs(10);
 
@@ -1255,38 +1258,66 @@ impl Executor for DemoExecutor {
     }
 }
 
-/// Starts the demo world as a task sending updates on `updates`; returns
-/// the executor that acts on it.
+/// What survives a restart of the demo's task: the world and the queue of
+/// actions to execute, so a panic never resets the scenario or strands the
+/// executor.
+struct Shared {
+    world: std::sync::Mutex<DemoWorld>,
+    commands: tokio::sync::Mutex<mpsc::Receiver<Execute>>,
+}
+
+impl Shared {
+    fn world(&self) -> std::sync::MutexGuard<'_, DemoWorld> {
+        // A panic inside the world leaves it as it was at that moment.
+        self.world.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Starts the demo world as a supervised task sending updates on
+/// `updates`; returns the executor that acts on it.
 pub fn spawn(seed: u64, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdate>) -> DemoExecutor {
-    let (tx, mut rx) = mpsc::channel::<Execute>(16);
-    let mut world = DemoWorld::new(seed, clock.now());
-    tokio::spawn(async move {
-        for u in world.snapshot() {
+    let (tx, rx) = mpsc::channel::<Execute>(16);
+    let shared = Arc::new(Shared {
+        world: std::sync::Mutex::new(DemoWorld::new(seed, clock.now())),
+        commands: tokio::sync::Mutex::new(rx),
+    });
+    let run_clock = clock.clone();
+    super::supervisor::supervise(&FEEDS, updates, clock, move |updates| {
+        Box::pin(run(shared.clone(), run_clock.clone(), updates))
+    });
+    DemoExecutor { tx }
+}
+
+/// The demo's task: everything as it is now, then changes every 200 ms
+/// and after each action.
+async fn run(shared: Arc<Shared>, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdate>) {
+    let snapshot = shared.world().snapshot();
+    for u in snapshot {
+        if updates.send(u).await.is_err() {
+            return;
+        }
+    }
+    let mut commands = shared.commands.lock().await;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let out = tokio::select! {
+            _ = tick.tick() => shared.world().advance(clock.now()),
+            cmd = commands.recv() => {
+                let Some(cmd) = cmd else { return };
+                let mut world = shared.world();
+                let mut out = world.advance(clock.now());
+                let _ = cmd.reply.send(world.execute(&cmd.action));
+                out.extend(world.drain_changes());
+                out
+            }
+        };
+        for u in out {
             if updates.send(u).await.is_err() {
                 return;
             }
         }
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            let out = tokio::select! {
-                _ = tick.tick() => world.advance(clock.now()),
-                cmd = rx.recv() => {
-                    let Some(cmd) = cmd else { return };
-                    let mut out = world.advance(clock.now());
-                    let _ = cmd.reply.send(world.execute(&cmd.action));
-                    out.extend(world.drain_changes());
-                    out
-                }
-            };
-            for u in out {
-                if updates.send(u).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    DemoExecutor { tx }
+    }
 }
 
 #[cfg(test)]
