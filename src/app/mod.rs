@@ -457,13 +457,14 @@ impl App {
     }
 
     fn on_source(&mut self, u: SourceUpdate) {
-        let source = u.feed.source();
-        let before = crate::ui::source_status(self, source);
-        let (status_changed, data) = self.live.apply_signal(u);
+        let feed = u.feed;
+        let rank = |app: &App| app.live.feeds.get(feed).map(|f| f.status(app.now).rank());
+        let before = rank(self);
+        let (phase_changed, data) = self.live.apply_signal(u);
         let changed = data.is_some_and(|d| self.apply_data(d));
-        // Fresh but identical data only redraws if what the status bar
-        // says about its source changes.
-        if changed || status_changed || crate::ui::source_status(self, source) != before {
+        // Fresh but identical data only redraws if it changes the feed's
+        // status (a stale poll answering again).
+        if changed || phase_changed || rank(self) != before {
             self.dirty = true;
         }
     }
