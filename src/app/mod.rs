@@ -337,11 +337,11 @@ impl App {
         std::mem::take(&mut self.repaint)
     }
 
-    /// Whether a clock that changes every second is on screen (the
-    /// incident's response clock), so the runtime ticks at 1 Hz; otherwise
-    /// it ticks slowly and only redraws when a displayed age changes.
+    /// Whether a label may change within a second (the incident's response
+    /// clock, a retry countdown, a polled feed turning stale), so the
+    /// runtime ticks at 1 Hz; otherwise it ticks slowly. Either way a tick
+    /// redraws only when a displayed label actually changed.
     pub fn clock_on_screen(&self) -> bool {
-        // A retry countdown counts down; a polled feed can turn stale.
         self.incident.is_some()
             || self.live.feeds.iter().any(|(_, f)| matches!(f.phase, FeedPhase::Failed(_)) || f.expected.is_some())
     }
