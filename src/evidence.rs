@@ -29,6 +29,11 @@ pub fn file_name(at: DateTime<Utc>, label: &str, n: u32) -> String {
     format!("{}-{label}{suffix}.log", at.format("%Y%m%dT%H%M%SZ"))
 }
 
+/// The file name alone, for titles and menus.
+pub fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 /// Saves `evidence` in `dir` (created if missing) and returns its path.
 pub fn save(dir: &Path, at: DateTime<Utc>, evidence: &Evidence) -> io::Result<PathBuf> {
     fs::create_dir_all(dir)?;

@@ -17,12 +17,8 @@ pub fn t0() -> DateTime<Utc> {
 /// An app with built-in keymap `keymap` and theme `theme`, fed with the
 /// demo world (seed 7) as it is `secs` seconds into the scenario.
 pub fn demo_app_with(secs: i64, size: (u16, u16), theme: &str, keymap: &str, flags: Flags) -> App {
-    let loader = ThemeLoader { user_dir: None };
-    let themes: Vec<_> = BUILTIN.iter().filter_map(|(n, _)| loader.load(n).ok()).collect();
-    let theme = themes.iter().find(|t| t.name == theme).cloned().unwrap_or_else(|| themes[0].clone());
-    let keymap = Keymap::builtin(keymap).and_then(Result::ok).unwrap_or_default();
     let start = t0();
-    let mut app = App::new(AppInit { env: demo::environment(), flags, keymap, theme, themes, now: start, size });
+    let mut app = bare_app(size, theme, keymap, flags);
     let mut world = DemoWorld::new(7, start);
     for u in world.snapshot() {
         app.update(Msg::Source(u));
@@ -42,12 +38,17 @@ pub fn demo_app_with(secs: i64, size: (u16, u16), theme: &str, keymap: &str, fla
 
 /// An app on the demo's environment before any source has said anything.
 pub fn empty_app(size: (u16, u16), theme: &str) -> App {
+    bare_app(size, theme, "default", Flags::default())
+}
+
+/// An app at [`t0`] on the demo's environment with built-in `theme` and
+/// `keymap`, fed nothing.
+fn bare_app(size: (u16, u16), theme: &str, keymap: &str, flags: Flags) -> App {
     let loader = ThemeLoader { user_dir: None };
     let themes: Vec<_> = BUILTIN.iter().filter_map(|(n, _)| loader.load(n).ok()).collect();
     let theme = themes.iter().find(|t| t.name == theme).cloned().unwrap_or_else(|| themes[0].clone());
-    let keymap = Keymap::builtin("default").and_then(Result::ok).unwrap_or_default();
-    let init = AppInit { env: demo::environment(), flags: Flags::default(), keymap, theme, themes, now: t0(), size };
-    App::new(init)
+    let keymap = Keymap::builtin(keymap).and_then(Result::ok).unwrap_or_default();
+    App::new(AppInit { env: demo::environment(), flags, keymap, theme, themes, now: t0(), size })
 }
 
 /// [`demo_app_with`] with the default keymap and no flags.

@@ -104,6 +104,26 @@ fn counting_terminal(w: u16, h: u16) -> (Terminal<Counting>, Arc<Mutex<(usize, u
     (Terminal::new(backend).unwrap(), frames)
 }
 
+/// The terminal input stream a test drives.
+type Input = Pin<Box<dyn futures_util::Stream<Item = io::Result<Event>> + Send>>;
+
+/// Keys a test sends, and the terminal input stream they arrive on.
+fn scripted_input() -> (mpsc::UnboundedSender<io::Result<Event>>, Input) {
+    let (tx, rx) = mpsc::unbounded_channel::<io::Result<Event>>();
+    let events = Box::pin(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
+    (tx, events)
+}
+
+/// The loop's channels with `executor`, saving evidence in `evidence_dir`.
+fn channels(updates: mpsc::Receiver<SourceUpdate>, executor: Recorder, evidence_dir: std::path::PathBuf) -> Channels {
+    Channels { updates, executor: Arc::new(executor), evidence_dir }
+}
+
+/// An evidence directory for tests that collect nothing.
+fn unused_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("warroom-runtime-test-unused")
+}
+
 fn key(c: KeyCode) -> io::Result<Event> {
     Ok(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
 }
@@ -114,15 +134,9 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
     let clock = ManualClock::new(app.now);
     let (mut terminal, frames) = counting_terminal(100, 30);
     let (src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
-    let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
-    let events =
-        Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
+    let (key_tx, events) = scripted_input();
     let recorder = Recorder::default();
-    let channels = Channels {
-        updates: src_rx,
-        executor: Arc::new(recorder.clone()),
-        evidence_dir: std::env::temp_dir().join("warroom-runtime-test-unused"),
-    };
+    let channels = channels(src_rx, recorder.clone(), unused_dir());
     let at = app.now;
 
     let driver = {
@@ -243,11 +257,7 @@ async fn every_key_is_drawn_when_it_arrives_even_on_an_idle_console() {
     let (mut terminal, frames) = counting_terminal(100, 30);
     let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let input = CrosstermLikeInput::default();
-    let channels = Channels {
-        updates: src_rx,
-        executor: Arc::new(Recorder::default()),
-        evidence_dir: std::env::temp_dir().join("warroom-runtime-test-unused"),
-    };
+    let channels = channels(src_rx, Recorder::default(), unused_dir());
     let screen = |t: &Terminal<Counting>| format!("{:?}", t.backend().inner.buffer());
 
     let driver = {
@@ -312,11 +322,8 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     terminal.backend_mut().seen = Some(seen.clone());
     let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
-    let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
-    let events =
-        Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
-    let channels =
-        Channels { updates: src_rx, executor: Arc::new(Recorder::default()), evidence_dir: evidence_dir.clone() };
+    let (key_tx, events) = scripted_input();
+    let channels = channels(src_rx, Recorder::default(), evidence_dir.clone());
 
     let driver = {
         let evidence_dir = evidence_dir.clone();
@@ -387,14 +394,8 @@ async fn a_panicking_source_is_shown_stopped_restarted_and_the_console_keeps_goi
             std::future::pending::<()>().await;
         })
     });
-    let (key_tx, key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
-    let events =
-        Box::pin(futures_util::stream::unfold(key_rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }));
-    let channels = Channels {
-        updates: src_rx,
-        executor: Arc::new(Recorder::default()),
-        evidence_dir: std::env::temp_dir().join("warroom-runtime-test-unused"),
-    };
+    let (key_tx, events) = scripted_input();
+    let channels = channels(src_rx, Recorder::default(), unused_dir());
     let driver = {
         let seen = seen.clone();
         async move {

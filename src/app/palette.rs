@@ -48,10 +48,7 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
     }
     all.push(PaletteItem { label: format!("Action results ({})", app.results.len()), cmd: PaletteCmd::Results });
     all.extend(app.evidence_files().map(|p| PaletteItem {
-        label: format!(
-            "View evidence: {}",
-            p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
-        ),
+        label: format!("View evidence: {}", crate::evidence::display_name(p)),
         cmd: PaletteCmd::Evidence(p.clone()),
     }));
     all.push(PaletteItem { label: "Help: key bindings".into(), cmd: PaletteCmd::Help });

@@ -30,15 +30,7 @@ const HEALTHY_RUN: Duration = Duration::from_secs(120);
 pub fn describe_end(result: Result<(), JoinError>) -> String {
     match result {
         Ok(()) => "the source task ended".into(),
-        Err(e) if e.is_panic() => {
-            let payload = e.into_panic();
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-text panic payload".into());
-            format!("panicked: {msg}")
-        }
+        Err(e) if e.is_panic() => format!("panicked: {}", crate::terminal::panic_text(&*e.into_panic())),
         Err(_) => "the source task was cancelled".into(),
     }
 }

@@ -33,17 +33,6 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 8] = [
-        ErrorKind::Network,
-        ErrorKind::Timeout,
-        ErrorKind::Throttled,
-        ErrorKind::Unauthorized,
-        ErrorKind::Forbidden,
-        ErrorKind::NotFound,
-        ErrorKind::Server,
-        ErrorKind::Malformed,
-    ];
-
     /// A short word for panels and the status bar.
     pub fn label(self) -> &'static str {
         match self {
@@ -66,11 +55,6 @@ impl ErrorKind {
             ErrorKind::NotFound => Some("check the configured name, region or namespace"),
             _ => None,
         }
-    }
-
-    /// Whether this failure needs a person, not a retry, to go away.
-    pub fn needs_person(self) -> bool {
-        self.hint().is_some()
     }
 
     /// How long to wait before attempt `attempt + 1` after `attempt`
@@ -144,13 +128,13 @@ mod tests {
     #[test]
     fn errors_only_a_person_can_fix_wait_long_and_say_what_to_do() {
         for kind in [ErrorKind::Unauthorized, ErrorKind::Forbidden, ErrorKind::NotFound] {
-            assert!(kind.needs_person());
+            assert!(kind.hint().is_some(), "{kind:?} says what to fix");
             assert_eq!(kind.retry_delay(1, 0.0), Duration::from_secs(60));
             assert_eq!(kind.retry_delay(9, 0.9), Duration::from_secs(60), "fixed, no backoff");
         }
         assert!(ErrorKind::Unauthorized.hint().unwrap().contains("log in"));
         for kind in [ErrorKind::Network, ErrorKind::Timeout, ErrorKind::Throttled, ErrorKind::Server] {
-            assert!(!kind.needs_person(), "{kind:?}");
+            assert!(kind.hint().is_none(), "{kind:?}");
             assert!(kind.retry_delay(1, 0.0) < Duration::from_secs(5));
         }
     }

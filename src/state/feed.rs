@@ -63,19 +63,6 @@ pub enum FeedId {
 }
 
 impl FeedId {
-    pub const ALL: [FeedId; 10] = [
-        FeedId::Pods,
-        FeedId::Deployments,
-        FeedId::KubeEvents,
-        FeedId::DbInstances,
-        FeedId::DbClusters,
-        FeedId::DbEvents,
-        FeedId::DbMetrics,
-        FeedId::Alarms,
-        FeedId::TrailEvents,
-        FeedId::TrailStatus,
-    ];
-
     pub fn label(self) -> &'static str {
         match self {
             FeedId::Pods => "pods",
@@ -193,14 +180,6 @@ impl Feed {
         }
     }
 
-    /// When this feed turns stale if nothing arrives, for timers.
-    pub fn stale_at(&self) -> Option<DateTime<Utc>> {
-        match (&self.phase, self.expected, self.last_ok) {
-            (FeedPhase::Live, Some(every), Some(ok)) => Some(ok + stale_after(every)),
-            _ => None,
-        }
-    }
-
     /// Whether the feed has ever delivered data.
     pub fn has_data(&self) -> bool {
         self.last_ok.is_some()
@@ -275,15 +254,6 @@ impl Feeds {
         feed.phase != before
     }
 
-    /// Marks every feed of `source` stopped (its task ended or panicked).
-    pub fn stop_source(&mut self, source: SourceId, why: &str) {
-        for id in source.feeds() {
-            if let Some(f) = self.feeds.get_mut(id) {
-                f.phase = FeedPhase::Stopped(why.to_string());
-            }
-        }
-    }
-
     /// The worst status among `source`'s feeds, with the feed it belongs
     /// to; `None` when the source has reported nothing at all.
     pub fn worst(&self, source: SourceId, now: DateTime<Utc>) -> Option<(FeedId, FeedStatus<'_>)> {
@@ -292,11 +262,6 @@ impl Feeds {
             .iter()
             .filter_map(|id| self.feeds.get(id).map(|f| (*id, f.status(now))))
             .max_by_key(|(_, s)| s.rank())
-    }
-
-    /// The oldest last contact among `source`'s live feeds, for age labels.
-    pub fn last_ok(&self, source: SourceId) -> Option<DateTime<Utc>> {
-        source.feeds().iter().filter_map(|id| self.feeds.get(id)?.last_ok).min()
     }
 
     /// Whether any of `source`'s feeds has delivered data.
@@ -331,7 +296,6 @@ mod tests {
         }
         assert_eq!(status(&f, 60), FeedStatus::Live);
         assert_eq!(status(&f, 61), FeedStatus::Stale { last_ok: t(0) });
-        assert_eq!(f.get(FeedId::Alarms).unwrap().stale_at(), Some(t(60)));
         f.signal(FeedId::Alarms, t(70), FeedSignal::Data);
         assert_eq!(status(&f, 71), FeedStatus::Live);
     }
@@ -374,7 +338,9 @@ mod tests {
         f.signal(FeedId::KubeEvents, t(0), FeedSignal::Data);
         assert_eq!(f.worst(SourceId::Kube, t(0)).unwrap(), (FeedId::Pods, FeedStatus::Syncing));
         assert!(f.has_data(SourceId::Kube));
-        f.stop_source(SourceId::Kube, "panicked: boom");
+        for feed in [FeedId::Pods, FeedId::KubeEvents] {
+            f.signal(feed, t(0), FeedSignal::Stopped("panicked: boom".into()));
+        }
         assert_eq!(f.worst(SourceId::Kube, t(0)).unwrap().1, FeedStatus::Stopped("panicked: boom"));
         assert_eq!(f.worst(SourceId::Kube, t(0)).unwrap().1.health(), Health::Crit);
     }

@@ -45,19 +45,6 @@ pub enum Delta<T> {
     Delete(Vec<String>),
 }
 
-impl<T> Delta<T> {
-    pub fn len(&self) -> usize {
-        match self {
-            Delta::Reset(v) | Delta::Upsert(v) => v.len(),
-            Delta::Delete(k) => k.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// Data for one feed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedData {

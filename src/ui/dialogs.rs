@@ -171,8 +171,7 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
         }
         Some(Overlay::Evidence { path, text, .. }) => {
             let r = centered(area, area.width.saturating_sub(4).min(160), area.height.saturating_sub(2));
-            let name =
-                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let name = crate::evidence::display_name(path);
             let mut lines = vec![
                 Line::styled(sanitize(&path.display().to_string()).into_owned(), app.theme.style(Slot::TextDim)),
                 Line::default(),

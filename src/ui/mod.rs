@@ -221,24 +221,24 @@ pub(crate) fn feed_waiting(app: &App, feed: FeedId) -> Option<String> {
     if f.is_some_and(|f| f.has_data()) {
         return None;
     }
-    Some(match f.map(|f| f.status(app.now)) {
+    Some(waiting_words(f.map(|f| f.status(app.now))))
+}
+
+/// What is in the way of the first data, in the words panels use.
+fn waiting_words(status: Option<FeedStatus>) -> String {
+    match status {
         Some(FeedStatus::Syncing) => "syncing…".into(),
         Some(FeedStatus::Failed(fl)) => format!("no data yet: {}", fl.error.kind.label()),
         Some(FeedStatus::Stopped(_)) => "source stopped".into(),
         _ => "connecting…".into(),
-    })
+    }
 }
 
 /// What an empty list says: waiting for data, or nothing matches.
 pub(crate) fn empty_text(app: &App, panel: PanelId, total: usize, noun: &str) -> String {
     let waiting = panel.source().filter(|s| !app.live.feeds.has_data(*s));
     if let Some(source) = waiting {
-        match app.live.feeds.worst(source, app.now).map(|(_, s)| s) {
-            Some(FeedStatus::Syncing) => "syncing…".into(),
-            Some(FeedStatus::Failed(f)) => format!("no data yet: {}", f.error.kind.label()),
-            Some(FeedStatus::Stopped(_)) => "source stopped".into(),
-            _ => "connecting…".into(),
-        }
+        waiting_words(app.live.feeds.worst(source, app.now).map(|(_, s)| s))
     } else if total > 0 {
         format!("no {noun} match the filter")
     } else {
