@@ -7,6 +7,7 @@ use crate::app::{App, AppInit, Effect, Flags, Msg};
 use crate::config::keymap::Keymap;
 use crate::config::keys::parse_sequence;
 use crate::config::theme::{BUILTIN, ThemeLoader};
+use crate::incident::{MemoryRecorder, Recorder};
 use crate::sources::demo::{self, DemoWorld};
 
 /// 2026-01-01T00:00:00Z: the demo's start in every fixture.
@@ -56,13 +57,42 @@ pub fn demo_app(secs: i64, size: (u16, u16), theme: &str) -> App {
     demo_app_with(secs, size, theme, "default", Flags::default())
 }
 
+/// Records the incident events among `effects` as the runtime does with an
+/// in-memory recorder, feeding each entry back to the app, and returns the
+/// other effects (an action whose confirmation was recorded, quitting).
+pub fn perform_records(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    let mut out = Vec::new();
+    while let Some(effect) = queue.pop_front() {
+        match effect {
+            Effect::Record(event) => {
+                let mut recorder = MemoryRecorder::after(app.record.last_seq());
+                let msg = match recorder.record(app.now, event.clone()) {
+                    Ok(entry) => Msg::Recorded(entry),
+                    Err(e) => Msg::RecordFailed { event, error: e.to_string() },
+                };
+                queue.extend(app.update(msg));
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Applies `msg` as the runtime does: its incident events recorded (see
+/// [`perform_records`]); returns the other effects.
+pub fn deliver(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let effects = app.update(msg);
+    perform_records(app, effects)
+}
+
 /// Presses the keys of a keymap-style string (`"a"`, `"<Down><Enter>"`,
-/// `"gg"`) and returns every effect; lists are settled after each key as
-/// the runtime does.
+/// `"gg"`) and returns every effect but recording; lists are settled after
+/// each key as the runtime does.
 pub fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     let mut out = Vec::new();
     for k in parse_sequence(keys).unwrap_or_default() {
-        out.extend(app.update(Msg::Key(k.to_event())));
+        out.extend(deliver(app, Msg::Key(k.to_event())));
         app.settle();
     }
     out
@@ -74,7 +104,7 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
     for c in text.chars() {
         let ev =
             crossterm::event::KeyEvent::new(crossterm::event::KeyCode::Char(c), crossterm::event::KeyModifiers::NONE);
-        out.extend(app.update(Msg::Key(ev)));
+        out.extend(deliver(app, Msg::Key(ev)));
         app.settle();
     }
     out

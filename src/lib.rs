@@ -12,6 +12,7 @@ pub mod config;
 pub mod evidence;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod incident;
 pub mod model;
 pub mod runtime;
 pub mod sanitize;

@@ -6,10 +6,12 @@ use crossterm::event::EventStream;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use warroom::actions::{Domain, Router};
 use warroom::app::{App, AppInit};
 use warroom::cli::Cli;
 use warroom::config::paths::Paths;
 use warroom::config::theme::ColorSupport;
+use warroom::incident::MemoryRecorder;
 use warroom::runtime::{self, Channels, Exit};
 use warroom::sources::clock::{Clock, ScaledClock};
 use warroom::sources::demo;
@@ -91,7 +93,11 @@ async fn run(cli: Cli, prepared: startup::Prepared, evidence_dir: std::path::Pat
         now: clock.now(),
         size: (size.width, size.height),
     });
-    let channels = Channels { updates: rx, executor: Arc::new(executor), evidence_dir };
+    // The demo world answers for both domains; live executors are one per domain.
+    let executor = Arc::new(executor);
+    let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor);
+    let recorder = Box::new(MemoryRecorder::default());
+    let channels = Channels { updates: rx, actions, recorder, evidence_dir };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit

@@ -2,6 +2,7 @@
 //! timers become [`Msg`]s; all pending messages are applied before one
 //! render; effects are executed here and nowhere else.
 
+use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,8 +16,9 @@ use tokio::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 
-use crate::actions::{Executed, Executor};
+use crate::actions::{ActionError, ActionOutput, Executed, Router};
 use crate::app::{App, Effect, Msg};
+use crate::incident::Recorder;
 use crate::sources::SourceUpdate;
 use crate::sources::clock::Clock;
 
@@ -25,6 +27,9 @@ use crate::sources::clock::Clock;
 pub const SOURCE_CHANNEL: usize = 1024;
 /// How long a confirmed action may run before it is reported as failed.
 const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long actions still running may take to finish when the console
+/// quits, before they are recorded as abandoned.
+pub const QUIT_GRACE: Duration = Duration::from_secs(3);
 /// Slow refresh for coarse age labels when no clock is on screen.
 const AGE_REFRESH: Duration = Duration::from_secs(15);
 /// Terminal events read ahead of the loop; a paste of thousands of keys
@@ -44,26 +49,30 @@ pub enum Exit {
 
 pub struct Channels {
     pub updates: mpsc::Receiver<SourceUpdate>,
-    pub executor: Arc<dyn Executor>,
+    /// Runs confirmed actions, by domain.
+    pub actions: Router,
+    /// Keeps the incident record.
+    pub recorder: Box<dyn Recorder>,
     /// Where evidence the actions collect is saved.
     pub evidence_dir: PathBuf,
 }
 
 /// Saves what a finished action collected and turns its report into the
-/// result line: the message names the file, or says why it could not be
-/// saved (then the action counts as failed: evidence nobody can read is
+/// recorded outcome: the message names the file, or says why it could not
+/// be saved (then the action counts as failed: evidence nobody can read is
 /// no evidence).
 pub fn finish_action(
-    result: Result<Executed, String>,
+    result: Result<Executed, ActionError>,
     dir: &Path,
     at: DateTime<Utc>,
-) -> (Result<String, String>, Option<PathBuf>) {
-    match result {
-        Err(e) => (Err(e), None),
-        Ok(Executed { message, evidence: None }) => (Ok(message), None),
-        Ok(Executed { message, evidence: Some(ev) }) => match crate::evidence::save(dir, at, &ev) {
-            Ok(path) => (Ok(format!("{message}; saved to {}", path.display())), Some(path)),
-            Err(e) => (Err(format!("{message}, but saving it in {} failed: {e}", dir.display())), None),
+) -> Result<ActionOutput, ActionError> {
+    match result? {
+        Executed { message, evidence: None } => Ok(ActionOutput { message, evidence: None }),
+        Executed { message, evidence: Some(ev) } => match crate::evidence::save(dir, at, &ev) {
+            Ok(path) => {
+                Ok(ActionOutput { message: format!("{message}; saved to {}", path.display()), evidence: Some(path) })
+            }
+            Err(e) => Err(ActionError::EvidenceNotSaved { message, dir: dir.to_path_buf(), error: e.to_string() }),
         },
     }
 }
@@ -148,7 +157,12 @@ where
             Some(m) = done_rx.recv() => Some(m),
             _ = second.tick(), if clock_ticks => Some(Msg::Tick(clock.now())),
             _ = slow.tick() => Some(Msg::Tick(clock.now())),
-            sig = &mut shutdown => return Ok(Exit::Signal(sig)),
+            sig = &mut shutdown => {
+                show_wind_down(terminal, app)?;
+                let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx };
+                work.wind_down(&mut done_rx, "the console was ended by a signal before it finished").await;
+                return Ok(Exit::Signal(sig));
+            }
         };
         app.set_now(clock.now());
         let mut effects = msg.map(|m| app.update(m)).unwrap_or_default();
@@ -170,42 +184,118 @@ where
                 effects.extend(app.update(m));
             }
         }
-        for effect in effects {
+        let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx };
+        if work.perform(effects) {
+            show_wind_down(terminal, work.app)?;
+            work.wind_down(&mut done_rx, "the console quit before it finished").await;
+            return Ok(Exit::Quit);
+        }
+    }
+}
+
+/// Says why quitting waits, if it does.
+fn show_wind_down<B>(terminal: &mut Terminal<B>, app: &mut App) -> io::Result<()>
+where
+    B: Backend,
+    B::Error: Into<io::Error>,
+{
+    let running = app.record.in_flight().count();
+    if running > 0 {
+        let s = if running == 1 { "" } else { "s" };
+        app.notice =
+            Some(format!("Quitting: waiting up to {} s for {running} running action{s}…", QUIT_GRACE.as_secs()));
+        app.settle();
+        terminal.draw(|f| crate::ui::draw(app, f)).map_err(Into::into)?;
+    }
+    Ok(())
+}
+
+/// Performs effects for the loop: the app, the clock, the recorder and
+/// executors, and where finished work reports back.
+struct Work<'a> {
+    app: &'a mut App,
+    clock: &'a Arc<dyn Clock>,
+    channels: &'a mut Channels,
+    done: &'a mpsc::Sender<Msg>,
+}
+
+impl Work<'_> {
+    /// Performs `effects` and everything they lead to (a recorded
+    /// confirmation leads to its execution); returns whether one of them
+    /// was to quit. Every effect is performed, those after a quit too.
+    fn perform(&mut self, effects: Vec<Effect>) -> bool {
+        let mut queue: VecDeque<Effect> = effects.into();
+        let mut quit = false;
+        while let Some(effect) = queue.pop_front() {
             match effect {
-                Effect::Quit => return Ok(Exit::Quit),
-                Effect::Execute { id, action } => {
-                    tracing::info!(id, action = ?action.kind, "executing confirmed action");
-                    let executor = channels.executor.clone();
-                    let tx = done_tx.clone();
-                    let dir = channels.evidence_dir.clone();
-                    let clock = clock.clone();
-                    tokio::spawn(async move {
-                        let result = match tokio::time::timeout(ACTION_TIMEOUT, executor.execute(action)).await {
-                            Ok(r) => r,
-                            Err(_) => Err(format!("timed out after {} s", ACTION_TIMEOUT.as_secs())),
-                        };
-                        let at = clock.now();
-                        let (result, evidence) = tokio::task::spawn_blocking(move || finish_action(result, &dir, at))
-                            .await
-                            .unwrap_or_else(|e| (Err(format!("saving the evidence failed: {e}")), None));
-                        tracing::info!(id, ?result, "action finished");
-                        let _ = tx.send(Msg::ActionDone { id, result, evidence }).await;
-                    });
+                Effect::Quit => quit = true,
+                Effect::Record(event) => {
+                    let msg = match self.channels.recorder.record(self.clock.now(), event.clone()) {
+                        Ok(entry) => Msg::Recorded(entry),
+                        Err(e) => Msg::RecordFailed { event, error: e.to_string() },
+                    };
+                    queue.extend(self.app.update(msg));
                 }
-                Effect::LoadEvidence(path) => {
-                    let tx = done_tx.clone();
-                    tokio::spawn(async move {
-                        let read = path.clone();
-                        let text = tokio::task::spawn_blocking(move || {
-                            crate::evidence::read(&read, crate::evidence::VIEW_LIMIT)
-                        })
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| r.map_err(|e| e.to_string()));
-                        let _ = tx.send(Msg::EvidenceLoaded { path, text }).await;
-                    });
-                }
+                Effect::Execute { id, action } => self.execute(id, action),
+                Effect::LoadEvidence(path) => self.load_evidence(path),
             }
         }
+        quit
+    }
+
+    fn execute(&self, id: u64, action: crate::actions::Action) {
+        tracing::info!(id, action = ?action.kind, "executing confirmed action");
+        let execution = self.channels.actions.execute(action);
+        let tx = self.done.clone();
+        let dir = self.channels.evidence_dir.clone();
+        let clock = self.clock.clone();
+        tokio::spawn(async move {
+            let result = match tokio::time::timeout(ACTION_TIMEOUT, execution).await {
+                Ok(r) => r,
+                Err(_) => Err(ActionError::TimedOut { secs: ACTION_TIMEOUT.as_secs() }),
+            };
+            let at = clock.now();
+            let saving = dir.clone();
+            let result =
+                tokio::task::spawn_blocking(move || finish_action(result, &saving, at)).await.unwrap_or_else(|e| {
+                    Err(ActionError::EvidenceNotSaved {
+                        message: "the action finished".into(),
+                        dir,
+                        error: e.to_string(),
+                    })
+                });
+            tracing::info!(id, ?result, "action finished");
+            let _ = tx.send(Msg::ActionDone { id, result }).await;
+        });
+    }
+
+    fn load_evidence(&self, path: PathBuf) {
+        let tx = self.done.clone();
+        tokio::spawn(async move {
+            let read = path.clone();
+            let text = tokio::task::spawn_blocking(move || crate::evidence::read(&read, crate::evidence::VIEW_LIMIT))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| e.to_string()));
+            let _ = tx.send(Msg::EvidenceLoaded { path, text }).await;
+        });
+    }
+
+    /// Before the loop ends: actions still running get [`QUIT_GRACE`] to
+    /// finish (their outcomes are recorded as usual); those that do not
+    /// are recorded as abandoned, with `reason`.
+    async fn wind_down(&mut self, done: &mut mpsc::Receiver<Msg>, reason: &str) {
+        let deadline = tokio::time::Instant::now() + QUIT_GRACE;
+        while self.app.record.in_flight().next().is_some() {
+            match tokio::time::timeout_at(deadline, done.recv()).await {
+                Ok(Some(msg)) => {
+                    let effects = self.app.update(msg);
+                    self.perform(effects);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let abandon = self.app.abandon_in_flight(reason);
+        self.perform(abandon);
     }
 }

@@ -17,9 +17,9 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use tokio::sync::mpsc;
 
-use warroom::actions::{Action, ActionKind, Evidence, Executed, Executor};
-use warroom::app::Outcome;
+use warroom::actions::{Action, ActionKind, Domain, Evidence, Executed, Execution, Executor, Router};
 use warroom::fixtures::{demo_app, synthetic_pod};
+use warroom::incident::{ActionStatus, IncidentEvent, IncidentState, MemoryRecorder, RecordError, Recorder};
 use warroom::runtime::{self, Channels, Exit};
 use warroom::sources::clock::ManualClock;
 use warroom::state::{Delta, FeedData, SourceUpdate};
@@ -76,15 +76,12 @@ impl Backend for Counting {
     }
 }
 
-/// Records every action it is asked to run.
+/// Keeps every action it is asked to run, and says it ran it.
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<Action>>>);
+struct Witness(Arc<Mutex<Vec<Action>>>);
 
-impl Executor for Recorder {
-    fn execute(
-        &self,
-        action: Action,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Executed, String>> + Send>> {
+impl Executor for Witness {
+    fn execute(&self, action: Action) -> Execution {
         // Collecting logs hands back text with a terminal escape in it.
         let evidence = match &action.kind {
             ActionKind::CollectLogs { pod, .. } => {
@@ -93,7 +90,7 @@ impl Executor for Recorder {
             _ => None,
         };
         self.0.lock().unwrap().push(action);
-        Box::pin(async { Ok(Executed { message: "done by recorder".into(), evidence }) })
+        Box::pin(async { Ok(Executed { message: "done by the witness".into(), evidence }) })
     }
 }
 
@@ -114,9 +111,16 @@ fn scripted_input() -> (mpsc::UnboundedSender<io::Result<Event>>, Input) {
     (tx, events)
 }
 
-/// The loop's channels with `executor`, saving evidence in `evidence_dir`.
-fn channels(updates: mpsc::Receiver<SourceUpdate>, executor: Recorder, evidence_dir: std::path::PathBuf) -> Channels {
-    Channels { updates, executor: Arc::new(executor), evidence_dir }
+/// The loop's channels with `executor` for every domain, an in-memory
+/// recorder, saving evidence in `evidence_dir`.
+fn channels(
+    updates: mpsc::Receiver<SourceUpdate>,
+    executor: impl Executor,
+    evidence_dir: std::path::PathBuf,
+) -> Channels {
+    let executor: Arc<dyn Executor> = Arc::new(executor);
+    let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor);
+    Channels { updates, actions, recorder: Box::new(MemoryRecorder::default()), evidence_dir }
 }
 
 /// An evidence directory for tests that collect nothing.
@@ -135,8 +139,8 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
     let (mut terminal, frames) = counting_terminal(100, 30);
     let (src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let (key_tx, events) = scripted_input();
-    let recorder = Recorder::default();
-    let channels = channels(src_rx, recorder.clone(), unused_dir());
+    let witness = Witness::default();
+    let channels = channels(src_rx, witness.clone(), unused_dir());
     let at = app.now;
 
     let driver = {
@@ -198,12 +202,14 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
     let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
     assert_eq!(exit.unwrap(), Exit::Quit);
 
-    let ran = recorder.0.lock().unwrap().clone();
+    let ran = witness.0.lock().unwrap().clone();
     assert_eq!(ran.len(), 1);
     assert!(matches!(&ran[0].kind, ActionKind::RolloutRestart { deployment, .. } if deployment == "backend"));
-    assert_eq!(app.results[0].outcome, Outcome::Succeeded("done by recorder".into()));
+    assert!(
+        matches!(&app.results().next().unwrap().status, ActionStatus::Succeeded(o) if o.message == "done by the witness")
+    );
     let screen = format!("{:?}", terminal.backend().inner.buffer());
-    assert!(screen.contains("done by recorder"), "result shown in the strip");
+    assert!(screen.contains("done by the witness"), "result shown in the strip");
 }
 
 /// Terminal input whose waker behaves like crossterm's `EventStream`: when
@@ -257,7 +263,7 @@ async fn every_key_is_drawn_when_it_arrives_even_on_an_idle_console() {
     let (mut terminal, frames) = counting_terminal(100, 30);
     let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let input = CrosstermLikeInput::default();
-    let channels = channels(src_rx, Recorder::default(), unused_dir());
+    let channels = channels(src_rx, Witness::default(), unused_dir());
     let screen = |t: &Terminal<Counting>| format!("{:?}", t.backend().inner.buffer());
 
     let driver = {
@@ -323,7 +329,7 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
     terminal.backend_mut().seen = Some(seen.clone());
     let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let (key_tx, events) = scripted_input();
-    let channels = channels(src_rx, Recorder::default(), evidence_dir.clone());
+    let channels = channels(src_rx, Witness::default(), evidence_dir.clone());
 
     let driver = {
         let evidence_dir = evidence_dir.clone();
@@ -353,11 +359,13 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
     assert_eq!(std::fs::read_to_string(file).unwrap(), "first line\n\x1b[2Jpanic: boom\n", "saved as received");
     let name = file.file_name().unwrap().to_string_lossy().into_owned();
     assert!(name.ends_with("-app.log") && name.contains("-shop-"), "{name}");
-    match &app.results[0].outcome {
-        Outcome::Succeeded(m) => assert!(m.ends_with(&format!("saved to {}", file.display())), "{m}"),
+    match &app.results().next().unwrap().status {
+        ActionStatus::Succeeded(o) => {
+            assert!(o.message.ends_with(&format!("saved to {}", file.display())), "{}", o.message);
+            assert_eq!(o.evidence.as_ref(), Some(file));
+        }
         other => panic!("{other:?}"),
     }
-    assert_eq!(app.results[0].evidence.as_ref(), Some(file));
     // The viewer showed the file, its escape sequence removed.
     let frames = seen.lock().unwrap();
     let viewer = frames.iter().find(|f| f.contains(&format!(" Evidence: {name} "))).expect("the viewer opened");
@@ -395,7 +403,7 @@ async fn a_panicking_source_is_shown_stopped_restarted_and_the_console_keeps_goi
         })
     });
     let (key_tx, events) = scripted_input();
-    let channels = channels(src_rx, Recorder::default(), unused_dir());
+    let channels = channels(src_rx, Witness::default(), unused_dir());
     let driver = {
         let seen = seen.clone();
         async move {
@@ -420,4 +428,139 @@ async fn a_panicking_source_is_shown_stopped_restarted_and_the_console_keeps_goi
     assert_eq!(app.live.feeds.get(FeedId::Alarms).unwrap().status(app.now), FeedStatus::Live);
     let last = seen.lock().unwrap().last().unwrap().clone();
     assert!(!last.contains("source stopped"), "the restarted source is live again");
+}
+
+/// Runs actions that take `for_` to finish (forever if `None`).
+#[derive(Clone)]
+struct Slow {
+    for_: Option<Duration>,
+    ran: Arc<Mutex<Vec<Action>>>,
+}
+
+impl Executor for Slow {
+    fn execute(&self, action: Action) -> Execution {
+        self.ran.lock().unwrap().push(action);
+        let wait = self.for_;
+        Box::pin(async move {
+            match wait {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending::<()>().await,
+            }
+            Ok(Executed::message("finished late"))
+        })
+    }
+}
+
+/// Keeps nothing that confirms an action; everything else in memory.
+struct RefusesConfirmations(MemoryRecorder);
+
+impl Recorder for RefusesConfirmations {
+    fn record(
+        &mut self,
+        at: chrono::DateTime<chrono::Utc>,
+        event: IncidentEvent,
+    ) -> Result<warroom::incident::Entry, RecordError> {
+        if matches!(event, IncidentEvent::ActionConfirmed { .. }) {
+            return Err(RecordError::Storage { where_: "the test journal".into(), error: "disk full".into() });
+        }
+        self.0.record(at, event)
+    }
+}
+
+/// Confirms the rollout restart of the first pod's deployment, then 100 ms
+/// later ends the console with `q` or, with `end_by_signal`, SIGTERM.
+/// Returns the exit, what `memory` recorded, the app and how long the loop
+/// took to end after being asked.
+async fn confirm_then_end(
+    executor: Slow,
+    recorder: Box<dyn Recorder>,
+    memory: MemoryRecorder,
+    end_by_signal: bool,
+) -> (Exit, Vec<warroom::incident::Entry>, warroom::app::App, Duration) {
+    let mut app = demo_app(60, (100, 30), "default");
+    let clock = ManualClock::new(app.now);
+    let (mut terminal, _frames) = counting_terminal(100, 30);
+    let (_src_tx, src_rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+    let (key_tx, events) = scripted_input();
+    let mut channels = channels(src_rx, executor, unused_dir());
+    channels.recorder = recorder;
+    let (sig_tx, sig_rx) = tokio::sync::oneshot::channel::<i32>();
+    // A dropped sender is no signal.
+    let shutdown = Box::pin(async move {
+        match sig_rx.await {
+            Ok(n) => n,
+            Err(_) => std::future::pending().await,
+        }
+    });
+    let asked = Arc::new(Mutex::new(None));
+    let driver = {
+        let asked = asked.clone();
+        async move {
+            for c in [KeyCode::Home, KeyCode::Char('a'), KeyCode::Down, KeyCode::Enter, KeyCode::Char('y')] {
+                key_tx.send(key(c)).unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            *asked.lock().unwrap() = Some(tokio::time::Instant::now());
+            if end_by_signal {
+                sig_tx.send(15).unwrap();
+            } else {
+                key_tx.send(key(KeyCode::Char('q'))).unwrap();
+            }
+        }
+    };
+    let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock);
+    let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
+    let took = asked.lock().unwrap().unwrap().elapsed();
+    (exit.unwrap(), memory.entries(), app, took)
+}
+
+#[tokio::test(start_paused = true)]
+async fn quitting_records_an_action_still_running_as_abandoned_after_the_grace_period() {
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let memory = MemoryRecorder::default();
+    let stuck = Slow { for_: None, ran: ran.clone() };
+    let (exit, entries, app, took) = confirm_then_end(stuck, Box::new(memory.clone()), memory, false).await;
+    assert_eq!(exit, Exit::Quit);
+    assert_eq!(ran.lock().unwrap().len(), 1, "the action was executed");
+    assert_eq!(took, runtime::QUIT_GRACE, "the loop waits out the grace period, no longer");
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| match e.event {
+            IncidentEvent::ActionRequested { .. } => "requested",
+            IncidentEvent::ActionConfirmed { .. } => "confirmed",
+            IncidentEvent::ActionAbandoned { .. } => "abandoned",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["requested", "confirmed", "abandoned"]);
+    assert_eq!(IncidentState::fold(&entries).unwrap(), app.record, "the record rebuilds the console's state");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_signal_waits_for_an_action_that_finishes_within_the_grace_period() {
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let memory = MemoryRecorder::default();
+    let slow = Slow { for_: Some(Duration::from_secs(1)), ran };
+    let (exit, entries, app, took) = confirm_then_end(slow, Box::new(memory.clone()), memory, true).await;
+    assert_eq!(exit, Exit::Signal(15));
+    assert!(took < runtime::QUIT_GRACE, "ends as soon as the action is done: {took:?}");
+    let last = &entries.last().unwrap().event;
+    assert!(
+        matches!(last, IncidentEvent::ActionSucceeded { output, .. } if output.message == "finished late"),
+        "{last:?}"
+    );
+    assert_eq!(IncidentState::fold(&entries).unwrap(), app.record);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_action_whose_confirmation_cannot_be_recorded_does_not_run() {
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let memory = MemoryRecorder::default();
+    let recorder = Box::new(RefusesConfirmations(memory.clone()));
+    let executor = Slow { for_: Some(Duration::ZERO), ran: ran.clone() };
+    let (_, entries, app, _) = confirm_then_end(executor, recorder, memory, false).await;
+    assert!(ran.lock().unwrap().is_empty(), "not executed");
+    assert_eq!(entries.len(), 1, "only the request was kept");
+    assert_eq!(app.record.actions[0].status, ActionStatus::Requested);
+    assert!(app.results().next().is_none(), "no result claims it ran");
 }

@@ -6,12 +6,14 @@
 //! its risk, the name to type for destructive ones, and the equivalent CLI
 //! command shown in the dialog.
 
-use std::future::Future;
-use std::pin::Pin;
+pub mod menu;
+pub mod policy;
+pub mod router;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Alarm, DbInstance, Pod};
+pub use menu::{for_alarm, for_db, for_pod};
+pub use router::{ActionError, ActionOutput, Domain, Evidence, Executed, Execution, Executor, Router};
 
 /// How many log lines collecting a pod's logs keeps (`kubectl logs --tail`).
 pub const LOG_TAIL_LINES: usize = 500;
@@ -104,6 +106,16 @@ pub enum ActionKind {
     },
 }
 
+/// Where an action was asked for, recorded with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Origin {
+    /// The action menu of a selected item.
+    Menu,
+    /// A playbook step.
+    Playbook { playbook: String, step: String },
+}
+
 /// A fully specified action and the scope it was built under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Action {
@@ -183,22 +195,11 @@ impl Action {
         }
     }
 
-    pub fn is_kubernetes(&self) -> bool {
-        matches!(
-            self.kind,
-            ActionKind::CollectLogs { .. }
-                | ActionKind::RolloutRestart { .. }
-                | ActionKind::Scale { .. }
-                | ActionKind::DeletePod { .. }
-        )
-    }
-
     /// Where it runs, as the dialog shows it.
     pub fn scope_label(&self) -> String {
-        if self.is_kubernetes() {
-            format!("context {}", self.scope.kube_context)
-        } else {
-            format!("account {} · region {}", self.scope.aws_account, self.scope.aws_region)
+        match self.kind.domain() {
+            Domain::Kubernetes => format!("context {}", self.scope.kube_context),
+            Domain::Aws => format!("account {} · region {}", self.scope.aws_account, self.scope.aws_region),
         }
     }
 
@@ -247,118 +248,6 @@ impl Action {
             ),
         }
     }
-}
-
-/// Actions offered for a pod.
-pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
-    let mk = |kind| Action { kind, scope: scope.clone() };
-    let mut out = Vec::new();
-    if let Some(c) = pod.containers.first() {
-        out.push(mk(ActionKind::CollectLogs {
-            namespace: pod.namespace.clone(),
-            pod: pod.name.clone(),
-            container: c.name.clone(),
-            previous: c.last_termination.is_some(),
-        }));
-    }
-    if let Some(dep) = &pod.deployment {
-        let (namespace, deployment) = (pod.namespace.clone(), dep.clone());
-        out.push(mk(ActionKind::RolloutRestart { namespace: namespace.clone(), deployment: deployment.clone() }));
-        if let Some(from) = desired {
-            out.push(mk(ActionKind::Scale {
-                namespace: namespace.clone(),
-                deployment: deployment.clone(),
-                from,
-                to: from + 1,
-            }));
-            if from > 1 {
-                out.push(mk(ActionKind::Scale {
-                    namespace: namespace.clone(),
-                    deployment: deployment.clone(),
-                    from,
-                    to: from - 1,
-                }));
-            }
-            if from > 0 {
-                out.push(mk(ActionKind::Scale { namespace, deployment, from, to: 0 }));
-            }
-        }
-    }
-    out.push(mk(ActionKind::DeletePod { namespace: pod.namespace.clone(), pod: pod.name.clone() }));
-    out
-}
-
-/// Actions offered for an RDS instance; `all` is every known instance (to
-/// find cluster readers), `stamp` names a new snapshot. A cluster member's
-/// data lives in its cluster, so its snapshot is the cluster's.
-pub fn for_db(db: &DbInstance, all: &[&DbInstance], stamp: &str, scope: &Scope) -> Vec<Action> {
-    let mk = |kind| Action { kind, scope: scope.clone() };
-    let id = db.id.clone();
-    let snapshot = match &db.cluster {
-        Some(cluster) => {
-            ActionKind::SnapshotCluster { cluster: cluster.clone(), snapshot_id: format!("{cluster}-warroom-{stamp}") }
-        }
-        None => ActionKind::SnapshotDb { id: id.clone(), snapshot_id: format!("{id}-warroom-{stamp}") },
-    };
-    let mut out = vec![mk(snapshot)];
-    if db.status != "available" {
-        return out;
-    }
-    out.push(mk(ActionKind::RebootDb { id: id.clone() }));
-    match (&db.cluster, &db.replica_of) {
-        // A cluster writer fails over to each available reader.
-        (Some(cluster), None) => {
-            let mut readers: Vec<&&DbInstance> = all
-                .iter()
-                .filter(|r| r.cluster.as_ref() == Some(cluster) && r.replica_of.is_some() && r.status == "available")
-                .collect();
-            readers.sort_by(|a, b| a.id.cmp(&b.id));
-            for r in readers {
-                out.push(mk(ActionKind::FailoverCluster { cluster: cluster.clone(), to: r.id.clone() }));
-            }
-        }
-        (Some(_), Some(_)) => {}
-        (None, None) if db.multi_az => out.push(mk(ActionKind::FailoverDb { id })),
-        (None, None) => {}
-        (None, Some(_)) => out.push(mk(ActionKind::PromoteReplica { id })),
-    }
-    out
-}
-
-/// Actions offered for an alarm.
-pub fn for_alarm(alarm: &Alarm, scope: &Scope) -> Vec<Action> {
-    vec![Action {
-        kind: ActionKind::SetAlarmActions { alarm: alarm.name.clone(), enabled: !alarm.actions_enabled },
-        scope: scope.clone(),
-    }]
-}
-
-/// What a finished action reports: a one-line message and, for actions
-/// that collect something (pod logs), the evidence to keep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Executed {
-    pub message: String,
-    pub evidence: Option<Evidence>,
-}
-
-impl Executed {
-    pub fn message(message: impl Into<String>) -> Self {
-        Executed { message: message.into(), evidence: None }
-    }
-}
-
-/// Collected text to save as a file, exactly as it was received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evidence {
-    /// What it is, for the file name (`shop-backend-7d9-app`).
-    pub label: String,
-    pub text: String,
-}
-
-/// Runs confirmed actions. The demo world implements it now; kube and AWS
-/// executors implement it later. An error is a one-line message.
-pub trait Executor: Send + Sync + 'static {
-    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<Executed, String>> + Send>>;
 }
 
 #[cfg(test)]

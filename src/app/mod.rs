@@ -7,14 +7,17 @@
 pub mod list;
 mod palette;
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
 
+pub use crate::incident::Severity;
+use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState};
 use chrono::{DateTime, TimeDelta, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
-use crate::actions::{self, Action, Risk, Scope};
+pub use crate::actions::policy::Flags;
+use crate::actions::policy::{self, Confirmation, Verdict};
+use crate::actions::{self, Action, ActionError, ActionOutput, Origin, Scope};
 use crate::config::keymap::{Command, Keymap, Layer, Lookup};
 use crate::config::keys::Key;
 use crate::config::theme::Theme;
@@ -26,8 +29,6 @@ pub use palette::{PaletteCmd, PaletteItem};
 
 /// Most CloudTrail events kept in memory; older ones fall off.
 pub const TRAIL_CAP: usize = 20_000;
-/// Action results kept for the results strip.
-const RESULTS_KEPT: usize = 50;
 
 /// The panes that can take focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,53 +64,6 @@ impl PanelId {
     }
 }
 
-/// Incident severities and their response targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    P1,
-    P2,
-    P3,
-    P4,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 4] = [Severity::P1, Severity::P2, Severity::P3, Severity::P4];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::P1 => "P1",
-            Severity::P2 => "P2",
-            Severity::P3 => "P3",
-            Severity::P4 => "P4",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Severity::P1 => "critical: customer-facing outage, respond within 15 min",
-            Severity::P2 => "major: degraded service, respond within 1 h",
-            Severity::P3 => "minor: limited impact, respond within 4 h",
-            Severity::P4 => "low: no user impact, respond within 24 h",
-        }
-    }
-
-    /// Response target: P1 15 min, P2 1 h, P3 4 h, P4 24 h.
-    pub fn target(self) -> TimeDelta {
-        match self {
-            Severity::P1 => TimeDelta::minutes(15),
-            Severity::P2 => TimeDelta::hours(1),
-            Severity::P3 => TimeDelta::hours(4),
-            Severity::P4 => TimeDelta::hours(24),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incident {
-    pub severity: Severity,
-    pub started: DateTime<Utc>,
-}
-
 /// Summary counts of the lists, kept current by [`App::settle`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
@@ -127,37 +81,11 @@ impl Default for Stats {
     }
 }
 
-/// Mode flags from the command line and the palette.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Flags {
-    pub read_only: bool,
-    /// Set by `--read-only`: the palette cannot turn it off.
-    pub read_only_locked: bool,
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Running,
-    Succeeded(String),
-    Failed(String),
-    DryRun,
-}
-
-/// One line of the results strip.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionResult {
-    pub id: u64,
-    pub at: DateTime<Utc>,
-    pub action: Action,
-    pub outcome: Outcome,
-    /// The file the action's evidence was saved to (collected logs).
-    pub evidence: Option<PathBuf>,
-}
-
 /// A confirmation dialog for one already-built action.
 #[derive(Debug, Clone)]
 pub struct Confirm {
+    /// The id its request was recorded under.
+    pub id: u64,
     pub action: Action,
     /// The type-the-name field, for destructive actions.
     pub typed: Option<TextArea<'static>>,
@@ -173,7 +101,7 @@ impl Confirm {
     /// Whether the typed name is the target's. Surrounding whitespace and a
     /// pasted trailing newline do not count.
     pub fn typed_matches(&self) -> bool {
-        self.typed_text().is_some_and(|t| t.trim() == self.action.target())
+        policy::typed_matches(&self.action, &self.typed_text().unwrap_or_default())
     }
 }
 
@@ -223,12 +151,17 @@ pub enum Msg {
     Paste(String),
     Resize(u16, u16),
     Source(SourceUpdate),
-    /// A confirmed action finished; `evidence` is where what it collected
-    /// was saved.
+    /// A confirmed action finished.
     ActionDone {
         id: u64,
-        result: Result<String, String>,
-        evidence: Option<PathBuf>,
+        result: Result<ActionOutput, ActionError>,
+    },
+    /// The recorder kept an event: now it happened.
+    Recorded(Entry),
+    /// The recorder could not keep an event: it did not happen.
+    RecordFailed {
+        event: IncidentEvent,
+        error: String,
     },
     /// An evidence file was read for the viewer.
     EvidenceLoaded {
@@ -241,6 +174,11 @@ pub enum Msg {
 /// Work for the runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Keep an incident event and answer with [`Msg::Recorded`] (or
+    /// [`Msg::RecordFailed`]); nothing it describes is shown or done before.
+    Record(IncidentEvent),
+    /// Run a confirmed action (its confirmation is recorded) and answer
+    /// with [`Msg::ActionDone`].
     Execute {
         id: u64,
         action: Action,
@@ -283,8 +221,9 @@ pub struct App {
     /// Counts for titles and tabs, recomputed in [`App::settle`].
     pub stats: Stats,
     pub overlay: Option<Overlay>,
-    pub results: VecDeque<ActionResult>,
-    pub incident: Option<Incident>,
+    /// The incident record: the running incident and every action asked
+    /// for, as recorded.
+    pub record: IncidentState,
     /// A one-line message shown in the footer until the next key.
     pub notice: Option<String>,
     pending_keys: Vec<Key>,
@@ -316,8 +255,7 @@ impl App {
             live: LiveState::default(),
             stats: Stats::default(),
             overlay: None,
-            results: VecDeque::new(),
-            incident: None,
+            record: IncidentState::default(),
             notice: None,
             pending_keys: Vec::new(),
             next_id: 1,
@@ -342,7 +280,7 @@ impl App {
     /// runtime ticks at 1 Hz; otherwise it ticks slowly. Either way a tick
     /// redraws only when a displayed label actually changed.
     pub fn clock_on_screen(&self) -> bool {
-        self.incident.is_some()
+        self.incident().is_some()
             || self.live.feeds.iter().any(|(_, f)| matches!(f.phase, FeedPhase::Failed(_)) || f.expected.is_some())
     }
 
@@ -381,16 +319,20 @@ impl App {
                 self.on_source(u);
                 Vec::new()
             }
-            Msg::ActionDone { id, result, evidence } => {
-                if let Some(r) = self.results.iter_mut().find(|r| r.id == id) {
-                    r.outcome = match result {
-                        Ok(m) => Outcome::Succeeded(m),
-                        Err(m) => Outcome::Failed(m),
-                    };
-                    r.at = self.now;
-                    r.evidence = evidence;
-                }
+            Msg::ActionDone { id, result } => vec![Effect::Record(match result {
+                Ok(output) => IncidentEvent::ActionSucceeded { action_id: id, output },
+                Err(error) => IncidentEvent::ActionFailed { action_id: id, error },
+            })],
+            Msg::Recorded(entry) => self.on_recorded(entry),
+            Msg::RecordFailed { event, error } => {
                 self.dirty = true;
+                self.notice = Some(match &event {
+                    IncidentEvent::ActionConfirmed { .. } => {
+                        format!("Not run: recording the confirmation failed: {error}")
+                    }
+                    _ => format!("Not recorded: {error}"),
+                });
+                tracing::error!(?event, %error, "recording failed");
                 Vec::new()
             }
             Msg::EvidenceLoaded { path, text } => {
@@ -509,8 +451,7 @@ impl App {
     fn on_key(&mut self, key: Key, ev: KeyEvent) -> Vec<Effect> {
         // Safety rule independent of keymaps: Esc always cancels a dialog.
         if key == Key::plain(KeyCode::Esc) && matches!(self.overlay, Some(Overlay::Confirm(_) | Overlay::QuitConfirm)) {
-            self.close_overlay();
-            return Vec::new();
+            return self.close_overlay();
         }
         // In a text field a printable character is text, even where a menu
         // below it binds the same key (`j` in the palette), unless the
@@ -521,8 +462,7 @@ impl App {
             && self.keymap.lookup(&[Layer::Input], &[key]) == Lookup::None
         {
             self.pending_keys.clear();
-            self.on_unbound(key, ev);
-            return Vec::new();
+            return self.on_unbound(key, ev);
         }
         let layers = self.layers();
         self.pending_keys.push(key);
@@ -550,8 +490,7 @@ impl App {
                     }
                     _ => {}
                 }
-                self.on_unbound(key, ev);
-                Vec::new()
+                self.on_unbound(key, ev)
             }
         }
     }
@@ -588,16 +527,17 @@ impl App {
 
     /// Keys no binding claims: typing in text fields, digits in the
     /// severity picker.
-    fn on_unbound(&mut self, key: Key, ev: KeyEvent) {
+    fn on_unbound(&mut self, key: Key, ev: KeyEvent) -> Vec<Effect> {
         if self.edit_field(|t| {
             t.input(ev);
         }) {
-            return;
+            return Vec::new();
         }
         if let (Some(Overlay::SeverityPicker { .. }), KeyCode::Char(d @ '1'..='4')) = (&self.overlay, key.code) {
             let sev = Severity::ALL[(d as usize) - ('1' as usize)];
-            self.start_incident(sev);
+            return self.start_incident(sev);
         }
+        Vec::new()
     }
 
     fn on_paste(&mut self, text: &str) {
@@ -638,7 +578,7 @@ impl App {
     fn run(&mut self, cmd: Command) -> Vec<Effect> {
         match (&self.overlay, cmd) {
             (_, Command::Redraw) => self.repaint = true,
-            (Some(_), Command::Quit) => self.close_overlay(),
+            (Some(_), Command::Quit) => return self.close_overlay(),
             (None, Command::Quit) => return self.quit(),
             (None, _) => return self.run_main(cmd),
             (Some(Overlay::Filter(_)), Command::Submit) => self.overlay = None,
@@ -653,8 +593,8 @@ impl App {
                 _,
             ) => self.run_popup(cmd),
             (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
-            (Some(Overlay::ActionMenu { .. }), _) => self.run_action_menu(cmd),
-            (Some(Overlay::SeverityPicker { .. }), _) => self.run_severity(cmd),
+            (Some(Overlay::ActionMenu { .. }), _) => return self.run_action_menu(cmd),
+            (Some(Overlay::SeverityPicker { .. }), _) => return self.run_severity(cmd),
             (Some(Overlay::Confirm(_)), _) => return self.run_confirm(cmd),
             (Some(Overlay::QuitConfirm), Command::Confirm) => return vec![Effect::Quit],
             (Some(Overlay::QuitConfirm), Command::Cancel | Command::Close) => self.overlay = None,
@@ -665,7 +605,7 @@ impl App {
 
     /// Quits at once, or asks first while an incident is running.
     fn quit(&mut self) -> Vec<Effect> {
-        if self.incident.is_some() {
+        if self.incident().is_some() {
             self.overlay = Some(Overlay::QuitConfirm);
             Vec::new()
         } else {
@@ -674,10 +614,13 @@ impl App {
     }
 
     /// Closes whatever popup is open; a confirmation closes as cancelled.
-    fn close_overlay(&mut self) {
+    fn close_overlay(&mut self) -> Vec<Effect> {
         match &self.overlay {
             Some(Overlay::Confirm(_)) => self.cancel_confirm(),
-            _ => self.overlay = None,
+            _ => {
+                self.overlay = None;
+                Vec::new()
+            }
         }
     }
 
@@ -708,7 +651,7 @@ impl App {
                 }
             }
             Command::StartIncident => {
-                let selected = self.incident.as_ref().map_or(0, |i| i.severity as usize);
+                let selected = self.incident().map_or(0, |i| i.severity as usize);
                 self.overlay = Some(Overlay::SeverityPicker { selected });
             }
             Command::MoveDown => self.with_focused_list(|l, h| l.move_by(1, h), page),
@@ -736,7 +679,10 @@ impl App {
 
     /// Files the session's actions saved, newest first.
     pub fn evidence_files(&self) -> impl Iterator<Item = &PathBuf> {
-        self.results.iter().filter_map(|r| r.evidence.as_ref())
+        self.results().filter_map(|r| match &r.status {
+            ActionStatus::Succeeded(ActionOutput { evidence: Some(path), .. }) => Some(path),
+            _ => None,
+        })
     }
 
     /// Opens `path`, or the newest evidence file, in the viewer.
@@ -774,8 +720,8 @@ impl App {
         }
     }
 
-    fn run_severity(&mut self, cmd: Command) {
-        let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return };
+    fn run_severity(&mut self, cmd: Command) -> Vec<Effect> {
+        let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return Vec::new() };
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::MoveDown => *selected = (*selected + 1).min(Severity::ALL.len() - 1),
@@ -784,25 +730,79 @@ impl App {
             Command::Bottom => *selected = Severity::ALL.len() - 1,
             Command::Select | Command::Submit => {
                 let sev = Severity::ALL[*selected];
-                self.start_incident(sev);
+                return self.start_incident(sev);
             }
             _ => {}
         }
+        Vec::new()
     }
 
-    fn start_incident(&mut self, severity: Severity) {
+    fn start_incident(&mut self, severity: Severity) -> Vec<Effect> {
         self.overlay = None;
-        match &mut self.incident {
-            Some(i) => {
-                self.notice = Some(format!("Severity changed {} → {}", i.severity.label(), severity.label()));
-                i.severity = severity;
-            }
-            None => {
-                self.incident = Some(Incident { severity, started: self.now });
-                self.notice =
-                    Some(format!("{} incident started; response target {}", severity.label(), fmt_target(severity)));
-            }
+        let event = match self.incident() {
+            Some(i) if i.severity == severity => return Vec::new(),
+            Some(i) => IncidentEvent::SeverityChanged { from: i.severity, to: severity },
+            None => IncidentEvent::Started { id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")), severity },
+        };
+        vec![Effect::Record(event)]
+    }
+
+    /// The running incident, as recorded.
+    pub fn incident(&self) -> Option<&Incident> {
+        self.record.current()
+    }
+
+    /// Confirmed actions, newest first.
+    pub fn results(&self) -> impl Iterator<Item = &ActionRecord> {
+        self.record.results()
+    }
+
+    /// Applies an event the recorder kept, and does what it asks for: a
+    /// recorded confirmation is what lets an action execute.
+    fn on_recorded(&mut self, entry: Entry) -> Vec<Effect> {
+        self.dirty = true;
+        if let Err(e) = self.record.apply(&entry) {
+            // The record and the console disagree: say so, act on nothing.
+            tracing::error!(%e, ?entry, "recorded event does not apply");
+            self.notice = Some(format!("Incident record: {e}"));
+            return Vec::new();
         }
+        match entry.event {
+            IncidentEvent::Started { severity, .. } => {
+                self.notice =
+                    Some(format!("{} incident started; response target {}", severity.label(), severity.target_label()));
+            }
+            IncidentEvent::SeverityChanged { from, to } => {
+                self.notice = Some(format!("Severity changed {} → {}", from.label(), to.label()));
+            }
+            IncidentEvent::Resolved => {
+                if let Some(i) = self.record.resolved.last() {
+                    let took = entry.at - i.started;
+                    self.notice = Some(format!("{} incident resolved after {}", i.severity.label(), fmt_clock(took)));
+                }
+            }
+            IncidentEvent::ActionConfirmed { action_id, dry_run: false } => {
+                if let Some(a) = self.record.action(action_id) {
+                    return vec![Effect::Execute { id: action_id, action: a.action.clone() }];
+                }
+            }
+            IncidentEvent::ActionCancelled { action_id } => {
+                if let Some(a) = self.record.action(action_id) {
+                    self.notice = Some(format!("Cancelled: {} {}", a.action.title(), a.action.target()));
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Events that close every action still running, for when the console
+    /// ends before they finish: their effect is unknown.
+    pub fn abandon_in_flight(&self, reason: &str) -> Vec<Effect> {
+        self.record
+            .in_flight()
+            .map(|a| Effect::Record(IncidentEvent::ActionAbandoned { action_id: a.id, reason: reason.to_string() }))
+            .collect()
     }
 
     fn open_action_menu(&mut self) {
@@ -837,8 +837,8 @@ impl App {
         }
     }
 
-    fn run_action_menu(&mut self, cmd: Command) {
-        let Some(Overlay::ActionMenu { actions, selected, .. }) = &mut self.overlay else { return };
+    fn run_action_menu(&mut self, cmd: Command) -> Vec<Effect> {
+        let Some(Overlay::ActionMenu { actions, selected, .. }) = &mut self.overlay else { return Vec::new() };
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::MoveDown => *selected = (*selected + 1).min(actions.len().saturating_sub(1)),
@@ -847,27 +847,35 @@ impl App {
             Command::Bottom => *selected = actions.len().saturating_sub(1),
             Command::Select | Command::Submit => {
                 if let Some(action) = actions.get(*selected).cloned() {
-                    self.open_confirm(action);
+                    return self.open_confirm(action, Origin::Menu);
                 }
             }
             _ => {}
         }
+        Vec::new()
     }
 
-    /// Opens the confirmation dialog for an action built beforehand.
-    pub fn open_confirm(&mut self, action: Action) {
-        let typed = (action.risk() == Risk::Destructive).then(|| {
-            let mut t = TextArea::default();
-            t.set_placeholder_text(format!("type {} to confirm", action.target()));
-            t
-        });
-        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { action, typed, refusal: None })));
+    /// Opens the confirmation dialog for an action built beforehand and
+    /// records the request.
+    pub fn open_confirm(&mut self, action: Action, origin: Origin) -> Vec<Effect> {
+        let typed = match policy::confirmation(&action) {
+            Confirmation::TypeName(name) => {
+                let mut t = TextArea::default();
+                t.set_placeholder_text(format!("type {name} to confirm"));
+                Some(t)
+            }
+            Confirmation::Key => None,
+        };
+        let id = self.next_id.max(self.record.next_action_id());
+        self.next_id = id + 1;
+        let request = IncidentEvent::ActionRequested { action_id: id, action: action.clone(), origin };
+        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { id, action, typed, refusal: None })));
+        vec![Effect::Record(request)]
     }
 
     /// Why the action cannot run in the current mode, if it cannot.
     pub fn blocked_reason(&self, action: &Action) -> Option<String> {
-        (self.flags.read_only && action.risk().mutates())
-            .then(|| "read-only mode: mutating actions are disabled (preview only)".to_string())
+        policy::blocked(action, self.flags).map(|r| r.to_string())
     }
 
     fn run_confirm(&mut self, cmd: Command) -> Vec<Effect> {
@@ -875,51 +883,36 @@ impl App {
         let wants_run = match (&c.typed, cmd) {
             (Some(_), Command::Submit) => true,
             (None, Command::Confirm) => true,
-            (_, Command::Cancel | Command::Close) => {
-                self.cancel_confirm();
-                return Vec::new();
-            }
+            (_, Command::Cancel | Command::Close) => return self.cancel_confirm(),
             _ => false,
         };
         if !wants_run {
             return Vec::new();
         }
-        let action = c.action.clone();
-        if let Some(reason) = self.blocked_reason(&action) {
-            if let Some(Overlay::Confirm(c)) = &mut self.overlay {
-                c.refusal = Some(reason);
+        match policy::decide(&c.action, self.flags, &c.typed_text().unwrap_or_default()) {
+            Err(refusal) => {
+                if let Some(Overlay::Confirm(c)) = &mut self.overlay {
+                    c.refusal = Some(refusal.to_string());
+                }
+                Vec::new()
             }
-            return Vec::new();
-        }
-        if c.typed.is_some() && !c.typed_matches() {
-            if let Some(Overlay::Confirm(c)) = &mut self.overlay {
-                c.refusal = Some(format!("type exactly `{}` to confirm", action.target()));
+            Ok(verdict) => {
+                let action_id = c.id;
+                self.overlay = None;
+                // Executed once this is recorded (see `on_recorded`).
+                vec![Effect::Record(IncidentEvent::ActionConfirmed { action_id, dry_run: verdict == Verdict::DryRun })]
             }
-            return Vec::new();
-        }
-        self.overlay = None;
-        let id = self.next_id;
-        self.next_id += 1;
-        let dry = self.flags.dry_run && action.risk().mutates();
-        self.push_result(ActionResult {
-            id,
-            at: self.now,
-            action: action.clone(),
-            outcome: if dry { Outcome::DryRun } else { Outcome::Running },
-            evidence: None,
-        });
-        if dry { Vec::new() } else { vec![Effect::Execute { id, action }] }
-    }
-
-    fn cancel_confirm(&mut self) {
-        if let Some(Overlay::Confirm(c)) = self.overlay.take() {
-            self.notice = Some(format!("Cancelled: {} {}", c.action.title(), c.action.target()));
         }
     }
 
-    fn push_result(&mut self, r: ActionResult) {
-        self.results.push_front(r);
-        self.results.truncate(RESULTS_KEPT);
+    fn cancel_confirm(&mut self) -> Vec<Effect> {
+        match self.overlay.take() {
+            Some(Overlay::Confirm(c)) => vec![Effect::Record(IncidentEvent::ActionCancelled { action_id: c.id })],
+            other => {
+                self.overlay = other;
+                Vec::new()
+            }
+        }
     }
 
     fn open_palette(&mut self) {
@@ -980,12 +973,10 @@ impl App {
                 self.notice = Some(format!("Dry-run {}", if self.flags.dry_run { "on" } else { "off" }));
             }
             PaletteCmd::StartIncident => return self.run(Command::StartIncident),
-            PaletteCmd::ResolveIncident => {
-                if let Some(i) = self.incident.take() {
-                    let took = self.now - i.started;
-                    self.notice = Some(format!("{} incident resolved after {}", i.severity.label(), fmt_clock(took)));
-                }
+            PaletteCmd::ResolveIncident if self.incident().is_some() => {
+                return vec![Effect::Record(IncidentEvent::Resolved)];
             }
+            PaletteCmd::ResolveIncident => {}
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
             PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),
@@ -1165,11 +1156,6 @@ pub fn fmt_clock(d: TimeDelta) -> String {
     } else {
         format!("{:02}:{:02}", s / 60, s % 60)
     }
-}
-
-fn fmt_target(s: Severity) -> String {
-    let m = s.target().num_minutes();
-    if m < 60 { format!("{m} min") } else { format!("{} h", m / 60) }
 }
 
 #[cfg(test)]

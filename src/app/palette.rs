@@ -40,13 +40,13 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
         label: format!("Toggle dry-run (now {})", if app.flags.dry_run { "on" } else { "off" }),
         cmd: PaletteCmd::ToggleDryRun,
     });
-    if app.incident.is_some() {
+    if app.incident().is_some() {
         all.push(PaletteItem { label: "Change incident severity".into(), cmd: PaletteCmd::StartIncident });
         all.push(PaletteItem { label: "Resolve incident".into(), cmd: PaletteCmd::ResolveIncident });
     } else {
         all.push(PaletteItem { label: "Start incident".into(), cmd: PaletteCmd::StartIncident });
     }
-    all.push(PaletteItem { label: format!("Action results ({})", app.results.len()), cmd: PaletteCmd::Results });
+    all.push(PaletteItem { label: format!("Action results ({})", app.results().count()), cmd: PaletteCmd::Results });
     all.extend(app.evidence_files().map(|p| PaletteItem {
         label: format!("View evidence: {}", crate::evidence::display_name(p)),
         cmd: PaletteCmd::Evidence(p.clone()),

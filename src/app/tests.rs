@@ -3,7 +3,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::actions::ActionKind;
-use crate::fixtures::{demo_app, demo_app_with, press, t0, type_text};
+use crate::actions::Risk;
+use crate::fixtures::{deliver, demo_app, demo_app_with, press, t0, type_text};
+use crate::incident::{MemoryRecorder, Recorder};
 use crate::model::Health;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, FeedStatus, SourceError, SourceId};
 
@@ -16,9 +18,18 @@ fn executed(effects: &[Effect]) -> Vec<Action> {
         .iter()
         .filter_map(|e| match e {
             Effect::Execute { action, .. } => Some(action.clone()),
-            Effect::Quit | Effect::LoadEvidence(_) => None,
+            Effect::Quit | Effect::LoadEvidence(_) | Effect::Record(_) => None,
         })
         .collect()
+}
+
+/// The newest result's status.
+fn status(app: &App) -> ActionStatus {
+    app.results().next().map(|r| r.status.clone()).expect("a result")
+}
+
+fn output(message: &str) -> ActionOutput {
+    ActionOutput { message: message.into(), evidence: None }
 }
 
 fn menu_titles(app: &App) -> Vec<String> {
@@ -220,12 +231,12 @@ fn quit_keys_close_popups_and_only_quit_from_the_main_screen() {
 fn quitting_during_an_incident_asks_and_stays_by_default() {
     let mut app = app();
     press(&mut app, "P1");
-    assert!(app.incident.is_some());
+    assert!(app.incident().is_some());
     for stay in ["<Esc>", "n", "<Enter>", "q"] {
         assert_eq!(press(&mut app, "q"), vec![]);
         assert!(matches!(app.overlay, Some(Overlay::QuitConfirm)));
         assert_eq!(press(&mut app, stay), vec![], "{stay} stays");
-        assert!(app.overlay.is_none() && app.incident.is_some());
+        assert!(app.overlay.is_none() && app.incident().is_some());
     }
     press(&mut app, "q");
     assert_eq!(press(&mut app, "y"), vec![Effect::Quit]);
@@ -324,10 +335,10 @@ fn change_action_runs_the_built_value_on_y() {
     let fx = press(&mut app, "y");
     assert_eq!(executed(&fx), vec![action.clone()]);
     assert!(app.overlay.is_none());
-    assert_eq!(app.results[0].outcome, Outcome::Running);
+    assert_eq!(status(&app), ActionStatus::Running);
     let Effect::Execute { id, .. } = fx[0] else { unreachable!() };
-    app.update(Msg::ActionDone { id, result: Ok("deployment.apps/backend restarted".into()), evidence: None });
-    assert_eq!(app.results[0].outcome, Outcome::Succeeded("deployment.apps/backend restarted".into()));
+    deliver(&mut app, Msg::ActionDone { id, result: Ok(output("deployment.apps/backend restarted")) });
+    assert_eq!(status(&app), ActionStatus::Succeeded(output("deployment.apps/backend restarted")));
 }
 
 #[test]
@@ -338,7 +349,8 @@ fn change_action_defaults_to_cancel() {
         let fx = press(&mut app, key);
         assert!(executed(&fx).is_empty(), "{key} must not run");
         assert!(app.overlay.is_none(), "{key} closes");
-        assert!(app.results.is_empty());
+        assert!(app.results().next().is_none());
+        assert_eq!(app.record.actions[0].status, ActionStatus::Cancelled, "the cancellation is recorded");
         assert!(app.notice.as_deref().unwrap_or("").starts_with("Cancelled"), "{key}");
     }
 }
@@ -399,7 +411,7 @@ fn dry_run_records_without_executing() {
     let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
     choose_pod_action(&mut app, "Rollout restart deployment");
     assert!(executed(&press(&mut app, "y")).is_empty());
-    assert_eq!(app.results[0].outcome, Outcome::DryRun);
+    assert_eq!(status(&app), ActionStatus::DryRun);
     assert!(app.overlay.is_none());
 }
 
@@ -416,11 +428,8 @@ fn collected_evidence_opens_in_a_viewer() {
         other => panic!("{other:?}"),
     };
     let path = PathBuf::from("/data/evidence/20260101T000100Z-shop-backend-x-app.log");
-    app.update(Msg::ActionDone {
-        id,
-        result: Ok(format!("collected 124 lines; saved to {}", path.display())),
-        evidence: Some(path.clone()),
-    });
+    let message = format!("collected 124 lines; saved to {}", path.display());
+    deliver(&mut app, Msg::ActionDone { id, result: Ok(ActionOutput { message, evidence: Some(path.clone()) }) });
     assert!(app.offers(Command::Evidence));
     assert_eq!(press(&mut app, "E"), vec![Effect::LoadEvidence(path.clone())]);
     // The palette lists every evidence file by name.
@@ -449,10 +458,10 @@ fn results_history_lists_every_outcome() {
         Some(Effect::Execute { id, .. }) => *id,
         other => panic!("{other:?}"),
     };
-    app.update(Msg::ActionDone { id, result: Err("pod not found".into()), evidence: None });
+    deliver(&mut app, Msg::ActionDone { id, result: Err(ActionError::rejected("pod not found")) });
     choose_pod_action(&mut app, "Rollout restart deployment");
     press(&mut app, "y");
-    assert_eq!(app.results.len(), 2);
+    assert_eq!(app.results().count(), 2);
     press(&mut app, "R");
     assert!(matches!(app.overlay, Some(Overlay::Results { scroll: 0 })));
     press(&mut app, "q");
@@ -462,17 +471,17 @@ fn results_history_lists_every_outcome() {
 #[test]
 fn severity_picker_starts_incident_and_clock() {
     let mut app = app();
-    assert!(app.incident.is_none());
+    assert!(app.incident().is_none());
     press(&mut app, "P");
     assert!(matches!(app.overlay, Some(Overlay::SeverityPicker { .. })));
     press(&mut app, "2");
-    let inc = app.incident.clone().unwrap();
+    let inc = app.incident().cloned().unwrap();
     assert_eq!(inc.severity, Severity::P2);
     assert_eq!(inc.started, t0() + TimeDelta::seconds(60));
     assert!(app.clock_on_screen());
     press(&mut app, "P<Up><Enter>");
-    assert_eq!(app.incident.as_ref().unwrap().severity, Severity::P1);
-    assert_eq!(app.incident.as_ref().unwrap().started, inc.started, "start time kept");
+    assert_eq!(app.incident().unwrap().severity, Severity::P1);
+    assert_eq!(app.incident().unwrap().started, inc.started, "start time kept");
 }
 
 #[test]
@@ -703,7 +712,124 @@ fn menus_move_with_j_k_home_end_while_the_palette_types_them() {
 fn a_pasted_name_with_whitespace_and_newline_confirms() {
     let mut app = app();
     let action = choose_pod_action(&mut app, "Delete pod");
-    app.update(Msg::Paste(format!("  {}\n", action.target())));
+    deliver(&mut app, Msg::Paste(format!("  {}\n", action.target())));
     let fx = press(&mut app, "<Enter>");
     assert_eq!(executed(&fx), vec![action]);
+}
+
+/// Records `effects` in `rec` as the runtime does, checking on the way
+/// that an action reaches execution only once its confirmation is in the
+/// record; executed ids join `running`.
+fn perform(
+    app: &mut App,
+    rec: &mut MemoryRecorder,
+    effects: Vec<Effect>,
+    running: &mut Vec<u64>,
+) -> Result<(), TestCaseError> {
+    let mut queue: std::collections::VecDeque<Effect> = effects.into();
+    while let Some(effect) = queue.pop_front() {
+        match effect {
+            Effect::Record(event) => {
+                let entry = rec.record(app.now, event).unwrap();
+                queue.extend(app.update(Msg::Recorded(entry)));
+            }
+            Effect::Execute { id, action } => {
+                let confirmed = IncidentEvent::ActionConfirmed { action_id: id, dry_run: false };
+                prop_assert!(rec.entries().iter().any(|e| e.event == confirmed), "action {} ran unconfirmed", id);
+                prop_assert_eq!(&app.record.action(id).unwrap().action, &action, "ran what was confirmed");
+                running.push(id);
+            }
+            Effect::Quit | Effect::LoadEvidence(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Keys(String),
+    /// The `which`th running action finishes, well or not.
+    Finish(usize, bool),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        6 => nav_key().prop_map(Step::Keys),
+        2 => Just(Step::Keys("y".into())),
+        1 => Just(Step::Keys(":resolve<Enter>".into())),
+        // The rollout restart's confirmation, and the delete pod's.
+        2 => Just(Step::Keys("<Esc>1a<Down><Enter>".into())),
+        1 => Just(Step::Keys("<Esc>1a<End><Enter>".into())),
+        1 => Just(Step::Keys("<Esc>".into())),
+        2 => (0usize..4, any::<bool>()).prop_map(|(w, ok)| Step::Finish(w, ok)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Whatever is pressed and however actions end: nothing reaches the
+    /// executor before its confirmation is recorded, folding the record
+    /// gives exactly the state the console shows, and ending the session
+    /// leaves no action running in the record.
+    #[test]
+    fn the_record_comes_first_and_rebuilds_the_state(steps in proptest::collection::vec(step(), 0..80), dry_run in any::<bool>()) {
+        let flags = Flags { dry_run, ..Flags::default() };
+        let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
+        let mut rec = MemoryRecorder::default();
+        let mut running = Vec::new();
+        for (i, step) in steps.into_iter().enumerate() {
+            app.set_now(app.now + TimeDelta::seconds(1));
+            match step {
+                Step::Keys(keys) => {
+                    for k in crate::config::keys::parse_sequence(&keys).unwrap_or_default() {
+                        let fx = app.update(Msg::Key(k.to_event()));
+                        perform(&mut app, &mut rec, fx, &mut running)?;
+                        app.settle();
+                    }
+                }
+                Step::Finish(which, ok) if !running.is_empty() => {
+                    let id = running.remove(which % running.len());
+                    let result = if ok { Ok(output(&format!("done {i}"))) } else { Err(ActionError::rejected("refused")) };
+                    let fx = app.update(Msg::ActionDone { id, result });
+                    perform(&mut app, &mut rec, fx, &mut running)?;
+                }
+                Step::Finish(..) => {}
+            }
+            prop_assert_eq!(&IncidentState::fold(&rec.entries()).unwrap(), &app.record);
+        }
+        let fx = app.abandon_in_flight("the console quit");
+        perform(&mut app, &mut rec, fx, &mut running)?;
+        prop_assert!(app.record.in_flight().next().is_none());
+        for id in running {
+            let abandoned = matches!(app.record.action(id).unwrap().status, ActionStatus::Abandoned(_));
+            prop_assert!(abandoned);
+        }
+        prop_assert_eq!(&IncidentState::fold(&rec.entries()).unwrap(), &app.record);
+    }
+}
+
+#[test]
+fn nothing_shows_before_it_is_recorded() {
+    let mut app = app();
+    // The picker asks for the start to be recorded; until it is, no incident.
+    app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('P')).to_event()));
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('1')).to_event()));
+    let [Effect::Record(IncidentEvent::Started { severity: Severity::P1, id })] = fx.as_slice() else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(id, "inc-20260101T000100Z");
+    assert!(app.incident().is_none());
+    // A confirmation the recorder could not keep runs nothing and says so.
+    choose_pod_action(&mut app, "Rollout restart deployment");
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('y')).to_event()));
+    let [Effect::Record(event @ IncidentEvent::ActionConfirmed { .. })] = fx.as_slice() else { panic!("{fx:?}") };
+    let fx = app
+        .update(Msg::RecordFailed { event: event.clone(), error: "cannot write incidents/x.jsonl: disk full".into() });
+    assert!(fx.is_empty());
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("Not run: recording the confirmation failed: cannot write incidents/x.jsonl: disk full")
+    );
+    assert!(app.results().next().is_none());
 }

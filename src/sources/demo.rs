@@ -13,8 +13,6 @@
 //! given, so tests snapshot it; [`spawn`] runs it as a task on a clock.
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::clock::Clock;
 use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
-use crate::actions::{Action, ActionKind, Evidence, Executed, Executor, LOG_TAIL_LINES};
+use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, LOG_TAIL_LINES};
 use crate::model::{
     Alarm, AlarmState, Container, ContainerState, DbInstance, Deployment, KubeEvent, Pod, Termination, TrailEvent,
 };
@@ -1238,7 +1236,7 @@ fn initial_alarms(since: DateTime<Utc>) -> Vec<Alarm> {
 /// Commands to the running demo task.
 struct Execute {
     action: Action,
-    reply: oneshot::Sender<Result<Executed, String>>,
+    reply: oneshot::Sender<Result<Executed, ActionError>>,
 }
 
 /// Executes actions by sending them to the demo task that owns the world.
@@ -1248,12 +1246,13 @@ pub struct DemoExecutor {
 }
 
 impl Executor for DemoExecutor {
-    fn execute(&self, action: Action) -> Pin<Box<dyn Future<Output = Result<Executed, String>> + Send>> {
+    fn execute(&self, action: Action) -> Execution {
         let tx = self.tx.clone();
+        let stopped = || ActionError::Unavailable { message: "demo environment stopped".into() };
         Box::pin(async move {
             let (reply, rx) = oneshot::channel();
-            tx.send(Execute { action, reply }).await.map_err(|_| "demo environment stopped".to_string())?;
-            rx.await.map_err(|_| "demo environment stopped".to_string())?
+            tx.send(Execute { action, reply }).await.map_err(|_| stopped())?;
+            rx.await.map_err(|_| stopped())?
         })
     }
 }
@@ -1307,7 +1306,7 @@ async fn run(shared: Arc<Shared>, clock: Arc<dyn Clock>, updates: mpsc::Sender<S
                 let Some(cmd) = cmd else { return };
                 let mut world = shared.world();
                 let mut out = world.advance(clock.now());
-                let _ = cmd.reply.send(world.execute(&cmd.action));
+                let _ = cmd.reply.send(world.execute(&cmd.action).map_err(ActionError::rejected));
                 out.extend(world.drain_changes());
                 out
             }

@@ -18,7 +18,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let dim = app.theme.style(Slot::TextDim);
     let key = app.keymap.hint(Layer::Global, Command::StartIncident).unwrap_or_else(|| ":".into());
-    let lines = match &app.incident {
+    let lines = match app.incident() {
         None => vec![
             Line::default(),
             Line::styled("no incident", app.theme.style(Slot::TextStrong)),

@@ -9,10 +9,11 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, List, ListItem, ListSt
 
 use super::{fmt_age, fmt_time};
 use crate::actions::Risk;
-use crate::app::{App, Confirm, Outcome, Overlay, PanelId, Severity};
+use crate::app::{App, Confirm, Overlay, PanelId, Severity};
 use crate::config::keymap::{Command, Layer};
 use crate::config::keys::display_sequence;
 use crate::config::theme::Slot;
+use crate::incident::ActionStatus;
 use crate::model::{ContainerState, DbInstance, Pod};
 use crate::sanitize::{sanitize, sanitize_multiline};
 
@@ -55,7 +56,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     ]))
                 })
                 .collect();
-            let title = if app.incident.is_some() { " Change severity " } else { " Start incident " };
+            let title = if app.incident().is_some() { " Change severity " } else { " Start incident " };
             let r = centered(area, 72, 6);
             draw_menu(app, frame, r, title.into(), items, *selected);
         }
@@ -67,7 +68,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 /// Asked before quitting while an incident runs; staying is the default.
 fn draw_quit_confirm(app: &App, frame: &mut Frame, area: Rect) {
     let key = |cmd| app.keymap.keys_for(Layer::Confirm, cmd).join("/");
-    let running = app.incident.as_ref().map_or_else(String::new, |i| {
+    let running = app.incident().map_or_else(String::new, |i| {
         format!(
             "A {} incident is running ({} elapsed).",
             i.severity.label(),
@@ -167,7 +168,7 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
         Some(Overlay::Results { .. }) => {
             let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
             let width = usize::from(r.width.saturating_sub(2));
-            Some((r, format!(" Action results ({}) ", app.results.len()), result_lines(app, width)))
+            Some((r, format!(" Action results ({}) ", app.results().count()), result_lines(app, width)))
         }
         Some(Overlay::Evidence { path, text, .. }) => {
             let r = centered(area, area.width.saturating_sub(4).min(160), area.height.saturating_sub(2));
@@ -359,17 +360,17 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
 /// Every result of this session, newest first, with the command that ran;
 /// long outcomes and commands are wrapped to `width` so nothing is cut.
 fn result_lines<'a>(app: &App, width: usize) -> Vec<Line<'a>> {
-    if app.results.is_empty() {
+    if app.results().next().is_none() {
         return vec![Line::styled("no actions run yet", app.theme.style(Slot::TextDim))];
     }
     let mut lines = Vec::new();
-    for r in &app.results {
-        let (glyph, slot, text) = match &r.outcome {
-            Outcome::DryRun => ("◌", Slot::StatusWarn, "DRY-RUN: recorded, not executed".to_string()),
+    for r in app.results() {
+        let (glyph, slot, text) = match &r.status {
+            ActionStatus::DryRun => ("◌", Slot::StatusWarn, "DRY-RUN: recorded, not executed".to_string()),
             _ => super::footer::outcome(r),
         };
         lines.push(Line::from(vec![
-            Span::styled(format!("{} UTC ", r.at.format("%Y-%m-%d %H:%M:%S")), app.theme.style(Slot::TextDim)),
+            Span::styled(format!("{} UTC ", r.updated.format("%Y-%m-%d %H:%M:%S")), app.theme.style(Slot::TextDim)),
             Span::styled(format!("{glyph} "), app.theme.style(slot)),
             Span::styled(r.action.title(), app.theme.style(Slot::TextStrong)),
             Span::raw(format!(" · {}", sanitize(&r.action.target_label()))),

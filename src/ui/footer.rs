@@ -7,30 +7,34 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::fmt_time;
-use crate::app::{ActionResult, App, Outcome, Overlay};
+use crate::app::{App, Overlay};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
+use crate::incident::{ActionRecord, ActionStatus};
 use crate::sanitize::sanitize;
 
 /// Glyph, style and text of an action's outcome.
-pub(crate) fn outcome(r: &ActionResult) -> (&'static str, Slot, String) {
-    match &r.outcome {
-        Outcome::Running => ("⧗", Slot::StatusWarn, "running…".to_string()),
-        Outcome::Succeeded(m) => ("✓", Slot::StatusOk, sanitize(m).into_owned()),
-        Outcome::Failed(m) => ("✗", Slot::StatusCrit, sanitize(m).into_owned()),
-        Outcome::DryRun => ("◌", Slot::StatusWarn, format!("DRY-RUN, not executed: {}", sanitize(&r.action.cli()))),
+pub(crate) fn outcome(r: &ActionRecord) -> (&'static str, Slot, String) {
+    match &r.status {
+        ActionStatus::Requested | ActionStatus::Running => ("⧗", Slot::StatusWarn, "running…".to_string()),
+        ActionStatus::Cancelled => ("·", Slot::TextDim, "cancelled".to_string()),
+        ActionStatus::Succeeded(o) => ("✓", Slot::StatusOk, sanitize(&o.message).into_owned()),
+        ActionStatus::Failed(e) => ("✗", Slot::StatusCrit, sanitize(&e.to_string()).into_owned()),
+        ActionStatus::Abandoned(why) => ("?", Slot::StatusCrit, format!("abandoned: {}", sanitize(why))),
+        ActionStatus::DryRun => {
+            ("◌", Slot::StatusWarn, format!("DRY-RUN, not executed: {}", sanitize(&r.action.cli())))
+        }
     }
 }
 
 pub fn draw_results(app: &App, frame: &mut Frame, area: Rect) {
     let lines: Vec<Line> = app
-        .results
-        .iter()
+        .results()
         .take(usize::from(area.height))
         .map(|r| {
             let (glyph, slot, text) = outcome(r);
             Line::from(vec![
-                Span::styled(format!("{} ", fmt_time(r.at)), app.theme.style(Slot::TextDim)),
+                Span::styled(format!("{} ", fmt_time(r.updated)), app.theme.style(Slot::TextDim)),
                 Span::styled(format!("{glyph} "), app.theme.style(slot)),
                 Span::raw(format!("{} {} — ", r.action.title(), sanitize(r.action.target()))),
                 Span::styled(text, app.theme.style(slot)),

@@ -30,7 +30,7 @@ impl Screen {
             return Screen { too_small: true, ..Screen::default() };
         }
         let wide = area.width >= WIDE_COLS;
-        let results_h = app.results.len().min(if wide { 3 } else { 1 }) as u16;
+        let results_h = app.results().count().min(if wide { 3 } else { 1 }) as u16;
         let [status, tabs, main, results, footer] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(if wide { 0 } else { 1 }),

@@ -75,7 +75,7 @@ fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
 /// marks the screen dirty when something a person can see has changed.
 pub fn time_signature(app: &App) -> u64 {
     let mut h = DefaultHasher::new();
-    if let Some(i) = &app.incident {
+    if let Some(i) = app.incident() {
         (app.now - i.started).num_seconds().hash(&mut h);
     }
     for id in SourceId::ALL {

@@ -88,7 +88,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 fn bar_line(app: &App, detail: Detail) -> Line<'static> {
     let bar = app.theme.style(Slot::Bar);
     let mut spans = Vec::new();
-    if let Some(i) = &app.incident {
+    if let Some(i) = app.incident() {
         let elapsed = app.now - i.started;
         let target = i.severity.target();
         let over = if elapsed > target { " OVER" } else { "" };

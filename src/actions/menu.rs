@@ -1,0 +1,90 @@
+//! The actions offered for a selected item, built from what is known about
+//! it so the menu never offers what cannot work (a failover for an
+//! instance that is not Multi-AZ, a scale-down below one replica).
+
+use super::{Action, ActionKind, Scope};
+use crate::model::{Alarm, DbInstance, Pod};
+
+/// Actions offered for a pod.
+pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
+    let mk = |kind| Action { kind, scope: scope.clone() };
+    let mut out = Vec::new();
+    if let Some(c) = pod.containers.first() {
+        out.push(mk(ActionKind::CollectLogs {
+            namespace: pod.namespace.clone(),
+            pod: pod.name.clone(),
+            container: c.name.clone(),
+            previous: c.last_termination.is_some(),
+        }));
+    }
+    if let Some(dep) = &pod.deployment {
+        let (namespace, deployment) = (pod.namespace.clone(), dep.clone());
+        out.push(mk(ActionKind::RolloutRestart { namespace: namespace.clone(), deployment: deployment.clone() }));
+        if let Some(from) = desired {
+            out.push(mk(ActionKind::Scale {
+                namespace: namespace.clone(),
+                deployment: deployment.clone(),
+                from,
+                to: from + 1,
+            }));
+            if from > 1 {
+                out.push(mk(ActionKind::Scale {
+                    namespace: namespace.clone(),
+                    deployment: deployment.clone(),
+                    from,
+                    to: from - 1,
+                }));
+            }
+            if from > 0 {
+                out.push(mk(ActionKind::Scale { namespace, deployment, from, to: 0 }));
+            }
+        }
+    }
+    out.push(mk(ActionKind::DeletePod { namespace: pod.namespace.clone(), pod: pod.name.clone() }));
+    out
+}
+
+/// Actions offered for an RDS instance; `all` is every known instance (to
+/// find cluster readers), `stamp` names a new snapshot. A cluster member's
+/// data lives in its cluster, so its snapshot is the cluster's.
+pub fn for_db(db: &DbInstance, all: &[&DbInstance], stamp: &str, scope: &Scope) -> Vec<Action> {
+    let mk = |kind| Action { kind, scope: scope.clone() };
+    let id = db.id.clone();
+    let snapshot = match &db.cluster {
+        Some(cluster) => {
+            ActionKind::SnapshotCluster { cluster: cluster.clone(), snapshot_id: format!("{cluster}-warroom-{stamp}") }
+        }
+        None => ActionKind::SnapshotDb { id: id.clone(), snapshot_id: format!("{id}-warroom-{stamp}") },
+    };
+    let mut out = vec![mk(snapshot)];
+    if db.status != "available" {
+        return out;
+    }
+    out.push(mk(ActionKind::RebootDb { id: id.clone() }));
+    match (&db.cluster, &db.replica_of) {
+        // A cluster writer fails over to each available reader.
+        (Some(cluster), None) => {
+            let mut readers: Vec<&&DbInstance> = all
+                .iter()
+                .filter(|r| r.cluster.as_ref() == Some(cluster) && r.replica_of.is_some() && r.status == "available")
+                .collect();
+            readers.sort_by(|a, b| a.id.cmp(&b.id));
+            for r in readers {
+                out.push(mk(ActionKind::FailoverCluster { cluster: cluster.clone(), to: r.id.clone() }));
+            }
+        }
+        (Some(_), Some(_)) => {}
+        (None, None) if db.multi_az => out.push(mk(ActionKind::FailoverDb { id })),
+        (None, None) => {}
+        (None, Some(_)) => out.push(mk(ActionKind::PromoteReplica { id })),
+    }
+    out
+}
+
+/// Actions offered for an alarm.
+pub fn for_alarm(alarm: &Alarm, scope: &Scope) -> Vec<Action> {
+    vec![Action {
+        kind: ActionKind::SetAlarmActions { alarm: alarm.name.clone(), enabled: !alarm.actions_enabled },
+        scope: scope.clone(),
+    }]
+}

@@ -1,0 +1,170 @@
+//! Executing confirmed actions: each domain (Kubernetes, AWS) has its own
+//! executor type, and one [`Router`] hands every action to its domain's.
+//! Results are typed: an [`ActionOutput`] or an [`ActionError`], both
+//! recorded in the incident record as they are.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Action, ActionKind};
+
+/// Which executor runs an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    Kubernetes,
+    Aws,
+}
+
+impl Domain {
+    pub fn label(self) -> &'static str {
+        match self {
+            Domain::Kubernetes => "Kubernetes",
+            Domain::Aws => "AWS",
+        }
+    }
+}
+
+impl ActionKind {
+    pub fn domain(&self) -> Domain {
+        match self {
+            ActionKind::CollectLogs { .. }
+            | ActionKind::RolloutRestart { .. }
+            | ActionKind::Scale { .. }
+            | ActionKind::DeletePod { .. } => Domain::Kubernetes,
+            ActionKind::RebootDb { .. }
+            | ActionKind::FailoverDb { .. }
+            | ActionKind::FailoverCluster { .. }
+            | ActionKind::SnapshotDb { .. }
+            | ActionKind::SnapshotCluster { .. }
+            | ActionKind::PromoteReplica { .. }
+            | ActionKind::SetAlarmActions { .. } => Domain::Aws,
+        }
+    }
+}
+
+/// What an executor reports for an action that worked: a one-line
+/// message and, for actions that collect something (pod logs), the
+/// evidence to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Executed {
+    pub message: String,
+    pub evidence: Option<Evidence>,
+}
+
+impl Executed {
+    pub fn message(message: impl Into<String>) -> Self {
+        Executed { message: message.into(), evidence: None }
+    }
+}
+
+/// Collected text to save as a file, exactly as it was received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// What it is, for the file name (`shop-backend-7d9-app`).
+    pub label: String,
+    pub text: String,
+}
+
+/// A finished action's outcome as recorded: the message and the file its
+/// evidence was saved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionOutput {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<PathBuf>,
+}
+
+/// Why an action did not do what it was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum ActionError {
+    /// The service refused or failed the request; its own words.
+    #[error("{message}")]
+    Rejected { message: String },
+    /// Nothing in this session can run actions of this domain, or its
+    /// executor has stopped.
+    #[error("{message}")]
+    Unavailable { message: String },
+    #[error("timed out after {secs} s")]
+    TimedOut { secs: u64 },
+    /// The action worked but what it collected could not be kept; it
+    /// counts as failed, since evidence nobody can read is no evidence.
+    #[error("{message}, but saving it in {} failed: {error}", dir.display())]
+    EvidenceNotSaved { message: String, dir: PathBuf, error: String },
+}
+
+impl ActionError {
+    pub fn rejected(message: impl Into<String>) -> Self {
+        ActionError::Rejected { message: message.into() }
+    }
+}
+
+/// What executing an action eventually gives.
+pub type Execution = Pin<Box<dyn Future<Output = Result<Executed, ActionError>> + Send>>;
+
+/// Runs confirmed actions of one domain.
+pub trait Executor: Send + Sync + 'static {
+    fn execute(&self, action: Action) -> Execution;
+}
+
+/// Hands each action to the executor of its domain.
+#[derive(Clone, Default)]
+pub struct Router {
+    executors: HashMap<Domain, Arc<dyn Executor>>,
+}
+
+impl Router {
+    pub fn new() -> Self {
+        Router::default()
+    }
+
+    /// Routes `domain`'s actions to `executor`.
+    pub fn with(mut self, domain: Domain, executor: Arc<dyn Executor>) -> Self {
+        self.executors.insert(domain, executor);
+        self
+    }
+
+    pub fn execute(&self, action: Action) -> Execution {
+        let domain = action.kind.domain();
+        match self.executors.get(&domain) {
+            Some(e) => e.execute(action),
+            None => Box::pin(async move {
+                Err(ActionError::Unavailable { message: format!("no {} executor in this session", domain.label()) })
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Scope;
+
+    struct Named(&'static str);
+
+    impl Executor for Named {
+        fn execute(&self, _: Action) -> Execution {
+            let name = self.0;
+            Box::pin(async move { Ok(Executed::message(name)) })
+        }
+    }
+
+    #[tokio::test]
+    async fn each_action_goes_to_its_domain() {
+        let router = Router::new().with(Domain::Kubernetes, Arc::new(Named("kube")));
+        let restart = Action {
+            kind: ActionKind::RolloutRestart { namespace: "shop".into(), deployment: "backend".into() },
+            scope: Scope::default(),
+        };
+        assert_eq!(router.execute(restart).await, Ok(Executed::message("kube")));
+        let reboot = Action { kind: ActionKind::RebootDb { id: "orders-db".into() }, scope: Scope::default() };
+        let err = router.execute(reboot).await.unwrap_err();
+        assert_eq!(err.to_string(), "no AWS executor in this session");
+    }
+}
