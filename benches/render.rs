@@ -10,7 +10,7 @@ use warroom::fixtures::large_app;
 
 fn render(c: &mut Criterion) {
     let app = large_app(10_000, 10_000);
-    assert_eq!(app.pods.total(), 10_000);
+    assert_eq!(app.pods().total(), 10_000);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
     c.bench_function("frame_200x50_10k_pods_10k_events", |b| {
         b.iter(|| {

@@ -142,6 +142,26 @@ pub fn synthetic_pod(i: usize, restarts: u32) -> crate::model::Pod {
     }
 }
 
+/// An alarm on `AWS/RDS CPUUtilization` in `state` since the Unix epoch.
+pub fn alarm(name: &str, state: crate::model::AlarmState) -> crate::model::Alarm {
+    crate::model::Alarm {
+        name: name.into(),
+        state,
+        since: DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        reason: String::new(),
+        namespace: "AWS/RDS".into(),
+        metric: "CPUUtilization".into(),
+        dimensions: vec![],
+        statistic: "Average".into(),
+        comparison: "GreaterThanThreshold".into(),
+        threshold: 1.0,
+        period_s: 60,
+        evaluation_periods: 1,
+        actions_enabled: true,
+        alarm_actions: vec![],
+    }
+}
+
 /// A synthetic CloudTrail event `i`; every 30th is a failed console login.
 pub fn synthetic_event(i: usize) -> crate::model::TrailEvent {
     let failed = i.is_multiple_of(30);

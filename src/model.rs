@@ -26,7 +26,8 @@ pub struct Pod {
     pub node: Option<String>,
     pub created: DateTime<Utc>,
     pub containers: Vec<Container>,
-    /// Restart timestamps within the retained window (for "restarts in the last hour").
+    /// Restart times within the last hour, derived by the pods store from
+    /// the restart counts it saw change (what a source sends is replaced).
     pub restart_times: Vec<DateTime<Utc>>,
     /// Pod-level reason such as `Evicted`.
     pub reason: Option<String>,

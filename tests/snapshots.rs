@@ -337,10 +337,10 @@ fn hostile_strings_never_reach_the_terminal() {
     event.source_ip = EVIL.into();
     event.resource = EVIL.into();
     event.raw = format!("{{\"eventName\": \"{}\"}}", EVIL.escape_default());
-    let mut alarms: Vec<_> = app.alarms.values().cloned().collect();
+    let mut alarms: Vec<_> = app.alarms().values().cloned().collect();
     alarms[0].reason = EVIL.into();
     alarms[0].name = format!("a{EVIL}");
-    let mut dbs: Vec<_> = app.dbs.values().cloned().collect();
+    let mut dbs: Vec<_> = app.dbs().values().cloned().collect();
     dbs[0].status = EVIL.into();
     dbs[0].endpoint = EVIL.into();
     let kube_event = KubeEvent {

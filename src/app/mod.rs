@@ -6,6 +6,7 @@
 
 pub mod list;
 mod palette;
+mod panels;
 
 use std::path::PathBuf;
 
@@ -21,65 +22,12 @@ use crate::actions::{self, Action, ActionError, ActionOutput, Origin, Scope};
 use crate::config::keymap::{Command, Keymap, Layer, Lookup};
 use crate::config::keys::Key;
 use crate::config::theme::Theme;
-use crate::model::{Alarm, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
+use crate::model::DbInstance;
 use crate::sources::{Environment, SourceUpdate};
-use crate::state::{Delta, FeedData, FeedPhase, LiveState, SourceId};
+use crate::state::{FeedPhase, LiveState};
 use list::List;
 pub use palette::{PaletteCmd, PaletteItem};
-
-/// Most CloudTrail events kept in memory; older ones fall off.
-pub const TRAIL_CAP: usize = 20_000;
-
-/// The panes that can take focus.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PanelId {
-    Pods,
-    Rds,
-    Alarms,
-    Trail,
-    Checklist,
-}
-
-impl PanelId {
-    pub const DATA: [PanelId; 4] = [PanelId::Pods, PanelId::Rds, PanelId::Alarms, PanelId::Trail];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            PanelId::Pods => "Pods",
-            PanelId::Rds => "RDS",
-            PanelId::Alarms => "Alarms",
-            PanelId::Trail => "CloudTrail",
-            PanelId::Checklist => "Checklist",
-        }
-    }
-
-    pub fn source(self) -> Option<SourceId> {
-        match self {
-            PanelId::Pods => Some(SourceId::Kube),
-            PanelId::Rds => Some(SourceId::Rds),
-            PanelId::Alarms => Some(SourceId::Alarms),
-            PanelId::Trail => Some(SourceId::Trail),
-            PanelId::Checklist => None,
-        }
-    }
-}
-
-/// Summary counts of the lists, kept current by [`App::settle`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stats {
-    pub pods_unhealthy: usize,
-    pub dbs_unhealthy: usize,
-    pub alarms_firing: usize,
-    pub trail_flagged: usize,
-    /// Worst health per data panel, in [`PanelId::DATA`] order.
-    pub worst: [Health; 4],
-}
-
-impl Default for Stats {
-    fn default() -> Self {
-        Stats { pods_unhealthy: 0, dbs_unhealthy: 0, alarms_firing: 0, trail_flagged: 0, worst: [Health::Ok; 4] }
-    }
-}
+pub use panels::{Panel, PanelId, Summary, Views};
 
 /// A confirmation dialog for one already-built action.
 #[derive(Debug, Clone)]
@@ -210,16 +158,10 @@ pub struct App {
     pub focus: PanelId,
     last_data_focus: PanelId,
     pub show_checklist: bool,
-    pub pods: List<Pod>,
-    pub deployments: Vec<Deployment>,
-    pub kube_events: Vec<KubeEvent>,
-    pub dbs: List<DbInstance>,
-    pub alarms: List<Alarm>,
-    pub trail: List<TrailEvent>,
-    /// Feed statuses (the stores join them here as the panels move over).
+    /// What the sources said: each feed's status and items.
     pub live: LiveState,
-    /// Counts for titles and tabs, recomputed in [`App::settle`].
-    pub stats: Stats,
+    /// Each data panel's order, filter, selection and scroll.
+    views: Views,
     pub overlay: Option<Overlay>,
     /// The incident record: the running incident and every action asked
     /// for, as recorded.
@@ -246,14 +188,8 @@ impl App {
             focus: PanelId::Pods,
             last_data_focus: PanelId::Pods,
             show_checklist: true,
-            pods: List::default(),
-            deployments: Vec::new(),
-            kube_events: Vec::new(),
-            dbs: List::default(),
-            alarms: List::default(),
-            trail: List::capped(TRAIL_CAP),
             live: LiveState::default(),
-            stats: Stats::default(),
+            views: Views::default(),
             overlay: None,
             record: IncidentState::default(),
             notice: None,
@@ -368,32 +304,11 @@ impl App {
         }
     }
 
-    /// Re-sorts lists changed by the last batch of messages and recounts
-    /// their summaries, so drawing a frame never walks every item. The
-    /// runtime calls it once after draining, before rendering.
+    /// Re-sorts the views changed by the last batch of messages, so
+    /// drawing a frame never walks every item. The runtime calls it once
+    /// after draining, before rendering.
     pub fn settle(&mut self) {
-        let mut any = false;
-        if self.pods.rebuild() {
-            self.stats.pods_unhealthy = self.pods.notable();
-            self.stats.worst[0] = self.pods.worst();
-            any = true;
-        }
-        if self.dbs.rebuild() {
-            self.stats.dbs_unhealthy = self.dbs.notable();
-            self.stats.worst[1] = self.dbs.worst();
-            any = true;
-        }
-        if self.alarms.rebuild() {
-            self.stats.alarms_firing = self.alarms.notable();
-            self.stats.worst[2] = self.alarms.worst();
-            any = true;
-        }
-        if self.trail.rebuild() {
-            self.stats.trail_flagged = self.trail.notable();
-            self.stats.worst[3] = self.trail.worst();
-            any = true;
-        }
-        if any {
+        if self.rebuild_views() {
             self.keep_selection_visible();
         }
     }
@@ -402,34 +317,14 @@ impl App {
         let feed = u.feed;
         let rank = |app: &App| app.live.feeds.get(feed).map(|f| f.status(app.now).rank());
         let before = rank(self);
-        let (phase_changed, data) = self.live.apply_signal(u);
-        let changed = data.is_some_and(|d| self.apply_data(d));
+        let applied = self.live.apply(u);
+        if let Some(view) = PanelId::for_feed(feed).and_then(|p| self.view_mut(p)) {
+            view.note(&applied.items);
+        }
         // Fresh but identical data only redraws if it changes the feed's
         // status (a stale poll answering again).
-        if changed || phase_changed || rank(self) != before {
+        if !applied.items.is_empty() || applied.status || rank(self) != before {
             self.dirty = true;
-        }
-    }
-
-    /// Applies a feed's data to the panel stores; returns whether anything
-    /// changed.
-    fn apply_data(&mut self, data: FeedData) -> bool {
-        match data {
-            FeedData::Pods(d) => apply_to_list(&mut self.pods, d, List::upsert),
-            FeedData::Deployments(d) => {
-                apply_to_vec(&mut self.deployments, d, |x| format!("{}/{}", x.namespace, x.name))
-            }
-            FeedData::KubeEvents(d) => {
-                let changed = apply_to_vec(&mut self.kube_events, d, crate::model::KubeEvent::key);
-                if changed {
-                    self.kube_events.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
-                }
-                changed
-            }
-            FeedData::DbInstances(d) => apply_to_list(&mut self.dbs, d, List::upsert),
-            FeedData::Alarms(d) => apply_to_list(&mut self.alarms, d, List::upsert),
-            // Events are immutable: a known id is not inserted again.
-            FeedData::TrailEvents(d) => apply_to_list(&mut self.trail, d, List::insert_new),
         }
     }
 
@@ -808,23 +703,23 @@ impl App {
     fn open_action_menu(&mut self) {
         let scope = self.scope();
         let found = match self.focus {
-            PanelId::Pods => self.pods.selected().map(|p| {
+            PanelId::Pods => self.pods().selected().map(|p| {
                 let desired = p
                     .deployment
                     .as_ref()
-                    .and_then(|d| self.deployments.iter().find(|x| x.name == *d && x.namespace == p.namespace))
+                    .and_then(|d| self.live.deployments.get(&format!("{}/{d}", p.namespace)))
                     .map(|d| d.desired);
                 (format!("pod {}", p.key()), actions::for_pod(p, desired, &scope))
             }),
             PanelId::Rds => {
                 let stamp = self.now.format("%Y%m%d-%H%M%S").to_string();
-                let all: Vec<&DbInstance> = self.dbs.values().collect();
-                self.dbs
+                let all: Vec<&DbInstance> = self.live.dbs.values().collect();
+                self.dbs()
                     .selected()
                     .map(|d| (format!("RDS {} {}", d.role(), d.id), actions::for_db(d, &all, &stamp, &scope)))
             }
             PanelId::Alarms => {
-                self.alarms.selected().map(|a| (format!("alarm {}", a.name), actions::for_alarm(a, &scope)))
+                self.alarms().selected().map(|a| (format!("alarm {}", a.name), actions::for_alarm(a, &scope)))
             }
             PanelId::Trail | PanelId::Checklist => Some((String::new(), Vec::new())),
         };
@@ -1023,56 +918,31 @@ impl App {
     fn keep_selection_visible(&mut self) {
         for p in PanelId::DATA {
             let h = crate::ui::layout::list_rows(self, p);
-            match p {
-                PanelId::Pods => self.pods.scroll_into_view(h),
-                PanelId::Rds => self.dbs.scroll_into_view(h),
-                PanelId::Alarms => self.alarms.scroll_into_view(h),
-                PanelId::Trail => self.trail.scroll_into_view(h),
-                PanelId::Checklist => {}
+            if let Some(v) = self.view_mut(p) {
+                v.scroll_into_view(h);
             }
         }
     }
 
-    fn with_focused_list(&mut self, f: impl Fn(&mut dyn ListNav, usize), height: usize) {
-        match self.focus {
-            PanelId::Pods => f(&mut self.pods, height),
-            PanelId::Rds => f(&mut self.dbs, height),
-            PanelId::Alarms => f(&mut self.alarms, height),
-            PanelId::Trail => f(&mut self.trail, height),
-            PanelId::Checklist => {}
+    fn with_focused_list(&mut self, f: impl Fn(&mut List, usize), height: usize) {
+        if let Some(v) = self.view_mut(self.focus) {
+            f(v, height);
         }
     }
 
     fn focused_filter(&self) -> &str {
-        match self.focus {
-            PanelId::Pods => self.pods.filter(),
-            PanelId::Rds => self.dbs.filter(),
-            PanelId::Alarms => self.alarms.filter(),
-            PanelId::Trail => self.trail.filter(),
-            PanelId::Checklist => "",
-        }
+        self.view(self.focus).map_or("", List::filter)
     }
 
     fn focused_list_set_filter(&mut self, text: &str) {
-        match self.focus {
-            PanelId::Pods => self.pods.set_filter(text),
-            PanelId::Rds => self.dbs.set_filter(text),
-            PanelId::Alarms => self.alarms.set_filter(text),
-            PanelId::Trail => self.trail.set_filter(text),
-            PanelId::Checklist => {}
+        if let Some(v) = self.view_mut(self.focus) {
+            v.set_filter(text);
         }
         self.settle();
     }
 
     fn selected_key(&self) -> Option<String> {
-        use list::Row;
-        match self.focus {
-            PanelId::Pods => self.pods.selected().map(Row::key),
-            PanelId::Rds => self.dbs.selected().map(Row::key),
-            PanelId::Alarms => self.alarms.selected().map(Row::key),
-            PanelId::Trail => self.trail.selected().map(Row::key),
-            PanelId::Checklist => None,
-        }
+        self.view(self.focus).and_then(List::selected_key).map(String::from)
     }
 
     /// Text currently typed in a destructive confirmation, for tests.
@@ -1080,70 +950,6 @@ impl App {
         match &self.overlay {
             Some(Overlay::Confirm(c)) => c.typed_text(),
             _ => None,
-        }
-    }
-}
-
-/// Object-safe list navigation, so one helper serves every panel.
-trait ListNav {
-    fn move_by(&mut self, delta: isize, height: usize);
-    fn select_first(&mut self, height: usize);
-    fn select_last(&mut self, height: usize);
-}
-
-impl<T: list::Row> ListNav for List<T> {
-    fn move_by(&mut self, delta: isize, height: usize) {
-        List::move_by(self, delta, height)
-    }
-    fn select_first(&mut self, height: usize) {
-        List::select_first(self, height)
-    }
-    fn select_last(&mut self, height: usize) {
-        List::select_last(self, height)
-    }
-}
-
-/// Applies a delta to a panel list; `add` is how one item goes in.
-fn apply_to_list<T: list::Row>(list: &mut List<T>, delta: Delta<T>, add: fn(&mut List<T>, T) -> bool) -> bool {
-    match delta {
-        Delta::Reset(items) => list.replace_all(items),
-        Delta::Upsert(items) => items.into_iter().fold(false, |changed, item| add(list, item) | changed),
-        Delta::Delete(keys) => keys.iter().fold(false, |changed, key| list.remove(key) | changed),
-    }
-}
-
-/// Applies a delta to a small keyed vector (deployments, events).
-fn apply_to_vec<T: PartialEq>(items: &mut Vec<T>, delta: Delta<T>, key: fn(&T) -> String) -> bool {
-    match delta {
-        Delta::Reset(new) => {
-            if *items == new {
-                return false;
-            }
-            *items = new;
-            true
-        }
-        Delta::Upsert(new) => {
-            let mut changed = false;
-            for item in new {
-                let k = key(&item);
-                match items.iter_mut().find(|x| key(x) == k) {
-                    Some(old) if *old == item => {}
-                    Some(old) => {
-                        *old = item;
-                        changed = true;
-                    }
-                    None => {
-                        items.push(item);
-                        changed = true;
-                    }
-                }
-            }
-            changed
-        }
-        Delta::Delete(keys) => {
-            let before = items.len();
-            items.retain(|x| !keys.contains(&key(x)));
-            items.len() != before
         }
     }
 }

@@ -57,21 +57,21 @@ fn choose_pod_action(app: &mut App, title: &str) -> Action {
 #[test]
 fn unhealthy_pods_come_first() {
     let app = app();
-    let first = app.pods.visible(4).map(|(_, p)| p.status().to_string()).collect::<Vec<_>>();
+    let first = app.pods().visible(4).map(|(_, p)| p.status().to_string()).collect::<Vec<_>>();
     assert_eq!(first, vec!["CrashLoopBackOff"; 4]);
-    let alarm = app.alarms.visible(1).next().unwrap().1;
+    let alarm = app.alarms().visible(1).next().unwrap().1;
     assert_eq!(alarm.state, crate::model::AlarmState::Alarm);
 }
 
 #[test]
 fn stats_count_what_is_red() {
     let app = app();
-    assert_eq!(app.stats.pods_unhealthy, 4);
-    assert_eq!(app.stats.alarms_firing, 5);
-    assert_eq!(app.stats.dbs_unhealthy, 1);
-    assert!(app.stats.trail_flagged >= 8);
+    assert_eq!(app.live.pods.notable(), 4);
+    assert_eq!(app.live.alarms.notable(), 5);
+    assert_eq!(app.live.dbs.notable(), 1);
+    assert!(app.live.trail.notable() >= 8);
     let healthy = demo_app(5, (80, 24), "default");
-    assert_eq!((healthy.stats.pods_unhealthy, healthy.stats.alarms_firing), (0, 0));
+    assert_eq!((healthy.live.pods.notable(), healthy.live.alarms.notable()), (0, 0));
 }
 
 #[test]
@@ -113,14 +113,14 @@ fn filter_narrows_the_focused_panel_live() {
     let mut app = app();
     press(&mut app, "/");
     type_text(&mut app, "front");
-    assert_eq!(app.pods.len(), 3);
-    assert!(app.pods.visible(10).all(|(_, p)| p.name.starts_with("frontend")));
+    assert_eq!(app.pods().len(), 3);
+    assert!(app.pods().visible(10).all(|(_, p)| p.name.starts_with("frontend")));
     press(&mut app, "<Enter>");
     assert!(app.overlay.is_none());
-    assert_eq!(app.pods.filter(), "front");
-    assert_eq!(app.pods.len(), 3, "filter stays after Enter");
+    assert_eq!(app.pods().filter(), "front");
+    assert_eq!(app.pods().len(), 3, "filter stays after Enter");
     press(&mut app, "<Esc>");
-    assert_eq!(app.pods.len(), 14, "Esc in the panel clears it");
+    assert_eq!(app.pods().len(), 14, "Esc in the panel clears it");
 }
 
 #[test]
@@ -128,9 +128,9 @@ fn filter_cancel_restores_everything() {
     let mut app = app();
     press(&mut app, "3/");
     type_text(&mut app, "orders");
-    assert_eq!(app.alarms.len(), 4);
+    assert_eq!(app.alarms().len(), 4);
     press(&mut app, "<Esc>");
-    assert_eq!(app.alarms.len(), 13);
+    assert_eq!(app.alarms().len(), 13);
     assert!(app.overlay.is_none());
 }
 
@@ -140,41 +140,41 @@ fn typing_q_in_a_filter_does_not_quit() {
     press(&mut app, "/");
     let fx = type_text(&mut app, "q");
     assert!(fx.is_empty());
-    assert_eq!(app.pods.filter(), "q");
+    assert_eq!(app.pods().filter(), "q");
 }
 
 #[test]
 fn movement_and_paging_follow_the_keymap() {
     let mut app = app();
     press(&mut app, "jj");
-    assert_eq!(app.pods.selected_index(), 2);
+    assert_eq!(app.pods().selected_index(), 2);
     press(&mut app, "<End>");
-    assert_eq!(app.pods.selected_index(), 13);
+    assert_eq!(app.pods().selected_index(), 13);
     press(&mut app, "<Home>");
-    assert_eq!(app.pods.selected_index(), 0);
+    assert_eq!(app.pods().selected_index(), 0);
     press(&mut app, "<PageDown>");
-    assert_eq!(app.pods.selected_index(), app.page_height());
+    assert_eq!(app.pods().selected_index(), app.page_height());
 }
 
 #[test]
 fn vim_gg_is_a_sequence() {
     let mut app = demo_app_with(60, (80, 24), "default", "vim", Flags::default());
     press(&mut app, "G");
-    assert_eq!(app.pods.selected_index(), 13);
+    assert_eq!(app.pods().selected_index(), 13);
     press(&mut app, "g");
-    assert_eq!(app.pods.selected_index(), 13, "waits for the second g");
+    assert_eq!(app.pods().selected_index(), 13, "waits for the second g");
     press(&mut app, "g");
-    assert_eq!(app.pods.selected_index(), 0);
+    assert_eq!(app.pods().selected_index(), 0);
     // An abandoned sequence falls back to the last key alone.
     press(&mut app, "gj");
-    assert_eq!(app.pods.selected_index(), 1);
+    assert_eq!(app.pods().selected_index(), 1);
 }
 
 #[test]
 fn detail_opens_on_the_selected_item_and_closes() {
     let mut app = demo_app(60, (80, 16), "default");
     press(&mut app, "<Enter>");
-    let key = app.pods.selected().unwrap().key();
+    let key = app.pods().selected().unwrap().key();
     assert!(matches!(&app.overlay, Some(Overlay::Detail { panel: PanelId::Pods, key: k, .. }) if *k == key));
     press(&mut app, "j");
     assert!(matches!(&app.overlay, Some(Overlay::Detail { scroll: 1, .. })));
@@ -313,7 +313,7 @@ fn action_menu_lists_only_valid_actions() {
     );
     // The standalone Multi-AZ instance reboots with failover instead.
     press(&mut app, "<Esc>");
-    while app.dbs.selected().unwrap().id != "billing-db" {
+    while app.dbs().selected().unwrap().id != "billing-db" {
         press(&mut app, "j");
     }
     press(&mut app, "a");
@@ -515,9 +515,9 @@ fn source_errors_are_kept_per_feed() {
     let failed = |app: &App, id| app.live.feeds.worst(id, app.now).is_some_and(|(_, s)| s.health() == Health::Crit);
     assert!(failed(&app, SourceId::Rds));
     assert!(!failed(&app, SourceId::Kube));
-    assert_eq!(app.dbs.total(), 3, "last good data is kept");
+    assert_eq!(app.dbs().total(), 3, "last good data is kept");
     // Another source's data leaves the failure alone.
-    let pods: Vec<_> = app.pods.values().cloned().collect();
+    let pods: Vec<_> = app.pods().values().cloned().collect();
     app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::Pods(Delta::Reset(pods)))));
     assert!(failed(&app, SourceId::Rds));
 }
@@ -546,7 +546,7 @@ fn an_overdue_poll_turns_its_source_stale_and_data_makes_it_live() {
     let (health, label) = crate::ui::source_status(&app, SourceId::Alarms);
     assert_eq!(health, Health::Warn);
     assert_eq!(label, "25s", "the age of the last contact");
-    let alarms: Vec<_> = app.alarms.values().cloned().collect();
+    let alarms: Vec<_> = app.alarms().values().cloned().collect();
     app.take_dirty();
     app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::Alarms(Delta::Reset(alarms)))));
     assert!(app.take_dirty(), "unchanged data still makes a stale source live");
@@ -560,7 +560,7 @@ fn paste_goes_through_sanitize() {
     let mut app = app();
     press(&mut app, "/");
     app.update(Msg::Paste("back\u{1b}[31mend".into()));
-    assert_eq!(app.pods.filter(), "backend");
+    assert_eq!(app.pods().filter(), "backend");
 }
 
 /// Keys a fuzzing engineer might hit in a confirmation dialog.
@@ -618,7 +618,7 @@ proptest! {
 #[test]
 fn identical_poll_does_not_redraw_but_a_change_does() {
     let mut app = app();
-    let alarms: Vec<_> = app.alarms.values().cloned().collect();
+    let alarms: Vec<_> = app.alarms().values().cloned().collect();
     let poll = |alarms: Vec<crate::model::Alarm>, at| {
         Msg::Source(SourceUpdate::data(at, FeedData::Alarms(Delta::Reset(alarms))))
     };
@@ -639,7 +639,7 @@ fn recovering_source_redraws() {
     assert!(app.take_dirty());
     app.update(err);
     assert!(!app.take_dirty(), "the same error again changes nothing visible");
-    let dbs: Vec<_> = app.dbs.values().cloned().collect();
+    let dbs: Vec<_> = app.dbs().values().cloned().collect();
     app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::DbInstances(Delta::Reset(dbs)))));
     assert!(app.take_dirty());
     assert_eq!(app.live.feeds.worst(SourceId::Rds, app.now).unwrap().1, FeedStatus::Live);

@@ -26,11 +26,13 @@
 
 pub mod error;
 pub mod feed;
+pub mod store;
 
 use chrono::{DateTime, Utc};
 
 pub use error::{ErrorKind, SourceError};
 pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, SourceId};
+pub use store::{Changes, Item, Store};
 
 use crate::model::{Alarm, DbInstance, Deployment, KubeEvent, Pod, TrailEvent};
 
@@ -97,22 +99,73 @@ impl SourceUpdate {
     }
 }
 
-/// The live state shared by panels, checks and the incident record.
-#[derive(Debug, Clone, Default)]
+/// Most CloudTrail events kept in memory; older ones fall off.
+pub const TRAIL_CAP: usize = 20_000;
+
+/// The live state shared by panels, checks and the incident record: each
+/// feed's status and items.
+#[derive(Debug, Clone)]
 pub struct LiveState {
     pub feeds: Feeds,
+    pub pods: Store<Pod>,
+    pub deployments: Store<Deployment>,
+    /// Warning events, keyed by [`KubeEvent::key`].
+    pub kube_events: Store<KubeEvent>,
+    pub dbs: Store<DbInstance>,
+    pub alarms: Store<Alarm>,
+    /// At most [`TRAIL_CAP`] events, the newest.
+    pub trail: Store<TrailEvent>,
+}
+
+impl Default for LiveState {
+    fn default() -> Self {
+        LiveState {
+            feeds: Feeds::default(),
+            pods: Store::default(),
+            deployments: Store::default(),
+            kube_events: Store::default(),
+            dbs: Store::default(),
+            alarms: Store::default(),
+            trail: Store::capped(TRAIL_CAP),
+        }
+    }
+}
+
+/// What applying an update changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// The feed's phase changed (connected, failed, recovered…).
+    pub status: bool,
+    /// The keys of the feed's items that changed.
+    pub items: Changes,
 }
 
 impl LiveState {
-    /// Applies an update's effect on its feed's status and returns whether
-    /// the status changed, and the data for the stores, if any.
-    pub fn apply_signal(&mut self, u: SourceUpdate) -> (bool, Option<FeedData>) {
+    /// Applies one update to its feed's status and store.
+    pub fn apply(&mut self, u: SourceUpdate) -> Applied {
         match u.event {
-            FeedEvent::Signal(s) => (self.feeds.signal(u.feed, u.at, s), None),
+            FeedEvent::Signal(s) => Applied { status: self.feeds.signal(u.feed, u.at, s), items: Changes::default() },
             FeedEvent::Data(d) => {
                 debug_assert_eq!(d.feed(), u.feed, "data sent on another feed");
-                (self.feeds.signal(d.feed(), u.at, FeedSignal::Data), Some(d))
+                let status = self.feeds.signal(d.feed(), u.at, FeedSignal::Data);
+                let at = u.at;
+                let items = match d {
+                    FeedData::Pods(d) => self.pods.apply(d, at),
+                    FeedData::Deployments(d) => self.deployments.apply(d, at),
+                    FeedData::KubeEvents(d) => self.kube_events.apply(d, at),
+                    FeedData::DbInstances(d) => self.dbs.apply(d, at),
+                    FeedData::Alarms(d) => self.alarms.apply(d, at),
+                    FeedData::TrailEvents(d) => self.trail.apply(d, at),
+                };
+                Applied { status, items }
             }
         }
+    }
+
+    /// Warning events, most recent first.
+    pub fn recent_kube_events(&self) -> Vec<&KubeEvent> {
+        let mut events: Vec<&KubeEvent> = self.kube_events.values().collect();
+        events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.key().cmp(&b.key())));
+        events
     }
 }

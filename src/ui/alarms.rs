@@ -13,10 +13,10 @@ use std::borrow::Cow;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block =
-        panel_block(app, PanelId::Alarms, format!("{} firing / {}", app.stats.alarms_firing, app.alarms.total()));
+        panel_block(app, PanelId::Alarms, format!("{} firing / {}", app.live.alarms.notable(), app.alarms().total()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    draw_rows(app, frame, inner, (PanelId::Alarms, "alarms"), &COLS, &app.alarms, |a, style| {
+    draw_rows(app, frame, inner, (PanelId::Alarms, "alarms"), &COLS, app.alarms(), |a, style| {
         let state = match a.state {
             AlarmState::InsufficientData => "NO DATA",
             s => s.label(),

@@ -73,7 +73,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 /// What is red right now, one line per panel, from the live counts.
 fn situation<'a>(app: &App) -> Vec<Line<'a>> {
-    let s = &app.stats;
+    let l = &app.live;
     let row = |count: usize, (one, many): (&str, &str), worst: Health| -> Line<'a> {
         let h = if count == 0 { Health::Ok } else { worst };
         Line::from(vec![
@@ -96,15 +96,19 @@ fn situation<'a>(app: &App) -> Vec<Line<'a>> {
         }
     };
     let mut lines = vec![Line::styled("Now", app.theme.style(Slot::TableHeader))];
-    lines.push(known(row(s.pods_unhealthy, ("pod unhealthy", "pods unhealthy"), s.worst[0]), FeedId::Pods, "pods"));
+    lines.push(known(row(l.pods.notable(), ("pod unhealthy", "pods unhealthy"), l.pods.worst()), FeedId::Pods, "pods"));
     lines.push(known(
-        row(s.dbs_unhealthy, ("DB instance degraded", "DB instances degraded"), s.worst[1]),
+        row(l.dbs.notable(), ("DB instance degraded", "DB instances degraded"), l.dbs.worst()),
         FeedId::DbInstances,
         "DB instances",
     ));
-    lines.push(known(row(s.alarms_firing, ("alarm firing", "alarms firing"), Health::Crit), FeedId::Alarms, "alarms"));
     lines.push(known(
-        row(s.trail_flagged, ("flagged CloudTrail event", "flagged CloudTrail events"), s.worst[3]),
+        row(l.alarms.notable(), ("alarm firing", "alarms firing"), Health::Crit),
+        FeedId::Alarms,
+        "alarms",
+    ));
+    lines.push(known(
+        row(l.trail.notable(), ("flagged CloudTrail event", "flagged CloudTrail events"), l.trail.worst()),
         FeedId::TrailEvents,
         "CloudTrail",
     ));

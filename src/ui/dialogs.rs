@@ -201,15 +201,15 @@ pub fn popup_scroll_limit(app: &App) -> u16 {
 
 fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, Vec<Line<'a>>)> {
     let content = match panel {
-        PanelId::Pods => match app.pods.get(key) {
+        PanelId::Pods => match app.pods().get(key) {
             Some(p) => (format!(" Pod {} ", sanitize(&p.key())), pod_lines(app, p)),
             None => (" Pod ".into(), vec![Line::from("this pod no longer exists")]),
         },
-        PanelId::Rds => match app.dbs.get(key) {
+        PanelId::Rds => match app.dbs().get(key) {
             Some(d) => (format!(" RDS {} ", sanitize(&d.id)), db_lines(app, d)),
             None => (" RDS ".into(), vec![Line::from("this instance is no longer listed")]),
         },
-        PanelId::Alarms => match app.alarms.get(key) {
+        PanelId::Alarms => match app.alarms().get(key) {
             Some(a) => {
                 let mut l = vec![
                     kv(app, "State", a.state.label()),
@@ -239,7 +239,7 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
             }
             None => (" Alarm ".into(), vec![Line::from("this alarm no longer exists")]),
         },
-        PanelId::Trail => match app.trail.get(key) {
+        PanelId::Trail => match app.trail().get(key) {
             Some(e) => {
                 let pretty = serde_json::from_str::<serde_json::Value>(&e.raw)
                     .and_then(|v| serde_json::to_string_pretty(&v))
@@ -301,7 +301,12 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     l.push(Line::default());
     l.push(heading(app, "Recent events"));
     let object = format!("Pod/{}", p.name);
-    let events: Vec<_> = app.kube_events.iter().filter(|e| e.object == object && e.namespace == p.namespace).collect();
+    let events: Vec<_> = app
+        .live
+        .recent_kube_events()
+        .into_iter()
+        .filter(|e| e.object == object && e.namespace == p.namespace)
+        .collect();
     if events.is_empty() {
         l.push(Line::styled("none", app.theme.style(Slot::TextDim)));
     }

@@ -24,8 +24,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
-use crate::app::list::{List, Row};
-use crate::app::{App, PanelId};
+use crate::app::list::Row;
+use crate::app::{App, Panel, PanelId};
 use crate::config::theme::Slot;
 use crate::model::Health;
 use crate::sanitize::sanitize;
@@ -84,14 +84,14 @@ pub fn time_signature(app: &App) -> u64 {
         feed_line(app, id).map(|(_, text)| text).hash(&mut h);
     }
     let rows = layout::list_rows(app, PanelId::Pods);
-    for (_, p) in app.pods.visible(rows) {
+    for (_, p) in app.pods().visible(rows) {
         fmt_age(app.now - p.created).hash(&mut h);
     }
     let rows = layout::list_rows(app, PanelId::Alarms);
-    for (_, a) in app.alarms.visible(rows) {
+    for (_, a) in app.alarms().visible(rows) {
         fmt_age(app.now - a.since).hash(&mut h);
     }
-    for e in app.kube_events.iter().take(8) {
+    for e in app.live.recent_kube_events().into_iter().take(8) {
         fmt_age(app.now - e.last_seen).hash(&mut h);
     }
     h.finish()
@@ -146,10 +146,10 @@ pub(crate) fn panel_block<'a>(app: &App, panel: PanelId, counts: String) -> Bloc
         title.push(Span::styled(format!("{counts} "), app.theme.style(Slot::TextDim)));
     }
     let filter = match panel {
-        PanelId::Pods => app.pods.filter(),
-        PanelId::Rds => app.dbs.filter(),
-        PanelId::Alarms => app.alarms.filter(),
-        PanelId::Trail => app.trail.filter(),
+        PanelId::Pods => app.pods().filter(),
+        PanelId::Rds => app.dbs().filter(),
+        PanelId::Alarms => app.alarms().filter(),
+        PanelId::Trail => app.trail().filter(),
         PanelId::Checklist => "",
     };
     if !filter.is_empty() {
@@ -363,7 +363,7 @@ pub(crate) fn draw_rows<T: Row>(
     area: Rect,
     (panel, noun): (PanelId, &str),
     cols: &[Col],
-    list: &List<T>,
+    list: Panel<'_, T>,
     cells: impl Fn(&T, Style) -> Vec<Span<'static>>,
 ) {
     let height = usize::from(area.height.saturating_sub(1));

@@ -24,7 +24,7 @@ pub fn events_height(inner: u16) -> u16 {
 }
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let counts = format!("{}/{} · {} unhealthy", app.pods.len(), app.pods.total(), app.stats.pods_unhealthy);
+    let counts = format!("{}/{} · {} unhealthy", app.pods().len(), app.pods().total(), app.live.pods.notable());
     let block = panel_block(app, PanelId::Pods, counts);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -38,7 +38,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 fn draw_deployments(app: &App, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
-    let mut deps: Vec<_> = app.deployments.iter().collect();
+    let mut deps: Vec<_> = app.live.deployments.values().collect();
     deps.sort_by(|a, b| a.health().cmp(&b.health()).then_with(|| a.name.cmp(&b.name)));
     for d in deps {
         let style = health_style(app, d.health());
@@ -68,7 +68,7 @@ const COLS: [Col; 8] = [
 
 fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
     let hour_ago = app.now - TimeDelta::hours(1);
-    draw_rows(app, frame, area, (PanelId::Pods, "pods"), &COLS, &app.pods, |p, style| {
+    draw_rows(app, frame, area, (PanelId::Pods, "pods"), &COLS, app.pods(), |p, style| {
         let (ready, total) = p.ready_count();
         let recent = p.restarts_since(hour_ago);
         vec![
@@ -91,7 +91,7 @@ fn draw_events(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let mut lines = vec![Line::styled("Recent warnings", app.theme.style(Slot::TableHeader))];
-    let warnings: Vec<_> = app.kube_events.iter().filter(|e| e.warning).collect();
+    let warnings: Vec<_> = app.live.recent_kube_events().into_iter().filter(|e| e.warning).collect();
     if warnings.is_empty() {
         let text = super::feed_waiting(app, FeedId::KubeEvents).unwrap_or_else(|| "none".into());
         lines.push(Line::styled(text, app.theme.style(Slot::TextDim)));

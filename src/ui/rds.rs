@@ -18,13 +18,13 @@ pub fn charts_height(inner: u16) -> u16 {
 }
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let block = panel_block(app, PanelId::Rds, format!("{} instances", app.dbs.total()));
+    let block = panel_block(app, PanelId::Rds, format!("{} instances", app.dbs().total()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [list, charts] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(charts_height(inner.height))]).areas(inner);
     draw_list(app, frame, list);
-    if let Some(db) = app.dbs.selected() {
+    if let Some(db) = app.dbs().selected() {
         draw_charts(app, frame, charts, db);
     }
 }
@@ -43,7 +43,7 @@ const COLS: [Col; 10] = [
 ];
 
 fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
-    draw_rows(app, frame, area, (PanelId::Rds, "DB instances"), &COLS, &app.dbs, |d, style| {
+    draw_rows(app, frame, area, (PanelId::Rds, "DB instances"), &COLS, app.dbs(), |d, style| {
         let free_pct = d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0;
         let az = if d.multi_az { format!("{} +M", d.az) } else { d.az.clone() };
         vec![

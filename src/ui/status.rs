@@ -148,7 +148,7 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
 
 /// Worst health per data panel, for tab markers.
 fn panel_health(app: &App, panel: PanelId) -> Health {
-    PanelId::DATA.iter().position(|p| *p == panel).map_or(Health::Ok, |i| app.stats.worst[i])
+    app.summary(panel).map_or(Health::Ok, |s| s.worst)
 }
 
 pub fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {

@@ -10,11 +10,14 @@ use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
-    let block =
-        panel_block(app, PanelId::Trail, format!("{} events · {} flagged", app.trail.total(), app.stats.trail_flagged));
+    let block = panel_block(
+        app,
+        PanelId::Trail,
+        format!("{} events · {} flagged", app.trail().total(), app.live.trail.notable()),
+    );
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    draw_rows(app, frame, inner, (PanelId::Trail, "events"), &COLS, &app.trail, |e, style| {
+    draw_rows(app, frame, inner, (PanelId::Trail, "events"), &COLS, app.trail(), |e, style| {
         let flag = e.security_flag().map(|f| f.label()).unwrap_or("");
         vec![
             Span::styled(fmt_time(e.time), app.theme.style(Slot::TextDim)),

@@ -1,0 +1,320 @@
+//! One keyed store per feed: the items as the sources last described them,
+//! with the summary counts (items per health, notable items) kept current
+//! as deltas arrive, so nothing has to walk every item to count.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::Delta;
+use crate::model::{Alarm, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
+
+/// What a store needs to know about its items.
+pub trait Item: PartialEq {
+    /// Immutable records (CloudTrail events): an upsert of a known key is
+    /// ignored.
+    const IMMUTABLE: bool = false;
+
+    fn key(&self) -> String;
+    fn health(&self) -> Health;
+    /// Whether the item counts in its panel's summary (an unhealthy pod, a
+    /// firing alarm, a flagged CloudTrail event).
+    fn notable(&self) -> bool {
+        self.health() != Health::Ok
+    }
+    /// Fills values derived from the item this one replaces (`None` for a
+    /// new key), seen at `at`.
+    fn derive(&mut self, _old: Option<&Self>, _at: DateTime<Utc>) {}
+    /// For capped stores: items with the smallest rank go first.
+    fn age_rank(&self) -> i64 {
+        0
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Slot<T> {
+    item: T,
+    health: Health,
+    notable: bool,
+}
+
+/// Which keys a delta changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Everything was replaced: whatever depends on the items starts over.
+    pub reset: bool,
+    /// Keys that are new.
+    pub added: Vec<String>,
+    /// Keys already held whose item changed.
+    pub changed: Vec<String>,
+    /// Keys gone (deleted, or evicted at the cap).
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        !self.reset && self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Store<T> {
+    items: HashMap<String, Slot<T>>,
+    /// Items per health, in `Health` order.
+    counts: [usize; 4],
+    notable: usize,
+    cap: Option<usize>,
+    /// (rank, key) of every item, for eviction; kept only when capped.
+    by_age: BTreeSet<(i64, String)>,
+}
+
+impl<T: Item> Default for Store<T> {
+    fn default() -> Self {
+        Store { items: HashMap::new(), counts: [0; 4], notable: 0, cap: None, by_age: BTreeSet::new() }
+    }
+}
+
+impl<T: Item> Store<T> {
+    /// A store that keeps at most `cap` items, evicting the lowest
+    /// [`Item::age_rank`] (the oldest) first.
+    pub fn capped(cap: usize) -> Self {
+        Store { cap: Some(cap), ..Store::default() }
+    }
+
+    fn count(&mut self, health: Health, notable: bool, sign: isize) {
+        let slot = &mut self.counts[health as usize];
+        *slot = slot.saturating_add_signed(sign);
+        if notable {
+            self.notable = self.notable.saturating_add_signed(sign);
+        }
+    }
+
+    fn put(&mut self, key: String, item: T) {
+        let (health, notable) = (item.health(), item.notable());
+        self.count(health, notable, 1);
+        if self.cap.is_some() {
+            self.by_age.insert((item.age_rank(), key.clone()));
+        }
+        if let Some(old) = self.items.insert(key.clone(), Slot { item, health, notable }) {
+            self.forget(&key, old);
+        }
+    }
+
+    /// Takes a replaced or removed slot out of the counts.
+    fn forget(&mut self, key: &str, old: Slot<T>) {
+        self.count(old.health, old.notable, -1);
+        if self.cap.is_some() {
+            let rank = old.item.age_rank();
+            // The replacement may share the rank: keep its entry.
+            if self.items.get(key).is_none_or(|s| s.item.age_rank() != rank) {
+                self.by_age.remove(&(rank, key.to_string()));
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> bool {
+        match self.items.remove(key) {
+            Some(old) => {
+                self.forget(key, old);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Applies a delta seen at `at`; returns what changed (nothing when the
+    /// data is what the store already held, so an identical poll costs no
+    /// redraw).
+    pub fn apply(&mut self, delta: Delta<T>, at: DateTime<Utc>) -> Changes {
+        let mut changes = Changes::default();
+        match delta {
+            Delta::Reset(items) => {
+                let mut new: HashMap<String, T> = HashMap::with_capacity(items.len());
+                for mut item in items {
+                    let key = item.key();
+                    item.derive(self.items.get(&key).map(|s| &s.item), at);
+                    new.insert(key, item);
+                }
+                let same = new.len() == self.items.len()
+                    && new.iter().all(|(k, i)| self.items.get(k).is_some_and(|s| s.item == *i));
+                if same {
+                    return changes;
+                }
+                self.items.clear();
+                self.by_age.clear();
+                self.counts = [0; 4];
+                self.notable = 0;
+                for (k, i) in new {
+                    self.put(k, i);
+                }
+                changes.reset = true;
+            }
+            Delta::Upsert(items) => {
+                for mut item in items {
+                    let key = item.key();
+                    let old = self.items.get(&key).map(|s| &s.item);
+                    if T::IMMUTABLE && old.is_some() {
+                        continue;
+                    }
+                    item.derive(old, at);
+                    match old {
+                        Some(o) if *o == item => continue,
+                        Some(_) => changes.changed.push(key.clone()),
+                        None => changes.added.push(key.clone()),
+                    }
+                    self.put(key, item);
+                }
+            }
+            Delta::Delete(keys) => {
+                for key in keys {
+                    if self.remove(&key) {
+                        changes.removed.push(key);
+                    }
+                }
+            }
+        }
+        self.evict(&mut changes);
+        changes
+    }
+
+    /// Drops the oldest items beyond the cap. Items added by this same
+    /// delta and dropped at once are no change at all.
+    fn evict(&mut self, changes: &mut Changes) {
+        let Some(cap) = self.cap else { return };
+        let mut evicted = HashSet::new();
+        while self.items.len() > cap {
+            let Some((_, key)) = self.by_age.pop_first() else { break };
+            if let Some(old) = self.items.remove(&key) {
+                self.count(old.health, old.notable, -1);
+            }
+            evicted.insert(key);
+        }
+        if evicted.is_empty() {
+            return;
+        }
+        // Added and gone within this delta: the rest was there before.
+        changes.added.retain(|k| !evicted.remove(k));
+        changes.changed.retain(|k| !evicted.contains(k));
+        if !changes.reset {
+            changes.removed.extend(evicted);
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.items.get(key).map(|s| &s.item)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.items.values().map(|s| &s.item)
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The health an item had when stored (what sorting uses).
+    pub fn health_of(&self, key: &str) -> Option<Health> {
+        self.items.get(key).map(|s| s.health)
+    }
+
+    /// Items that count in the summary (see [`Item::notable`]).
+    pub fn notable(&self) -> usize {
+        self.notable
+    }
+
+    /// The worst health of any item; `Ok` when empty.
+    pub fn worst(&self) -> Health {
+        [Health::Crit, Health::Warn, Health::Unknown]
+            .into_iter()
+            .find(|h| self.counts[*h as usize] > 0)
+            .unwrap_or(Health::Ok)
+    }
+}
+
+/// How far back a pod's restarts are kept: "restarts in the last hour".
+pub const RESTART_WINDOW: TimeDelta = TimeDelta::hours(1);
+
+impl Item for Pod {
+    fn key(&self) -> String {
+        Pod::key(self)
+    }
+    fn health(&self) -> Health {
+        Pod::health(self)
+    }
+    /// Restart times come from restart-count increases between the
+    /// versions seen, kept for [`RESTART_WINDOW`]; whatever the source
+    /// sent in `restart_times` is replaced.
+    fn derive(&mut self, old: Option<&Self>, at: DateTime<Utc>) {
+        let mut times = old.map(|o| o.restart_times.clone()).unwrap_or_default();
+        if let Some(o) = old {
+            for _ in o.restarts()..self.restarts() {
+                times.push(at);
+            }
+        }
+        times.retain(|t| at - *t < RESTART_WINDOW);
+        self.restart_times = times;
+    }
+}
+
+impl Item for Deployment {
+    fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+    fn health(&self) -> Health {
+        Deployment::health(self)
+    }
+}
+
+impl Item for KubeEvent {
+    fn key(&self) -> String {
+        KubeEvent::key(self)
+    }
+    fn health(&self) -> Health {
+        if self.warning { Health::Warn } else { Health::Ok }
+    }
+}
+
+impl Item for DbInstance {
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+    fn health(&self) -> Health {
+        DbInstance::health(self)
+    }
+}
+
+impl Item for Alarm {
+    fn key(&self) -> String {
+        self.name.clone()
+    }
+    fn health(&self) -> Health {
+        self.state.health()
+    }
+    fn notable(&self) -> bool {
+        self.state == crate::model::AlarmState::Alarm
+    }
+}
+
+impl Item for TrailEvent {
+    const IMMUTABLE: bool = true;
+
+    fn key(&self) -> String {
+        self.id.clone()
+    }
+    fn health(&self) -> Health {
+        TrailEvent::health(self)
+    }
+    fn notable(&self) -> bool {
+        self.security_flag().is_some()
+    }
+    fn age_rank(&self) -> i64 {
+        self.time.timestamp_millis()
+    }
+}
+
+#[cfg(test)]
+mod tests;
