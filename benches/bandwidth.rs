@@ -5,6 +5,9 @@
 //!
 //! `cargo bench --bench bandwidth`
 
+// A measurement harness: a failure to set it up ends the run.
+#![allow(clippy::unwrap_used)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

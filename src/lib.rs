@@ -10,9 +10,11 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod evidence;
+#[cfg(any(test, feature = "fixtures"))]
 #[doc(hidden)]
 pub mod fixtures;
 pub mod incident;
+pub mod layout;
 pub mod model;
 pub mod runtime;
 pub mod sanitize;

@@ -1,6 +1,9 @@
 //! End to end: the real binary in a pseudo-terminal, driven by key
 //! presses, its screen parsed by a terminal emulator (vt100).
 
+// Helpers outside #[test] functions panic on purpose too.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};

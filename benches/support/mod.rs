@@ -1,6 +1,9 @@
 //! The demo in a pseudo-terminal, for the benchmarks that measure what a
 //! person at the terminal sees.
 
+// A measurement harness: a failure to set it up ends the run.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{Read, Write};
 
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};

@@ -283,25 +283,24 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
+            // A tick re-renders. Only cells whose text changed reach the
+            // terminal, so every label that moves with time (ages,
+            // countdowns, the incident clock, ages inside an open popup)
+            // is refreshed without a list of them, and a screen that did
+            // not change costs no bytes.
             Msg::Tick(now) => {
                 self.set_now(now);
+                self.dirty = true;
                 Vec::new()
             }
         }
     }
 
-    /// Moves the app's clock; marks the screen dirty only if a label a
-    /// person can see (a clock, an age) changes as a result. The runtime
-    /// calls it before applying each batch of messages.
+    /// Moves the app's clock. The runtime calls it before applying each
+    /// batch of messages; what it changes on screen is drawn with the
+    /// batch, or at the next [`Msg::Tick`].
     pub fn set_now(&mut self, now: DateTime<Utc>) {
-        if now == self.now {
-            return;
-        }
-        let before = crate::ui::time_signature(self);
         self.now = now;
-        if crate::ui::time_signature(self) != before {
-            self.dirty = true;
-        }
     }
 
     /// Re-sorts the views changed by the last batch of messages, so
@@ -907,17 +906,17 @@ impl App {
 
     /// Wide terminals show every panel at once; narrow ones show tabs.
     pub fn is_wide(&self) -> bool {
-        self.size.0 >= crate::ui::layout::WIDE_COLS
+        self.size.0 >= crate::layout::WIDE_COLS
     }
 
     /// Rows visible in the focused panel, from the current layout.
     pub fn page_height(&self) -> usize {
-        crate::ui::layout::list_rows(self, self.focus)
+        crate::layout::list_rows(self, self.focus)
     }
 
     fn keep_selection_visible(&mut self) {
         for p in PanelId::DATA {
-            let h = crate::ui::layout::list_rows(self, p);
+            let h = crate::layout::list_rows(self, p);
             if let Some(v) = self.view_mut(p) {
                 v.scroll_into_view(h);
             }

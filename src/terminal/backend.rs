@@ -23,12 +23,15 @@ pub struct SgrBackend<W: Write> {
     /// asking the terminal (a round trip over a slow link, which can also
     /// swallow a key press) is never needed.
     cursor: Position,
+    /// Whether the cursor is hidden, once known: ratatui hides it after
+    /// every frame, and a frame that changed nothing should send nothing.
+    hidden: Option<bool>,
     frame: Vec<u8>,
 }
 
 impl<W: Write> SgrBackend<W> {
     pub fn new(writer: W) -> Self {
-        SgrBackend { inner: CrosstermBackend::new(writer), cursor: Position::ORIGIN, frame: Vec::new() }
+        SgrBackend { inner: CrosstermBackend::new(writer), cursor: Position::ORIGIN, hidden: None, frame: Vec::new() }
     }
 }
 
@@ -45,11 +48,19 @@ impl<W: Write> Backend for SgrBackend<W> {
     }
 
     fn hide_cursor(&mut self) -> io::Result<()> {
-        self.inner.hide_cursor()
+        if self.hidden != Some(true) {
+            self.inner.hide_cursor()?;
+            self.hidden = Some(true);
+        }
+        Ok(())
     }
 
     fn show_cursor(&mut self) -> io::Result<()> {
-        self.inner.show_cursor()
+        if self.hidden != Some(false) {
+            self.inner.show_cursor()?;
+            self.hidden = Some(false);
+        }
+        Ok(())
     }
 
     fn get_cursor_position(&mut self) -> io::Result<Position> {

@@ -6,7 +6,6 @@ mod alarms;
 mod checklist;
 mod dialogs;
 mod footer;
-pub mod layout;
 
 pub use dialogs::popup_scroll_limit;
 pub use status::{retry_countdown, source_status};
@@ -14,8 +13,6 @@ mod pods;
 mod rds;
 mod status;
 mod trail;
-
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Frame;
@@ -27,10 +24,10 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use crate::app::list::Row;
 use crate::app::{App, Panel, PanelId};
 use crate::config::theme::Slot;
+use crate::layout::{self, Screen};
 use crate::model::Health;
 use crate::sanitize::sanitize;
 use crate::state::{FeedId, FeedStatus, SourceId};
-use layout::Screen;
 
 /// Renders the whole screen.
 pub fn draw(app: &App, frame: &mut Frame) {
@@ -69,32 +66,6 @@ fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
     let rect = Rect { y: area.y + top, height: area.height.saturating_sub(top), ..area };
     frame
         .render_widget(Paragraph::new(msg).alignment(Alignment::Center).style(app.theme.style(Slot::StatusWarn)), rect);
-}
-
-/// A hash of every time-dependent label on screen, so a timer tick only
-/// marks the screen dirty when something a person can see has changed.
-pub fn time_signature(app: &App) -> u64 {
-    let mut h = DefaultHasher::new();
-    if let Some(i) = app.incident() {
-        (app.now - i.started).num_seconds().hash(&mut h);
-    }
-    for id in SourceId::ALL {
-        source_status(app, id).hash(&mut h);
-        // The panel's own status line (countdown, failure age).
-        feed_line(app, id).map(|(_, text)| text).hash(&mut h);
-    }
-    let rows = layout::list_rows(app, PanelId::Pods);
-    for (_, p) in app.pods().visible(rows) {
-        fmt_age(app.now - p.created).hash(&mut h);
-    }
-    let rows = layout::list_rows(app, PanelId::Alarms);
-    for (_, a) in app.alarms().visible(rows) {
-        fmt_age(app.now - a.since).hash(&mut h);
-    }
-    for e in app.live.recent_kube_events().into_iter().take(8) {
-        fmt_age(app.now - e.last_seen).hash(&mut h);
-    }
-    h.finish()
 }
 
 /// kubectl-style ages: `45s`, `12m`, `3h4m`, `26h`, `3d4h`.

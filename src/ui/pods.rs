@@ -14,23 +14,17 @@ use crate::config::theme::Slot;
 use crate::sanitize::sanitize;
 use crate::state::FeedId;
 
-/// Rows given to Warning events below the pod list.
-pub fn events_height(inner: u16) -> u16 {
-    match inner {
-        0..14 => 0,
-        14..24 => 4,
-        _ => 6,
-    }
-}
-
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let counts = format!("{}/{} · {} unhealthy", app.pods().len(), app.pods().total(), app.live.pods.notable());
     let block = panel_block(app, PanelId::Pods, counts);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [deploys, list, events] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(events_height(inner.height))])
-            .areas(inner);
+    let [deploys, list, events] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(crate::layout::events_height(inner.height)),
+    ])
+    .areas(inner);
     draw_deployments(app, frame, deploys);
     draw_list(app, frame, list);
     draw_events(app, frame, events);

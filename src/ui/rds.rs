@@ -12,17 +12,13 @@ use crate::config::theme::Slot;
 use crate::model::DbInstance;
 use crate::sanitize::sanitize;
 
-/// Rows given to the sparklines below the instance list.
-pub fn charts_height(inner: u16) -> u16 {
-    if inner >= 9 { 3 } else { 0 }
-}
-
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = panel_block(app, PanelId::Rds, format!("{} instances", app.dbs().total()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [list, charts] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(charts_height(inner.height))]).areas(inner);
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(crate::layout::charts_height(inner.height))])
+            .areas(inner);
     draw_list(app, frame, list);
     if let Some(db) = app.dbs().selected() {
         draw_charts(app, frame, charts, db);

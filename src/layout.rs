@@ -76,10 +76,24 @@ pub fn list_rows(app: &App, panel: PanelId) -> usize {
     let rect = screen.panel(panel).or_else(|| screen.panels.first().map(|(_, r)| *r)).unwrap_or_default();
     let inner = rect.height.saturating_sub(2);
     let chrome = match panel {
-        PanelId::Pods => 2 + super::pods::events_height(inner),
-        PanelId::Rds => 1 + super::rds::charts_height(inner),
+        PanelId::Pods => 2 + events_height(inner),
+        PanelId::Rds => 1 + charts_height(inner),
         PanelId::Alarms | PanelId::Trail => 1,
         PanelId::Checklist => 0,
     };
     usize::from(inner.saturating_sub(chrome)).max(1)
+}
+
+/// Rows given to Warning events below the pod list.
+pub fn events_height(inner: u16) -> u16 {
+    match inner {
+        0..14 => 0,
+        14..24 => 4,
+        _ => 6,
+    }
+}
+
+/// Rows given to the sparklines below the instance list.
+pub fn charts_height(inner: u16) -> u16 {
+    if inner >= 9 { 3 } else { 0 }
 }
