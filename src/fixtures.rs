@@ -7,7 +7,7 @@ use crate::app::{App, AppInit, Effect, Flags, Msg};
 use crate::config::keymap::Keymap;
 use crate::config::keys::parse_sequence;
 use crate::config::theme::{BUILTIN, ThemeLoader};
-use crate::incident::{MemoryRecorder, Recorder};
+use crate::incident::MemoryRecorder;
 use crate::sources::demo::{self, DemoWorld};
 
 /// 2026-01-01T00:00:00Z: the demo's start in every fixture.
@@ -67,10 +67,7 @@ pub fn perform_records(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
         match effect {
             Effect::Record(event) => {
                 let mut recorder = MemoryRecorder::after(app.record.last_seq());
-                let msg = match recorder.record(app.now, event.clone()) {
-                    Ok(entry) => Msg::Recorded(entry),
-                    Err(e) => Msg::RecordFailed { event, error: e.to_string() },
-                };
+                let msg = Msg::record(&mut recorder, app.now, event);
                 queue.extend(app.update(msg));
             }
             other => out.push(other),

@@ -230,10 +230,7 @@ impl Work<'_> {
             match effect {
                 Effect::Quit => quit = true,
                 Effect::Record(event) => {
-                    let msg = match self.channels.recorder.record(self.clock.now(), event.clone()) {
-                        Ok(entry) => Msg::Recorded(entry),
-                        Err(e) => Msg::RecordFailed { event, error: e.to_string() },
-                    };
+                    let msg = Msg::record(self.channels.recorder.as_mut(), self.clock.now(), event);
                     queue.extend(self.app.update(msg));
                 }
                 Effect::Execute { id, action } => self.execute(id, action),

@@ -11,7 +11,7 @@ mod panels;
 use std::path::PathBuf;
 
 pub use crate::incident::Severity;
-use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState};
+use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState, Recorder};
 use chrono::{DateTime, TimeDelta, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
@@ -27,7 +27,7 @@ use crate::sources::{Environment, SourceUpdate};
 use crate::state::{FeedPhase, LiveState};
 use list::List;
 pub use palette::{PaletteCmd, PaletteItem};
-pub use panels::{Panel, PanelId, Summary, Views};
+pub use panels::{Panel, PanelId, Views};
 
 /// A confirmation dialog for one already-built action.
 #[derive(Debug, Clone)]
@@ -117,6 +117,17 @@ pub enum Msg {
         text: Result<String, String>,
     },
     Tick(DateTime<Utc>),
+}
+
+impl Msg {
+    /// Has `recorder` keep `event`, recorded at `at`, and gives the answer
+    /// for the app: the entry, or why it was not kept.
+    pub fn record(recorder: &mut dyn Recorder, at: DateTime<Utc>, event: IncidentEvent) -> Msg {
+        match recorder.record(at, event.clone()) {
+            Ok(entry) => Msg::Recorded(entry),
+            Err(e) => Msg::RecordFailed { event, error: e.to_string() },
+        }
+    }
 }
 
 /// Work for the runtime.

@@ -106,23 +106,6 @@ impl<'a, T: Row> Panel<'a, T> {
     pub fn selected_index(&self) -> usize {
         self.view.selected_index()
     }
-
-    pub fn offset(&self) -> usize {
-        self.view.offset
-    }
-}
-
-/// What a panel's title and the checklist count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
-    /// Unhealthy pods, degraded instances, firing alarms, flagged events.
-    pub notable: usize,
-    pub total: usize,
-    pub worst: Health,
-}
-
-fn summary<T: crate::state::Item>(s: &Store<T>) -> Summary {
-    Summary { notable: s.notable(), total: s.len(), worst: s.worst() }
 }
 
 impl App {
@@ -163,13 +146,14 @@ impl App {
         }
     }
 
-    /// A data panel's counts; `None` for the checklist.
-    pub fn summary(&self, panel: PanelId) -> Option<Summary> {
+    /// The worst health of a data panel's items; `None` for the
+    /// checklist.
+    pub fn worst(&self, panel: PanelId) -> Option<Health> {
         match panel {
-            PanelId::Pods => Some(summary(&self.live.pods)),
-            PanelId::Rds => Some(summary(&self.live.dbs)),
-            PanelId::Alarms => Some(summary(&self.live.alarms)),
-            PanelId::Trail => Some(summary(&self.live.trail)),
+            PanelId::Pods => Some(self.live.pods.worst()),
+            PanelId::Rds => Some(self.live.dbs.worst()),
+            PanelId::Alarms => Some(self.live.alarms.worst()),
+            PanelId::Trail => Some(self.live.trail.worst()),
             PanelId::Checklist => None,
         }
     }

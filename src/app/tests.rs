@@ -5,7 +5,7 @@ use super::*;
 use crate::actions::ActionKind;
 use crate::actions::Risk;
 use crate::fixtures::{deliver, demo_app, demo_app_with, press, t0, type_text};
-use crate::incident::{MemoryRecorder, Recorder};
+use crate::incident::MemoryRecorder;
 use crate::model::Health;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, FeedStatus, SourceError, SourceId};
 
@@ -748,8 +748,8 @@ fn perform(
     while let Some(effect) = queue.pop_front() {
         match effect {
             Effect::Record(event) => {
-                let entry = rec.record(app.now, event).unwrap();
-                queue.extend(app.update(Msg::Recorded(entry)));
+                let msg = Msg::record(rec, app.now, event);
+                queue.extend(app.update(msg));
             }
             Effect::Execute { id, action } => {
                 let confirmed = IncidentEvent::ActionConfirmed { action_id: id, dry_run: false };

@@ -111,6 +111,9 @@ pub struct LiveState {
     pub deployments: Store<Deployment>,
     /// Warning events, keyed by [`KubeEvent::key`].
     pub kube_events: Store<KubeEvent>,
+    /// Their keys, most recent first; re-sorted when they change, not per
+    /// frame.
+    recent_events: Vec<String>,
     pub dbs: Store<DbInstance>,
     pub alarms: Store<Alarm>,
     /// At most [`TRAIL_CAP`] events, the newest.
@@ -124,6 +127,7 @@ impl Default for LiveState {
             pods: Store::default(),
             deployments: Store::default(),
             kube_events: Store::default(),
+            recent_events: Vec::new(),
             dbs: Store::default(),
             alarms: Store::default(),
             trail: Store::capped(TRAIL_CAP),
@@ -152,7 +156,13 @@ impl LiveState {
                 let items = match d {
                     FeedData::Pods(d) => self.pods.apply(d, at),
                     FeedData::Deployments(d) => self.deployments.apply(d, at),
-                    FeedData::KubeEvents(d) => self.kube_events.apply(d, at),
+                    FeedData::KubeEvents(d) => {
+                        let changes = self.kube_events.apply(d, at);
+                        if !changes.is_empty() {
+                            self.sort_recent_events();
+                        }
+                        changes
+                    }
                     FeedData::DbInstances(d) => self.dbs.apply(d, at),
                     FeedData::Alarms(d) => self.alarms.apply(d, at),
                     FeedData::TrailEvents(d) => self.trail.apply(d, at),
@@ -163,9 +173,49 @@ impl LiveState {
     }
 
     /// Warning events, most recent first.
-    pub fn recent_kube_events(&self) -> Vec<&KubeEvent> {
+    pub fn recent_kube_events(&self) -> impl Iterator<Item = &KubeEvent> {
+        self.recent_events.iter().filter_map(|k| self.kube_events.get(k))
+    }
+
+    fn sort_recent_events(&mut self) {
         let mut events: Vec<&KubeEvent> = self.kube_events.values().collect();
         events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.key().cmp(&b.key())));
-        events
+        self.recent_events = events.into_iter().map(KubeEvent::key).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::fixtures::t0;
+
+    fn event(object: &str, secs: i64) -> KubeEvent {
+        KubeEvent {
+            namespace: "shop".into(),
+            object: object.into(),
+            reason: "BackOff".into(),
+            message: "Back-off restarting failed container".into(),
+            count: 1,
+            last_seen: t0() + TimeDelta::seconds(secs),
+            warning: true,
+        }
+    }
+
+    fn recent(live: &LiveState) -> Vec<String> {
+        live.recent_kube_events().map(|e| e.object.clone()).collect()
+    }
+
+    #[test]
+    fn warning_events_stay_most_recent_first_as_they_change() {
+        let mut live = LiveState::default();
+        let send = |live: &mut LiveState, d| live.apply(SourceUpdate::data(t0(), FeedData::KubeEvents(d)));
+        send(&mut live, Delta::Reset(vec![event("Pod/a", 1), event("Pod/b", 3), event("Pod/c", 2)]));
+        assert_eq!(recent(&live), ["Pod/b", "Pod/c", "Pod/a"]);
+        // A repeat moves its row to the top; a deleted one goes.
+        send(&mut live, Delta::Upsert(vec![event("Pod/a", 9)]));
+        send(&mut live, Delta::Delete(vec![event("Pod/c", 0).key()]));
+        assert_eq!(recent(&live), ["Pod/a", "Pod/b"]);
     }
 }

@@ -301,12 +301,8 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     l.push(Line::default());
     l.push(heading(app, "Recent events"));
     let object = format!("Pod/{}", p.name);
-    let events: Vec<_> = app
-        .live
-        .recent_kube_events()
-        .into_iter()
-        .filter(|e| e.object == object && e.namespace == p.namespace)
-        .collect();
+    let events: Vec<_> =
+        app.live.recent_kube_events().filter(|e| e.object == object && e.namespace == p.namespace).collect();
     if events.is_empty() {
         l.push(Line::styled("none", app.theme.style(Slot::TextDim)));
     }

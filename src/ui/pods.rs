@@ -85,7 +85,7 @@ fn draw_events(app: &App, frame: &mut Frame, area: Rect) {
         return;
     }
     let mut lines = vec![Line::styled("Recent warnings", app.theme.style(Slot::TableHeader))];
-    let warnings: Vec<_> = app.live.recent_kube_events().into_iter().filter(|e| e.warning).collect();
+    let warnings: Vec<_> = app.live.recent_kube_events().filter(|e| e.warning).collect();
     if warnings.is_empty() {
         let text = super::feed_waiting(app, FeedId::KubeEvents).unwrap_or_else(|| "none".into());
         lines.push(Line::styled(text, app.theme.style(Slot::TextDim)));

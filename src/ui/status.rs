@@ -148,7 +148,7 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
 
 /// Worst health per data panel, for tab markers.
 fn panel_health(app: &App, panel: PanelId) -> Health {
-    app.summary(panel).map_or(Health::Ok, |s| s.worst)
+    app.worst(panel).unwrap_or(Health::Ok)
 }
 
 pub fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
