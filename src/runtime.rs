@@ -151,7 +151,14 @@ where
             ev = input.recv() => match ev {
                 Some(Ok(ev)) => to_msg(ev),
                 Some(Err(e)) => return Err(e),
-                None => return Ok(Exit::InputClosed),
+                None => {
+                    // The terminal went away (a dropped SSH link): nobody can
+                    // see a notice, but running actions still get their grace
+                    // period and their outcome recorded.
+                    let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx };
+                    work.wind_down(&mut done_rx, "the terminal closed before it finished").await;
+                    return Ok(Exit::InputClosed);
+                }
             },
             Some(u) = channels.updates.recv() => Some(Msg::Source(u)),
             Some(m) = done_rx.recv() => Some(m),

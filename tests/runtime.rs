@@ -479,11 +479,19 @@ impl Recorder for RefusesConfirmations {
 /// later ends the console with `q` or, with `end_by_signal`, SIGTERM.
 /// Returns the exit, what `memory` recorded, the app and how long the loop
 /// took to end after being asked.
+/// How a scripted session ends.
+#[derive(Clone, Copy)]
+enum End {
+    Quit,
+    Signal,
+    CloseInput,
+}
+
 async fn confirm_then_end(
     executor: Slow,
     recorder: Box<dyn Recorder>,
     memory: MemoryRecorder,
-    end_by_signal: bool,
+    end: End,
 ) -> (Exit, Vec<warroom::incident::Entry>, warroom::app::App, Duration) {
     let mut app = demo_app(60, (100, 30), "default");
     let clock = ManualClock::new(app.now);
@@ -509,15 +517,20 @@ async fn confirm_then_end(
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
             *asked.lock().unwrap() = Some(tokio::time::Instant::now());
-            if end_by_signal {
-                sig_tx.send(15).unwrap();
-            } else {
-                key_tx.send(key(KeyCode::Char('q'))).unwrap();
+            // The keyboard stays open until the loop has ended unless closing
+            // it is the way this session ends: closed input is a reason to
+            // stop that would race the one under test.
+            match end {
+                End::Signal => sig_tx.send(15).unwrap(),
+                End::Quit => key_tx.send(key(KeyCode::Char('q'))).unwrap(),
+                End::CloseInput => return None,
             }
+            Some(key_tx)
         }
     };
     let clock_arc: Arc<dyn warroom::sources::clock::Clock> = Arc::new(clock);
-    let (exit, ()) = tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
+    let (exit, _keyboard) =
+        tokio::join!(runtime::run(&mut terminal, &mut app, clock_arc, channels, events, shutdown), driver);
     let took = asked.lock().unwrap().unwrap().elapsed();
     (exit.unwrap(), memory.entries(), app, took)
 }
@@ -527,7 +540,7 @@ async fn quitting_records_an_action_still_running_as_abandoned_after_the_grace_p
     let ran = Arc::new(Mutex::new(Vec::new()));
     let memory = MemoryRecorder::default();
     let stuck = Slow { for_: None, ran: ran.clone() };
-    let (exit, entries, app, took) = confirm_then_end(stuck, Box::new(memory.clone()), memory, false).await;
+    let (exit, entries, app, took) = confirm_then_end(stuck, Box::new(memory.clone()), memory, End::Quit).await;
     assert_eq!(exit, Exit::Quit);
     assert_eq!(ran.lock().unwrap().len(), 1, "the action was executed");
     assert_eq!(took, runtime::QUIT_GRACE, "the loop waits out the grace period, no longer");
@@ -545,11 +558,23 @@ async fn quitting_records_an_action_still_running_as_abandoned_after_the_grace_p
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_terminal_that_goes_away_still_leaves_a_running_action_recorded() {
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let memory = MemoryRecorder::default();
+    let stuck = Slow { for_: None, ran };
+    let (exit, entries, app, took) = confirm_then_end(stuck, Box::new(memory.clone()), memory, End::CloseInput).await;
+    assert_eq!(exit, Exit::InputClosed);
+    assert_eq!(took, runtime::QUIT_GRACE);
+    assert!(matches!(entries.last().unwrap().event, IncidentEvent::ActionAbandoned { .. }));
+    assert!(app.record.in_flight().next().is_none());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_signal_waits_for_an_action_that_finishes_within_the_grace_period() {
     let ran = Arc::new(Mutex::new(Vec::new()));
     let memory = MemoryRecorder::default();
     let slow = Slow { for_: Some(Duration::from_secs(1)), ran };
-    let (exit, entries, app, took) = confirm_then_end(slow, Box::new(memory.clone()), memory, true).await;
+    let (exit, entries, app, took) = confirm_then_end(slow, Box::new(memory.clone()), memory, End::Signal).await;
     assert_eq!(exit, Exit::Signal(15));
     assert!(took < runtime::QUIT_GRACE, "ends as soon as the action is done: {took:?}");
     let last = &entries.last().unwrap().event;
@@ -566,7 +591,7 @@ async fn an_action_whose_confirmation_cannot_be_recorded_does_not_run() {
     let memory = MemoryRecorder::default();
     let recorder = Box::new(RefusesConfirmations(memory.clone()));
     let executor = Slow { for_: Some(Duration::ZERO), ran: ran.clone() };
-    let (_, entries, app, _) = confirm_then_end(executor, recorder, memory, false).await;
+    let (_, entries, app, _) = confirm_then_end(executor, recorder, memory, End::Quit).await;
     assert!(ran.lock().unwrap().is_empty(), "not executed");
     assert_eq!(entries.len(), 1, "only the request was kept");
     assert_eq!(app.record.actions[0].status, ActionStatus::Requested);
