@@ -159,6 +159,40 @@ pub fn alarm(name: &str, state: crate::model::AlarmState) -> crate::model::Alarm
     }
 }
 
+/// An available standalone PostgreSQL instance with `allocated_gib` of
+/// storage.
+pub fn db_instance(id: &str, allocated_gib: u32) -> crate::model::DbInstance {
+    crate::model::DbInstance {
+        id: id.into(),
+        status: "available".into(),
+        class: "db.r6g.large".into(),
+        engine: "postgres".into(),
+        engine_version: "15.5".into(),
+        multi_az: false,
+        az: "eu-west-1a".into(),
+        secondary_az: None,
+        endpoint: format!("{id}.example.eu-west-1.rds.amazonaws.com:5432"),
+        allocated_gib,
+        replica_of: None,
+        cluster: None,
+        replicas: Vec::new(),
+        pending_modifications: Vec::new(),
+        backup_retention_days: 7,
+        arn: format!("arn:aws:rds:eu-west-1:123456789012:db:{id}"),
+    }
+}
+
+/// Metrics whose latest points are `cpu` percent and `free_gib` free.
+pub fn db_metrics(id: &str, cpu: f64, free_gib: f64) -> crate::model::DbMetrics {
+    crate::model::DbMetrics {
+        instance: id.into(),
+        cpu: vec![20.0, cpu],
+        connections: vec![40.0, 42.0],
+        free_storage_gib: vec![free_gib + 1.0, free_gib],
+        replica_lag_s: Vec::new(),
+    }
+}
+
 /// A synthetic CloudTrail event `i`; every 30th is a failed console login.
 pub fn synthetic_event(i: usize) -> crate::model::TrailEvent {
     let failed = i.is_multiple_of(30);

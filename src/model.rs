@@ -164,7 +164,8 @@ impl KubeEvent {
     }
 }
 
-/// One RDS DB instance with the metrics the panel sparklines.
+/// One RDS DB instance as DescribeDBInstances describes it. Its metrics
+/// are a feed of their own ([`DbMetrics`]); [`Db`] joins the two.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DbInstance {
     pub id: String,
@@ -177,7 +178,6 @@ pub struct DbInstance {
     pub secondary_az: Option<String>,
     pub endpoint: String,
     pub allocated_gib: u32,
-    pub free_gib: f64,
     /// Identifier of the primary (or cluster writer) when this instance
     /// reads from another.
     pub replica_of: Option<String>,
@@ -185,13 +185,9 @@ pub struct DbInstance {
     /// Aurora), if any; its writer/reader roles can fail over.
     pub cluster: Option<String>,
     pub replicas: Vec<String>,
-    pub replica_lag_s: Option<f64>,
     pub pending_modifications: Vec<String>,
     pub backup_retention_days: u32,
     pub arn: String,
-    pub cpu: Vec<f64>,
-    pub connections: Vec<f64>,
-    pub free_storage: Vec<f64>,
 }
 
 impl DbInstance {
@@ -204,19 +200,10 @@ impl DbInstance {
         }
     }
 
+    /// Health from the instance's status alone.
     pub fn health(&self) -> Health {
         match self.status.as_str() {
-            "available" => {
-                let free_ratio = self.free_gib / f64::from(self.allocated_gib.max(1));
-                let cpu = self.cpu.last().copied().unwrap_or(0.0);
-                if free_ratio < 0.05 || self.replica_lag_s.is_some_and(|l| l > 300.0) {
-                    Health::Crit
-                } else if free_ratio < 0.15 || cpu >= 80.0 || self.replica_lag_s.is_some_and(|l| l > 30.0) {
-                    Health::Warn
-                } else {
-                    Health::Ok
-                }
-            }
+            "available" => Health::Ok,
             "failed"
             | "inaccessible-encryption-credentials"
             | "incompatible-parameters"
@@ -225,6 +212,95 @@ impl DbInstance {
             | "storage-full"
             | "stopped" => Health::Crit,
             _ => Health::Warn,
+        }
+    }
+}
+
+/// CloudWatch metrics of one DB instance, each series oldest point first,
+/// one point per period: what the DB metrics feed delivers, keyed by the
+/// instance identifier.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DbMetrics {
+    pub instance: String,
+    /// `CPUUtilization`, percent.
+    pub cpu: Vec<f64>,
+    /// `DatabaseConnections`.
+    pub connections: Vec<f64>,
+    /// `FreeStorageSpace`, GiB.
+    pub free_storage_gib: Vec<f64>,
+    /// `ReplicaLag`, seconds; empty for an instance that is not a replica.
+    pub replica_lag_s: Vec<f64>,
+}
+
+/// Thresholds from the RDS runbook: CPU above 80 %, free storage below
+/// 20 % or below 10 GB; replica lag past 30 s (warning) and 5 min
+/// (critical); storage below 5 % is about to fill.
+pub const CPU_WARN_PERCENT: f64 = 80.0;
+pub const FREE_WARN_RATIO: f64 = 0.20;
+pub const FREE_WARN_GIB: f64 = 10.0;
+pub const FREE_CRIT_RATIO: f64 = 0.05;
+pub const LAG_WARN_S: f64 = 30.0;
+pub const LAG_CRIT_S: f64 = 300.0;
+
+/// A DB instance joined with its metrics, as the RDS panel and checks see
+/// it. The live state keeps the join current as either feed changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Db {
+    pub instance: DbInstance,
+    /// `None` until the metrics feed has described the instance.
+    pub metrics: Option<DbMetrics>,
+}
+
+impl Db {
+    fn latest(&self, series: fn(&DbMetrics) -> &Vec<f64>) -> Option<f64> {
+        self.metrics.as_ref().and_then(|m| series(m).last().copied())
+    }
+
+    pub fn cpu(&self) -> Option<f64> {
+        self.latest(|m| &m.cpu)
+    }
+
+    pub fn connections(&self) -> Option<f64> {
+        self.latest(|m| &m.connections)
+    }
+
+    pub fn free_gib(&self) -> Option<f64> {
+        self.latest(|m| &m.free_storage_gib)
+    }
+
+    /// Free storage as a fraction of the allocation.
+    pub fn free_ratio(&self) -> Option<f64> {
+        self.free_gib().map(|f| f / f64::from(self.instance.allocated_gib.max(1)))
+    }
+
+    pub fn replica_lag_s(&self) -> Option<f64> {
+        self.latest(|m| &m.replica_lag_s)
+    }
+
+    /// Whether the CPU is past the runbook's threshold.
+    pub fn cpu_high(&self) -> bool {
+        self.cpu().is_some_and(|c| c > CPU_WARN_PERCENT)
+    }
+
+    /// Whether free storage is below the runbook's threshold.
+    pub fn storage_low(&self) -> bool {
+        self.free_ratio().is_some_and(|r| r < FREE_WARN_RATIO) || self.free_gib().is_some_and(|f| f < FREE_WARN_GIB)
+    }
+
+    /// The worst of the instance's status and what its latest metrics say;
+    /// metrics count only while the instance is available.
+    pub fn health(&self) -> Health {
+        let status = self.instance.health();
+        if status != Health::Ok {
+            return status;
+        }
+        let lag = self.replica_lag_s().unwrap_or(0.0);
+        if self.free_ratio().is_some_and(|r| r < FREE_CRIT_RATIO) || lag > LAG_CRIT_S {
+            Health::Crit
+        } else if self.storage_low() || self.cpu_high() || lag > LAG_WARN_S {
+            Health::Warn
+        } else {
+            Health::Ok
         }
     }
 }

@@ -340,7 +340,7 @@ fn hostile_strings_never_reach_the_terminal() {
     let mut alarms: Vec<_> = app.alarms().values().cloned().collect();
     alarms[0].reason = EVIL.into();
     alarms[0].name = format!("a{EVIL}");
-    let mut dbs: Vec<_> = app.dbs().values().cloned().collect();
+    let mut dbs: Vec<_> = app.dbs().values().map(|d| d.instance.clone()).collect();
     dbs[0].status = EVIL.into();
     dbs[0].endpoint = EVIL.into();
     let kube_event = KubeEvent {

@@ -291,17 +291,12 @@ mod tests {
             secondary_az: None,
             endpoint: String::new(),
             allocated_gib: 100,
-            free_gib: 50.0,
             replica_of: None,
             cluster: Some("c".into()),
             replicas: vec!["r".into()],
-            replica_lag_s: None,
             pending_modifications: vec![],
             backup_retention_days: 7,
             arn: String::new(),
-            cpu: vec![],
-            connections: vec![],
-            free_storage: vec![],
         };
         let reader = DbInstance { id: "r".into(), replica_of: Some("w".into()), replicas: vec![], ..base.clone() };
         let standalone_replica = DbInstance { cluster: None, ..reader.clone() };

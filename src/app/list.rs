@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use crate::model::{Alarm, DbInstance, Health, Pod, TrailEvent};
+use crate::model::{Alarm, Db, DbInstance, Health, Pod, TrailEvent};
 use crate::state::{Changes, Item, Store};
 
 /// What a view needs to know about its rows beyond what the store knows.
@@ -290,14 +290,16 @@ impl Row for Pod {
     }
 }
 
-impl Row for DbInstance {
+impl Row for Db {
     fn haystack(&self) -> String {
-        format!("{} {} {} {}", self.id, self.status, self.engine, self.role())
+        let d = &self.instance;
+        format!("{} {} {} {}", d.id, d.status, d.engine, d.role())
     }
     fn tiebreak(&self, other: &Self) -> std::cmp::Ordering {
         // Keep a cluster (or a primary and its replicas) together, writer first.
         let group = |d: &DbInstance| d.cluster.clone().or_else(|| d.replica_of.clone()).unwrap_or_else(|| d.id.clone());
-        (group(self), self.replica_of.is_some(), &self.id).cmp(&(group(other), other.replica_of.is_some(), &other.id))
+        let key = |d: &DbInstance| (group(d), d.replica_of.is_some(), d.id.clone());
+        key(&self.instance).cmp(&key(&other.instance))
     }
 }
 

@@ -723,10 +723,11 @@ impl App {
             }),
             PanelId::Rds => {
                 let stamp = self.now.format("%Y%m%d-%H%M%S").to_string();
-                let all: Vec<&DbInstance> = self.live.dbs.values().collect();
-                self.dbs()
-                    .selected()
-                    .map(|d| (format!("RDS {} {}", d.role(), d.id), actions::for_db(d, &all, &stamp, &scope)))
+                let all: Vec<&DbInstance> = self.live.dbs.values().map(|d| &d.instance).collect();
+                self.dbs().selected().map(|d| {
+                    let d = &d.instance;
+                    (format!("RDS {} {}", d.role(), d.id), actions::for_db(d, &all, &stamp, &scope))
+                })
             }
             PanelId::Alarms => {
                 self.alarms().selected().map(|a| (format!("alarm {}", a.name), actions::for_alarm(a, &scope)))

@@ -3,7 +3,7 @@
 
 use super::App;
 use super::list::{List, Row};
-use crate::model::{Alarm, DbInstance, Health, Pod, TrailEvent};
+use crate::model::{Alarm, Db, Health, Pod, TrailEvent};
 use crate::state::{FeedId, SourceId, Store};
 
 /// The panes that can take focus.
@@ -33,7 +33,7 @@ impl PanelId {
     pub fn for_feed(feed: FeedId) -> Option<PanelId> {
         match feed {
             FeedId::Pods => Some(PanelId::Pods),
-            FeedId::DbInstances => Some(PanelId::Rds),
+            FeedId::DbInstances | FeedId::DbMetrics => Some(PanelId::Rds),
             FeedId::Alarms => Some(PanelId::Alarms),
             FeedId::TrailEvents => Some(PanelId::Trail),
             _ => None,
@@ -113,7 +113,7 @@ impl App {
         Panel { store: &self.live.pods, view: &self.views.pods }
     }
 
-    pub fn dbs(&self) -> Panel<'_, DbInstance> {
+    pub fn dbs(&self) -> Panel<'_, Db> {
         Panel { store: &self.live.dbs, view: &self.views.dbs }
     }
 

@@ -313,7 +313,7 @@ fn action_menu_lists_only_valid_actions() {
     );
     // The standalone Multi-AZ instance reboots with failover instead.
     press(&mut app, "<Esc>");
-    while app.dbs().selected().unwrap().id != "billing-db" {
+    while app.dbs().selected().unwrap().instance.id != "billing-db" {
         press(&mut app, "j");
     }
     press(&mut app, "a");
@@ -657,7 +657,7 @@ fn recovering_source_redraws() {
     assert!(app.take_dirty());
     app.update(err);
     assert!(!app.take_dirty(), "the same error again changes nothing visible");
-    let dbs: Vec<_> = app.dbs().values().cloned().collect();
+    let dbs: Vec<_> = app.dbs().values().map(|d| d.instance.clone()).collect();
     app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::DbInstances(Delta::Reset(dbs)))));
     assert!(app.take_dirty());
     assert_eq!(app.live.feeds.worst(SourceId::Rds, app.now).unwrap().1, FeedStatus::Live);

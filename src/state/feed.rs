@@ -255,11 +255,13 @@ impl Feeds {
     }
 
     /// The worst status among `source`'s feeds, with the feed it belongs
-    /// to; `None` when the source has reported nothing at all.
+    /// to (the first in [`SourceId::feeds`] order among equals); `None`
+    /// when the source has reported nothing at all.
     pub fn worst(&self, source: SourceId, now: DateTime<Utc>) -> Option<(FeedId, FeedStatus<'_>)> {
         source
             .feeds()
             .iter()
+            .rev()
             .filter_map(|id| self.feeds.get(id).map(|f| (*id, f.status(now))))
             .max_by_key(|(_, s)| s.rank())
     }

@@ -34,7 +34,7 @@ pub use error::{ErrorKind, SourceError};
 pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, SourceId};
 pub use store::{Changes, Item, Store};
 
-use crate::model::{Alarm, DbInstance, Deployment, KubeEvent, Pod, TrailEvent};
+use crate::model::{Alarm, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, TrailEvent};
 
 /// A change to one feed's items.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +55,8 @@ pub enum FeedData {
     /// Warning events; keyed by [`KubeEvent::key`].
     KubeEvents(Delta<KubeEvent>),
     DbInstances(Delta<DbInstance>),
+    /// Keyed by the instance they describe.
+    DbMetrics(Delta<DbMetrics>),
     Alarms(Delta<Alarm>),
     /// CloudTrail events are immutable: an upsert of a known id is ignored.
     TrailEvents(Delta<TrailEvent>),
@@ -67,6 +69,7 @@ impl FeedData {
             FeedData::Deployments(_) => FeedId::Deployments,
             FeedData::KubeEvents(_) => FeedId::KubeEvents,
             FeedData::DbInstances(_) => FeedId::DbInstances,
+            FeedData::DbMetrics(_) => FeedId::DbMetrics,
             FeedData::Alarms(_) => FeedId::Alarms,
             FeedData::TrailEvents(_) => FeedId::TrailEvents,
         }
@@ -114,7 +117,12 @@ pub struct LiveState {
     /// Their keys, most recent first; re-sorted when they change, not per
     /// frame.
     recent_events: Vec<String>,
-    pub dbs: Store<DbInstance>,
+    /// DB instances joined with their metrics: the instances feed decides
+    /// which exist, the metrics feed fills in their numbers.
+    pub dbs: Store<Db>,
+    /// The metrics feed as delivered, including instances the instances
+    /// feed has not described (yet).
+    pub db_metrics: Store<DbMetrics>,
     pub alarms: Store<Alarm>,
     /// At most [`TRAIL_CAP`] events, the newest.
     pub trail: Store<TrailEvent>,
@@ -129,6 +137,7 @@ impl Default for LiveState {
             kube_events: Store::default(),
             recent_events: Vec::new(),
             dbs: Store::default(),
+            db_metrics: Store::default(),
             alarms: Store::default(),
             trail: Store::capped(TRAIL_CAP),
         }
@@ -163,13 +172,42 @@ impl LiveState {
                         }
                         changes
                     }
-                    FeedData::DbInstances(d) => self.dbs.apply(d, at),
+                    FeedData::DbInstances(d) => self.apply_db_instances(d, at),
+                    FeedData::DbMetrics(d) => self.apply_db_metrics(d, at),
                     FeedData::Alarms(d) => self.alarms.apply(d, at),
                     FeedData::TrailEvents(d) => self.trail.apply(d, at),
                 };
                 Applied { status, items }
             }
         }
+    }
+
+    fn join_db(&self, instance: DbInstance) -> Db {
+        let metrics = self.db_metrics.get(&instance.id).cloned();
+        Db { instance, metrics }
+    }
+
+    fn apply_db_instances(&mut self, d: Delta<DbInstance>, at: DateTime<Utc>) -> Changes {
+        let joined = match d {
+            Delta::Reset(v) => Delta::Reset(v.into_iter().map(|i| self.join_db(i)).collect()),
+            Delta::Upsert(v) => Delta::Upsert(v.into_iter().map(|i| self.join_db(i)).collect()),
+            Delta::Delete(keys) => Delta::Delete(keys),
+        };
+        self.dbs.apply(joined, at)
+    }
+
+    /// Applies metrics and re-joins the instances whose metrics changed;
+    /// the changes reported are the instances', which is what panels show.
+    fn apply_db_metrics(&mut self, d: Delta<DbMetrics>, at: DateTime<Utc>) -> Changes {
+        let changes = self.db_metrics.apply(d, at);
+        let touched: Vec<String> = if changes.reset {
+            self.dbs.values().map(|d| d.instance.id.clone()).collect()
+        } else {
+            changes.added.into_iter().chain(changes.changed).chain(changes.removed).collect()
+        };
+        let rejoined: Vec<Db> =
+            touched.iter().filter_map(|id| self.dbs.get(id)).map(|db| self.join_db(db.instance.clone())).collect();
+        self.dbs.apply(Delta::Upsert(rejoined), at)
     }
 
     /// Warning events, most recent first.
@@ -189,7 +227,8 @@ mod tests {
     use chrono::TimeDelta;
 
     use super::*;
-    use crate::fixtures::t0;
+    use crate::fixtures::{db_instance, db_metrics, t0};
+    use crate::model::Health;
 
     fn event(object: &str, secs: i64) -> KubeEvent {
         KubeEvent {
@@ -205,6 +244,64 @@ mod tests {
 
     fn recent(live: &LiveState) -> Vec<String> {
         live.recent_kube_events().map(|e| e.object.clone()).collect()
+    }
+
+    fn send_dbs(live: &mut LiveState, d: Delta<DbInstance>) -> Changes {
+        live.apply(SourceUpdate::data(t0(), FeedData::DbInstances(d))).items
+    }
+
+    fn send_metrics(live: &mut LiveState, d: Delta<DbMetrics>) -> Changes {
+        live.apply(SourceUpdate::data(t0(), FeedData::DbMetrics(d))).items
+    }
+
+    #[test]
+    fn metrics_join_their_instance_whichever_feed_comes_first() {
+        let mut live = LiveState::default();
+        send_metrics(&mut live, Delta::Reset(vec![db_metrics("a", 30.0, 80.0), db_metrics("gone", 1.0, 1.0)]));
+        assert!(live.dbs.is_empty(), "metrics alone make no instance");
+        send_dbs(&mut live, Delta::Reset(vec![db_instance("a", 100), db_instance("b", 100)]));
+        assert_eq!(live.dbs.get("a").unwrap().cpu(), Some(30.0));
+        assert_eq!(live.dbs.get("b").unwrap().metrics, None);
+        // The next poll describes b; a's series is unchanged, so only b changed.
+        let changes =
+            send_metrics(&mut live, Delta::Reset(vec![db_metrics("a", 30.0, 80.0), db_metrics("b", 5.0, 90.0)]));
+        assert_eq!(changes.changed, ["b"]);
+        assert_eq!(live.dbs.get("b").unwrap().free_gib(), Some(90.0));
+        // A re-described instance keeps its metrics.
+        let mut a = db_instance("a", 100);
+        a.class = "db.r6g.xlarge".into();
+        send_dbs(&mut live, Delta::Upsert(vec![a]));
+        assert_eq!(live.dbs.get("a").unwrap().cpu(), Some(30.0));
+        // Metrics that vanish leave the instance without numbers.
+        send_metrics(&mut live, Delta::Delete(vec!["a".into()]));
+        assert_eq!(live.dbs.get("a").unwrap().metrics, None);
+    }
+
+    #[test]
+    fn metrics_past_the_runbook_thresholds_change_the_instance_health_and_counts() {
+        let mut live = LiveState::default();
+        send_dbs(&mut live, Delta::Reset(vec![db_instance("a", 500), db_instance("b", 30)]));
+        send_metrics(&mut live, Delta::Reset(vec![db_metrics("a", 30.0, 300.0), db_metrics("b", 30.0, 25.0)]));
+        assert_eq!((live.dbs.worst(), live.dbs.notable()), (Health::Ok, 0));
+        for (cpu, free, health) in [
+            (80.0, 300.0, Health::Ok),   // CPU > 80 %, not at it
+            (80.5, 300.0, Health::Warn), // CPU past 80 %
+            (30.0, 99.0, Health::Warn),  // under 20 % free
+            (30.0, 24.0, Health::Crit),  // under 5 % free
+        ] {
+            send_metrics(&mut live, Delta::Upsert(vec![db_metrics("a", cpu, free)]));
+            assert_eq!(live.dbs.health_of("a"), Some(health), "cpu {cpu}, free {free}");
+            assert_eq!(live.dbs.notable(), usize::from(health != Health::Ok));
+        }
+        // Under 10 GB is low whatever the percentage (here 32 %).
+        send_metrics(&mut live, Delta::Upsert(vec![db_metrics("b", 30.0, 9.5)]));
+        assert_eq!(live.dbs.health_of("b"), Some(Health::Warn));
+        // A status problem outranks healthy metrics.
+        let mut down = db_instance("a", 500);
+        down.status = "storage-full".into();
+        send_metrics(&mut live, Delta::Upsert(vec![db_metrics("a", 30.0, 300.0)]));
+        send_dbs(&mut live, Delta::Upsert(vec![down]));
+        assert_eq!(live.dbs.health_of("a"), Some(Health::Crit));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::config::keymap::{Command, Layer};
 use crate::config::keys::display_sequence;
 use crate::config::theme::Slot;
 use crate::incident::ActionStatus;
-use crate::model::{ContainerState, DbInstance, Pod};
+use crate::model::{ContainerState, Db, Pod};
 use crate::sanitize::{sanitize, sanitize_multiline};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
@@ -206,7 +206,7 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
             None => (" Pod ".into(), vec![Line::from("this pod no longer exists")]),
         },
         PanelId::Rds => match app.dbs().get(key) {
-            Some(d) => (format!(" RDS {} ", sanitize(&d.id)), db_lines(app, d)),
+            Some(d) => (format!(" RDS {} ", sanitize(&d.instance.id)), db_lines(app, d)),
             None => (" RDS ".into(), vec![Line::from("this instance is no longer listed")]),
         },
         PanelId::Alarms => match app.alarms().get(key) {
@@ -316,7 +316,8 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     l
 }
 
-fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
+fn db_lines<'a>(app: &App, db: &Db) -> Vec<Line<'a>> {
+    let d = &db.instance;
     let join = |v: &[String]| {
         if v.is_empty() {
             "none".to_string()
@@ -324,7 +325,11 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
             v.iter().map(|s| sanitize(s).into_owned()).collect::<Vec<_>>().join(", ")
         }
     };
-    let last = |v: &[f64]| v.last().map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+    let last = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+    let free = match (db.free_gib(), db.free_ratio()) {
+        (Some(gib), Some(ratio)) => format!("{gib:.1} GiB free ({:.0}%)", ratio * 100.0),
+        _ => "free space not reported yet".into(),
+    };
     vec![
         kv(app, "Status", sanitize(&d.status).into_owned()),
         kv(app, "Role", d.role()),
@@ -335,26 +340,17 @@ fn db_lines<'a>(app: &App, d: &DbInstance) -> Vec<Line<'a>> {
         kv(app, "Availability zone", sanitize(&d.az).into_owned()),
         kv(app, "Secondary AZ", sanitize(d.secondary_az.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Endpoint", sanitize(&d.endpoint).into_owned()),
-        kv(
-            app,
-            "Storage",
-            format!(
-                "{} GiB allocated, {:.1} GiB free ({:.0}%)",
-                d.allocated_gib,
-                d.free_gib,
-                d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0
-            ),
-        ),
+        kv(app, "Storage", format!("{} GiB allocated, {free}", d.allocated_gib)),
         kv(app, "Reads from", sanitize(d.replica_of.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Read replicas", join(&d.replicas)),
-        kv(app, "Replica lag", d.replica_lag_s.map(|l| format!("{l:.1} s")).unwrap_or_else(|| "-".into())),
+        kv(app, "Replica lag", db.replica_lag_s().map(|l| format!("{l:.1} s")).unwrap_or_else(|| "-".into())),
         kv(app, "Pending modifications", join(&d.pending_modifications)),
         kv(app, "Backup retention", format!("{} days", d.backup_retention_days)),
         kv(app, "ARN", sanitize(&d.arn).into_owned()),
-        kv(app, "CPU (latest)", format!("{} %", last(&d.cpu))),
+        kv(app, "CPU (latest)", format!("{} %", last(db.cpu()))),
         // Connections are a count: no decimals.
-        kv(app, "Connections (latest)", d.connections.last().map_or_else(|| "-".into(), |x| format!("{x:.0}"))),
-        kv(app, "Free storage (latest)", format!("{} GiB", last(&d.free_storage))),
+        kv(app, "Connections (latest)", db.connections().map_or_else(|| "-".into(), |x| format!("{x:.0}"))),
+        kv(app, "Free storage (latest)", format!("{} GiB", last(db.free_gib()))),
     ]
 }
 

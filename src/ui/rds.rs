@@ -9,8 +9,9 @@ use ratatui::widgets::{Paragraph, Sparkline};
 use super::{Col, col, draw_rows, fill, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
-use crate::model::DbInstance;
+use crate::model::Db;
 use crate::sanitize::sanitize;
+use crate::state::FeedId;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let block = panel_block(app, PanelId::Rds, format!("{} instances", app.dbs().total()));
@@ -39,9 +40,17 @@ const COLS: [Col; 10] = [
 ];
 
 fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
-    draw_rows(app, frame, area, (PanelId::Rds, "DB instances"), &COLS, app.dbs(), |d, style| {
-        let free_pct = d.free_gib / f64::from(d.allocated_gib.max(1)) * 100.0;
+    draw_rows(app, frame, area, (PanelId::Rds, "DB instances"), &COLS, app.dbs(), |db, style| {
+        let d = &db.instance;
         let az = if d.multi_az { format!("{} +M", d.az) } else { d.az.clone() };
+        // A metric past the runbook's threshold stands out even when the
+        // row's own health is set by something else.
+        let metric = |value: Option<String>, high: bool| match value {
+            Some(v) if high => Span::styled(v, app.theme.style(Slot::StatusWarn)),
+            Some(v) => Span::raw(v),
+            None => Span::styled("-", app.theme.style(Slot::TextDim)),
+        };
+        let lag = db.replica_lag_s();
         vec![
             Span::raw(sanitize(&d.id).into_owned()),
             Span::raw(d.role()),
@@ -49,21 +58,28 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(sanitize(&d.class).into_owned(), app.theme.style(Slot::TextDim)),
             Span::raw(format!("{} {}", sanitize(&d.engine), sanitize(&d.engine_version))),
             Span::styled(sanitize(&az).into_owned(), app.theme.style(Slot::TextDim)),
-            Span::raw(format!("{free_pct:.0}%")),
-            Span::raw(d.replica_lag_s.map(|l| format!("{l:.1}s")).unwrap_or_else(|| "-".into())),
-            Span::raw(d.cpu.last().map(|c| format!("{c:.0}%")).unwrap_or_else(|| "-".into())),
+            metric(db.free_ratio().map(|r| format!("{:.0}%", r * 100.0)), db.storage_low()),
+            metric(lag.map(|l| format!("{l:.1}s")), lag.is_some_and(|l| l > crate::model::LAG_WARN_S)),
+            metric(db.cpu().map(|c| format!("{c:.0}%")), db.cpu_high()),
         ]
     });
 }
 
-fn draw_charts(app: &App, frame: &mut Frame, area: Rect, db: &DbInstance) {
+fn draw_charts(app: &App, frame: &mut Frame, area: Rect, db: &Db) {
     if area.height == 0 {
         return;
     }
+    let Some(m) = &db.metrics else {
+        let waiting =
+            super::feed_waiting(app, FeedId::DbMetrics).unwrap_or_else(|| "none for this instance yet".into());
+        let text = format!("metrics: {waiting}");
+        frame.render_widget(Paragraph::new(Span::styled(text, app.theme.style(Slot::TextDim))), area);
+        return;
+    };
     let series: [(&str, &[f64], String); 3] = [
-        ("CPU", &db.cpu, db.cpu.last().map(|v| format!("{v:.0}%")).unwrap_or_default()),
-        ("Conns", &db.connections, db.connections.last().map(|v| format!("{v:.0}")).unwrap_or_default()),
-        ("Free GiB", &db.free_storage, db.free_storage.last().map(|v| format!("{v:.0}")).unwrap_or_default()),
+        ("CPU", &m.cpu, db.cpu().map(|v| format!("{v:.0}%")).unwrap_or_default()),
+        ("Conns", &m.connections, db.connections().map(|v| format!("{v:.0}")).unwrap_or_default()),
+        ("Free GiB", &m.free_storage_gib, db.free_gib().map(|v| format!("{v:.0}")).unwrap_or_default()),
     ];
     let rows = Layout::vertical([Constraint::Length(1); 3]).split(area);
     for ((label, data, last), row) in series.iter().zip(rows.iter()) {

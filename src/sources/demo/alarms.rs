@@ -7,32 +7,30 @@ use super::*;
 impl DemoWorld {
     pub(super) fn evaluate_alarms(&mut self) {
         let now = self.now;
-        let dbs = self.dbs.clone();
         let crashing = self.pods.values().filter(|p| p.status() == "CrashLoopBackOff").count();
         let fixed_for = self.fixed_at.map(|t| (now - t).num_seconds());
+        let values: Vec<Option<f64>> = self
+            .alarms
+            .iter()
+            .map(|alarm| {
+                // RDS alarms read their instance's metric, as CloudWatch does.
+                let instance = alarm.dimensions.iter().find(|(k, _)| k == "DBInstanceIdentifier").map(|(_, id)| id);
+                match (instance, alarm.name.as_str()) {
+                    (Some(id), _) => self.latest_metric(id, &alarm.metric),
+                    (_, "backend-5xx-rate") => Some(if crashing >= 2 {
+                        14.2
+                    } else if fixed_for.is_some() {
+                        0.3
+                    } else {
+                        0.4
+                    }),
+                    (_, "api-p99-latency") => Some(if crashing >= 3 { 2.8 } else { 0.21 }),
+                    _ => None,
+                }
+            })
+            .collect();
         let mut changed = false;
-        for alarm in &mut self.alarms {
-            // RDS alarms read their instance's metric, as CloudWatch does.
-            let db = alarm
-                .dimensions
-                .iter()
-                .find(|(k, _)| k == "DBInstanceIdentifier")
-                .and_then(|(_, id)| dbs.iter().find(|d| d.id == *id));
-            let value = match (db, alarm.metric.as_str(), alarm.name.as_str()) {
-                (Some(d), "CPUUtilization", _) => d.cpu.last().copied(),
-                (Some(d), "DatabaseConnections", _) => d.connections.last().copied(),
-                (Some(d), "ReplicaLag", _) => d.replica_lag_s,
-                (Some(d), "FreeStorageSpace", _) => Some(d.free_gib),
-                (_, _, "backend-5xx-rate") => Some(if crashing >= 2 {
-                    14.2
-                } else if fixed_for.is_some() {
-                    0.3
-                } else {
-                    0.4
-                }),
-                (_, _, "api-p99-latency") => Some(if crashing >= 3 { 2.8 } else { 0.21 }),
-                _ => None,
-            };
+        for (alarm, value) in self.alarms.iter_mut().zip(values) {
             let Some(value) = value else { continue };
             let Some(breaches) = comparison_holds(&alarm.comparison, value, alarm.threshold) else { continue };
             let n = alarm.evaluation_periods.max(1) as usize;
@@ -59,7 +57,7 @@ impl DemoWorld {
                 changed = true;
             }
         }
-        self.dirty[2] |= changed;
+        self.dirty.alarms |= changed;
     }
 }
 

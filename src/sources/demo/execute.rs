@@ -67,7 +67,7 @@ impl DemoWorld {
                         self.terminate(name);
                     }
                 }
-                self.dirty[0] = true;
+                self.dirty.kube = true;
                 Ok(format!("deployment.apps/{deployment} scaled to {to}"))
             }
             ActionKind::DeletePod { pod, .. } => {
@@ -94,7 +94,7 @@ impl DemoWorld {
                     now + secs(delay),
                     Pending::DbAvailable { id: id.clone(), swap_az: failover, promote: false },
                 ));
-                self.dirty[1] = true;
+                self.dirty.dbs = true;
                 self.record_own_call("RebootDBInstance", "rds.amazonaws.com", id);
                 Ok(format!("{id} is rebooting{}", if failover { " with failover" } else { "" }))
             }
@@ -137,7 +137,7 @@ impl DemoWorld {
                 }
                 self.pending
                     .push((now + secs(15), Pending::ClusterFailedOver { cluster: cluster.clone(), to: to.clone() }));
-                self.dirty[1] = true;
+                self.dirty.dbs = true;
                 self.record_own_call("FailoverDBCluster", "rds.amazonaws.com", cluster);
                 Ok(format!("cluster {cluster} is failing over to {to}"))
             }
@@ -150,7 +150,7 @@ impl DemoWorld {
                 db.status = "modifying".into();
                 self.pending
                     .push((now + secs(10), Pending::DbAvailable { id: id.clone(), swap_az: false, promote: true }));
-                self.dirty[1] = true;
+                self.dirty.dbs = true;
                 self.record_own_call("PromoteReadReplica", "rds.amazonaws.com", id);
                 Ok(format!("{id} is being promoted to a standalone instance"))
             }
@@ -161,7 +161,7 @@ impl DemoWorld {
                     .find(|a| a.name == *alarm)
                     .ok_or_else(|| format!("alarm {alarm} not found"))?;
                 a.actions_enabled = *enabled;
-                self.dirty[2] = true;
+                self.dirty.alarms = true;
                 let verb = if *enabled { "EnableAlarmActions" } else { "DisableAlarmActions" };
                 self.record_own_call(verb, "monitoring.amazonaws.com", alarm);
                 Ok(format!("actions {} for {alarm}", if *enabled { "enabled" } else { "disabled" }))

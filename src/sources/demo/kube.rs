@@ -91,7 +91,7 @@ impl DemoWorld {
         }
         pod.restart_times.push(now);
         self.changed_pods.push(name.to_string());
-        self.dirty[0] = true;
+        self.dirty.kube = true;
         self.warning(name, "BackOff", "Back-off restarting failed container");
         let msg = if oom {
             "Container backend was OOMKilled (exit code 137, limit 512Mi)".to_string()
@@ -135,7 +135,7 @@ impl DemoWorld {
                 warning: true,
             });
         }
-        self.dirty[0] = true;
+        self.dirty.kube = true;
     }
 
     pub(super) fn finish_rollout(&mut self, dep: &str) {
@@ -166,7 +166,7 @@ impl DemoWorld {
         for name in old {
             self.terminate(&name);
         }
-        self.dirty[0] = true;
+        self.dirty.kube = true;
     }
 
     pub(super) fn terminate(&mut self, name: &str) {
@@ -177,7 +177,7 @@ impl DemoWorld {
             }
             self.changed_pods.push(name.to_string());
             self.pending.push((self.now + secs(3), Pending::PodGone(name.to_string())));
-            self.dirty[0] = true;
+            self.dirty.kube = true;
         }
     }
 }

@@ -38,7 +38,8 @@ use super::clock::Clock;
 use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
 use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, LOG_TAIL_LINES};
 use crate::model::{
-    Alarm, AlarmState, Container, ContainerState, DbInstance, Deployment, KubeEvent, Pod, Termination, TrailEvent,
+    Alarm, AlarmState, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, Termination,
+    TrailEvent,
 };
 use crate::state::{ErrorKind, SourceError};
 
@@ -50,8 +51,15 @@ const BILLING: &str = "billing-db";
 const ATTACKER_IP: &str = "203.0.113.45";
 const METRIC_POINTS: usize = 60;
 /// The feeds the demo serves.
-const FEEDS: [FeedId; 6] =
-    [FeedId::Pods, FeedId::Deployments, FeedId::KubeEvents, FeedId::DbInstances, FeedId::Alarms, FeedId::TrailEvents];
+const FEEDS: [FeedId; 7] = [
+    FeedId::Pods,
+    FeedId::Deployments,
+    FeedId::KubeEvents,
+    FeedId::DbInstances,
+    FeedId::DbMetrics,
+    FeedId::Alarms,
+    FeedId::TrailEvents,
+];
 /// How often the demo's AWS feeds are polled.
 const POLL: Duration = Duration::from_secs(10);
 
@@ -93,6 +101,20 @@ enum Pending {
     },
 }
 
+/// Which feeds have something to report since the last drain.
+#[derive(Debug, Clone, Copy, Default)]
+struct Dirty {
+    kube: bool,
+    dbs: bool,
+    metrics: bool,
+    alarms: bool,
+    trail: bool,
+}
+
+impl Dirty {
+    const ALL: Dirty = Dirty { kube: true, dbs: true, metrics: true, alarms: true, trail: true };
+}
+
 /// The simulated world.
 pub struct DemoWorld {
     rng: fastrand::Rng,
@@ -102,6 +124,9 @@ pub struct DemoWorld {
     pods: BTreeMap<String, Pod>,
     events: Vec<KubeEvent>,
     dbs: Vec<DbInstance>,
+    /// Each instance's CloudWatch series, and its free storage unrounded.
+    metrics: BTreeMap<String, DbMetrics>,
+    free_gib: BTreeMap<String, f64>,
     alarms: Vec<Alarm>,
     trail_seq: u64,
     new_trail: Vec<TrailEvent>,
@@ -117,7 +142,7 @@ pub struct DemoWorld {
     /// Consecutive failed CloudTrail polls, and when the next one is due.
     trail_attempt: u32,
     trail_retry_at: Option<DateTime<Utc>>,
-    dirty: [bool; 4],
+    dirty: Dirty,
 }
 
 fn secs(s: i64) -> TimeDelta {
@@ -134,6 +159,8 @@ impl DemoWorld {
             pods: BTreeMap::new(),
             events: Vec::new(),
             dbs: Vec::new(),
+            metrics: BTreeMap::new(),
+            free_gib: BTreeMap::from([(PRIMARY.into(), 212.4), (REPLICA.into(), 212.4), (BILLING.into(), 141.7)]),
             alarms: Vec::new(),
             trail_seq: 0,
             new_trail: Vec::new(),
@@ -145,7 +172,7 @@ impl DemoWorld {
             alarm_points: BTreeMap::new(),
             trail_attempt: 0,
             trail_retry_at: None,
-            dirty: [true; 4],
+            dirty: Dirty::ALL,
         };
         for (name, replicas, image) in [
             ("api", 4, "registry.example.com/shop/api:2.31.0"),
@@ -187,7 +214,7 @@ impl DemoWorld {
 
     /// Emits the current full state of every source (a fresh subscriber).
     pub fn snapshot(&mut self) -> Vec<SourceUpdate> {
-        self.dirty = [true; 4];
+        self.dirty = Dirty::ALL;
         self.changed_pods.clear();
         self.deleted_pods.clear();
         // Watches say nothing while nothing changes; polls come every
@@ -197,6 +224,7 @@ impl DemoWorld {
             (FeedId::Deployments, None),
             (FeedId::KubeEvents, None),
             (FeedId::DbInstances, Some(POLL)),
+            (FeedId::DbMetrics, Some(POLL)),
             (FeedId::Alarms, Some(POLL)),
             (FeedId::TrailEvents, Some(POLL)),
         ]
@@ -206,10 +234,11 @@ impl DemoWorld {
         out.push(self.data(FeedData::Pods(Delta::Reset(self.pods.values().cloned().collect()))));
         out.extend(self.kube_side_updates());
         out.push(self.data(FeedData::DbInstances(Delta::Reset(self.dbs.clone()))));
+        out.push(self.metrics_update());
         out.push(self.data(FeedData::Alarms(Delta::Reset(self.alarms.clone()))));
         let trail = std::mem::take(&mut self.new_trail);
         out.push(self.data(FeedData::TrailEvents(Delta::Upsert(trail))));
-        self.dirty = [false; 4];
+        self.dirty = Dirty::default();
         out
     }
 
@@ -229,7 +258,7 @@ impl DemoWorld {
 
     fn drain_changes(&mut self) -> Vec<SourceUpdate> {
         let mut out = Vec::new();
-        if self.dirty[0] {
+        if self.dirty.kube {
             // One watch event per pod, as a watcher delivers them.
             for name in std::mem::take(&mut self.deleted_pods) {
                 out.push(self.data(FeedData::Pods(Delta::Delete(vec![format!("{NAMESPACE}/{name}")]))));
@@ -244,16 +273,19 @@ impl DemoWorld {
             }
             out.extend(self.kube_side_updates());
         }
-        if self.dirty[1] {
+        if self.dirty.dbs {
             out.push(self.data(FeedData::DbInstances(Delta::Reset(self.dbs.clone()))));
         }
-        if self.dirty[2] {
+        if self.dirty.metrics {
+            out.push(self.metrics_update());
+        }
+        if self.dirty.alarms {
             out.push(self.data(FeedData::Alarms(Delta::Reset(self.alarms.clone()))));
         }
-        if self.dirty[3] {
+        if self.dirty.trail {
             out.extend(self.poll_trail());
         }
-        self.dirty = [false; 4];
+        self.dirty = Dirty::default();
         out
     }
 
@@ -280,17 +312,18 @@ impl DemoWorld {
             self.sample_metrics();
             self.evaluate_alarms();
         } else if e % 2 == 0 {
-            self.dirty[1] |= self.dbs.iter().any(|d| d.status != "available");
+            self.dirty.dbs |= self.dbs.iter().any(|d| d.status != "available");
         }
         // The AWS panels are polled: every poll is fresh data, even when
         // nothing changed.
         if e % 10 == 0 {
-            self.dirty[2] = true;
-            self.dirty[3] = true;
+            self.dirty.dbs = true;
+            self.dirty.alarms = true;
+            self.dirty.trail = true;
         }
         // A failed CloudTrail poll is retried when its backoff says.
         if self.trail_retry_at.is_some_and(|t| t <= self.now) {
-            self.dirty[3] = true;
+            self.dirty.trail = true;
         }
         if e >= self.next_trickle {
             let t = self.now;
@@ -317,7 +350,7 @@ impl DemoWorld {
                             c.ready = true;
                         }
                         self.changed_pods.push(name.clone());
-                        self.dirty[0] = true;
+                        self.dirty.kube = true;
                     }
                     if broken {
                         self.crash(&name);
@@ -326,7 +359,7 @@ impl DemoWorld {
                 Pending::PodGone(name) => {
                     if self.pods.remove(&name).is_some() {
                         self.deleted_pods.push(name);
-                        self.dirty[0] = true;
+                        self.dirty.kube = true;
                     }
                 }
                 Pending::RolloutDone(dep) => self.finish_rollout(&dep),
@@ -340,10 +373,8 @@ impl DemoWorld {
                         db.status = "available".into();
                         if db.id == to {
                             db.replica_of = None;
-                            db.replica_lag_s = None;
                         } else {
                             db.replica_of = Some(to.clone());
-                            db.replica_lag_s = Some(0.5);
                         }
                     }
                     let readers: Vec<String> = self
@@ -356,7 +387,7 @@ impl DemoWorld {
                         db.replicas = if db.id == to { readers.clone() } else { Vec::new() };
                     }
                     tracing::debug!(?old, %to, "demo cluster failed over");
-                    self.dirty[1] = true;
+                    self.dirty.dbs = true;
                 }
                 Pending::DbAvailable { id, swap_az, promote } => {
                     if let Some(db) = self.dbs.iter_mut().find(|d| d.id == id) {
@@ -366,7 +397,6 @@ impl DemoWorld {
                         }
                         if promote {
                             db.replica_of = None;
-                            db.replica_lag_s = None;
                         }
                     }
                     if promote {
@@ -374,7 +404,7 @@ impl DemoWorld {
                             db.replicas.retain(|r| *r != id);
                         }
                     }
-                    self.dirty[1] = true;
+                    self.dirty.dbs = true;
                 }
             }
         }

@@ -15,17 +15,12 @@ impl DemoWorld {
             secondary_az: None,
             endpoint: format!("{PRIMARY}.c9akciq32.eu-west-1.rds.amazonaws.com:5432"),
             allocated_gib: 500,
-            free_gib: 212.4,
             replica_of: None,
             cluster: Some(CLUSTER.into()),
             replicas: vec![REPLICA.into()],
-            replica_lag_s: None,
             pending_modifications: Vec::new(),
             backup_retention_days: 7,
             arn: format!("arn:aws:rds:eu-west-1:123456789012:db:{PRIMARY}"),
-            cpu: Vec::new(),
-            connections: Vec::new(),
-            free_storage: Vec::new(),
         }
     }
 
@@ -41,7 +36,6 @@ impl DemoWorld {
             secondary_az: Some("eu-west-1a".into()),
             endpoint: format!("{BILLING}.c9akciq32.eu-west-1.rds.amazonaws.com:3306"),
             allocated_gib: 200,
-            free_gib: 141.7,
             cluster: None,
             replicas: Vec::new(),
             backup_retention_days: 14,
@@ -60,7 +54,6 @@ impl DemoWorld {
             endpoint: format!("{REPLICA}.c9akciq32.eu-west-1.rds.amazonaws.com:5432"),
             replica_of: Some(PRIMARY.into()),
             replicas: Vec::new(),
-            replica_lag_s: Some(0.4),
             arn: format!("arn:aws:rds:eu-west-1:123456789012:db:{REPLICA}"),
             ..self.primary()
         }
@@ -79,11 +72,15 @@ impl DemoWorld {
         }
     }
 
+    /// One GetMetricData period for every instance: the orders cluster's
+    /// writer carries the incident's load; storage fills slowly; replicas
+    /// lag (a series only while they are replicas, as CloudWatch reports
+    /// `ReplicaLag` only for them).
     pub(super) fn sample_metrics(&mut self) {
         let load = self.load();
         let noise = self.rng.f64() * 4.0 - 2.0;
         let lag_noise = self.rng.f64() * 0.4;
-        for db in &mut self.dbs {
+        for db in &self.dbs {
             // The orders cluster's writer carries the incident's load.
             let in_orders = db.cluster.as_deref() == Some(CLUSTER);
             let primary = db.replica_of.is_none();
@@ -94,16 +91,42 @@ impl DemoWorld {
             };
             let cpu = (base_cpu + (peak_cpu - base_cpu) * load + noise).clamp(0.0, 100.0);
             let conns = base_conns + (peak_conns - base_conns) * load + noise * 3.0;
-            push_capped(&mut db.cpu, (cpu * 10.0).round() / 10.0);
-            push_capped(&mut db.connections, conns.round().max(0.0));
+            let m = self
+                .metrics
+                .entry(db.id.clone())
+                .or_insert_with(|| DbMetrics { instance: db.id.clone(), ..DbMetrics::default() });
+            push_capped(&mut m.cpu, (cpu * 10.0).round() / 10.0);
+            push_capped(&mut m.connections, conns.round().max(0.0));
             let growth = if in_orders { 0.01 + 0.05 * load } else { 0.002 };
-            db.free_gib = (db.free_gib - growth).max(0.0);
-            push_capped(&mut db.free_storage, (db.free_gib * 10.0).round() / 10.0);
-            if !primary {
-                db.replica_lag_s = Some(((0.3 + lag_noise + 14.0 * load) * 10.0).round() / 10.0);
+            let free = self.free_gib.entry(db.id.clone()).or_insert(f64::from(db.allocated_gib));
+            *free = (*free - growth).max(0.0);
+            push_capped(&mut m.free_storage_gib, (*free * 10.0).round() / 10.0);
+            if primary {
+                m.replica_lag_s.clear();
+            } else {
+                push_capped(&mut m.replica_lag_s, ((0.3 + lag_noise + 14.0 * load) * 10.0).round() / 10.0);
             }
         }
-        self.dirty[1] = true;
+        self.dirty.metrics = true;
+    }
+
+    /// The metrics feed's poll: every instance's series.
+    pub(super) fn metrics_update(&self) -> SourceUpdate {
+        self.data(FeedData::DbMetrics(Delta::Reset(self.metrics.values().cloned().collect())))
+    }
+
+    /// The latest datapoint of an instance's metric, as an alarm on it
+    /// evaluates it.
+    pub(super) fn latest_metric(&self, instance: &str, metric: &str) -> Option<f64> {
+        let m = self.metrics.get(instance)?;
+        let series = match metric {
+            "CPUUtilization" => &m.cpu,
+            "DatabaseConnections" => &m.connections,
+            "ReplicaLag" => &m.replica_lag_s,
+            "FreeStorageSpace" => &m.free_storage_gib,
+            _ => return None,
+        };
+        series.last().copied()
     }
 }
 

@@ -26,6 +26,27 @@ fn world_at(seconds: i64) -> DemoWorld {
 }
 
 #[test]
+fn metrics_are_their_own_feed_keyed_by_instance() {
+    let mut w = DemoWorld::new(7, t0());
+    let metrics: Vec<DbMetrics> = w
+        .snapshot()
+        .into_iter()
+        .filter_map(|u| match u.event {
+            FeedEvent::Data(FeedData::DbMetrics(Delta::Reset(m))) => Some(m),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let ids: Vec<&str> = metrics.iter().map(|m| m.instance.as_str()).collect();
+    assert_eq!(ids, [BILLING, PRIMARY, REPLICA]);
+    assert!(metrics.iter().all(|m| m.cpu.len() == METRIC_POINTS && m.free_storage_gib.len() == METRIC_POINTS));
+    // Lag is a replica's series only.
+    let lagging: Vec<&str> =
+        metrics.iter().filter(|m| !m.replica_lag_s.is_empty()).map(|m| m.instance.as_str()).collect();
+    assert_eq!(lagging, [REPLICA]);
+}
+
+#[test]
 fn starts_healthy() {
     let w = DemoWorld::new(7, t0());
     assert_eq!(w.pods.len(), 14);
@@ -52,8 +73,7 @@ fn backend_crashloops_after_twenty_seconds() {
 #[test]
 fn db_cpu_climbs_and_alarm_fires() {
     let w = world_at(60);
-    let primary = w.dbs.iter().find(|d| d.id == PRIMARY).unwrap();
-    assert!(*primary.cpu.last().unwrap() > 80.0);
+    assert!(w.latest_metric(PRIMARY, "CPUUtilization").unwrap() > 80.0);
     let cpu_alarm = w.alarms.iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
     assert_eq!(cpu_alarm.state, AlarmState::Alarm);
     // The reason names as many datapoints as the alarm evaluates, and
@@ -77,8 +97,7 @@ fn alarms_fire_only_after_every_evaluation_period_breaches() {
     let mut fired = None;
     for s in 1..=120 {
         w.advance(t0() + secs(s));
-        let primary = w.dbs.iter().find(|d| d.id == PRIMARY).unwrap();
-        if first_breach.is_none() && s % 5 == 0 && *primary.cpu.last().unwrap() >= 80.0 {
+        if first_breach.is_none() && s % 5 == 0 && w.latest_metric(PRIMARY, "CPUUtilization").unwrap() >= 80.0 {
             first_breach = Some(s);
         }
         let alarm = w.alarms.iter().find(|a| a.name == "orders-db-high-cpu").unwrap();
@@ -242,7 +261,11 @@ fn cluster_failover_swaps_writer_and_reader() {
     assert_eq!(db(&w, REPLICA).replicas, vec![PRIMARY.to_string()]);
     // The load follows the writer.
     w.advance(t0() + secs(90));
-    assert!(db(&w, REPLICA).cpu.last().unwrap() > db(&w, PRIMARY).cpu.last().unwrap());
+    let cpu = |id| w.latest_metric(id, "CPUUtilization").unwrap();
+    assert!(cpu(REPLICA) > cpu(PRIMARY));
+    // Only a replica reports lag: the new writer's series ended.
+    assert!(w.metrics[REPLICA].replica_lag_s.is_empty());
+    assert!(!w.metrics[PRIMARY].replica_lag_s.is_empty());
     let again = action(ActionKind::FailoverCluster { cluster: CLUSTER.into(), to: REPLICA.into() });
     assert!(w.execute(&again).unwrap_err().contains("already the writer"));
 }

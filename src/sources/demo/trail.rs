@@ -39,7 +39,7 @@ impl DemoWorld {
 
     pub(super) fn push_trail(&mut self, ev: TrailEvent) {
         self.new_trail.push(ev);
-        self.dirty[3] = true;
+        self.dirty.trail = true;
     }
 
     #[allow(clippy::too_many_arguments)]

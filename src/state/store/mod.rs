@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Delta;
-use crate::model::{Alarm, DbInstance, Deployment, Health, KubeEvent, Pod, TrailEvent};
+use crate::model::{Alarm, Db, DbMetrics, Deployment, Health, KubeEvent, Pod, TrailEvent};
 
 /// What a store needs to know about its items.
 pub trait Item: PartialEq {
@@ -278,12 +278,22 @@ impl Item for KubeEvent {
     }
 }
 
-impl Item for DbInstance {
+impl Item for Db {
     fn key(&self) -> String {
-        self.id.clone()
+        self.instance.id.clone()
     }
     fn health(&self) -> Health {
-        DbInstance::health(self)
+        Db::health(self)
+    }
+}
+
+/// Metrics have no health of their own: the [`Db`] they join into does.
+impl Item for DbMetrics {
+    fn key(&self) -> String {
+        self.instance.clone()
+    }
+    fn health(&self) -> Health {
+        Health::Ok
     }
 }
 
