@@ -13,6 +13,7 @@ pub mod evidence;
 #[cfg(any(test, feature = "fixtures"))]
 #[doc(hidden)]
 pub mod fixtures;
+pub mod format;
 pub mod incident;
 pub mod layout;
 pub mod model;

@@ -4,15 +4,16 @@
 //! runtime must perform. It does no I/O and reads no clock: time arrives in
 //! messages. Everything here is unit-tested without a terminal.
 
+mod confirm;
 pub mod list;
+mod overlay;
 mod palette;
 mod panels;
+mod record;
 
 use std::path::PathBuf;
 
-pub use crate::incident::Severity;
-use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState, Recorder};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -22,75 +23,17 @@ use crate::actions::{self, Action, ActionError, ActionOutput, Origin, Scope};
 use crate::config::keymap::{Command, Keymap, Layer, Lookup};
 use crate::config::keys::Key;
 use crate::config::theme::Theme;
+use crate::format::fmt_clock;
+pub use crate::incident::Severity;
+use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState, Recorder};
 use crate::model::DbInstance;
 use crate::sources::{Environment, SourceUpdate};
 use crate::state::{FeedPhase, LiveState};
+pub use confirm::Confirm;
 use list::List;
+pub use overlay::{Overlay, Scroll};
 pub use palette::{PaletteCmd, PaletteItem};
 pub use panels::{Panel, PanelId, Views};
-
-/// A confirmation dialog for one already-built action.
-#[derive(Debug, Clone)]
-pub struct Confirm {
-    /// The id its request was recorded under.
-    pub id: u64,
-    pub action: Action,
-    /// The type-the-name field, for destructive actions.
-    pub typed: Option<TextArea<'static>>,
-    /// Why confirming is refused right now (read-only, wrong name).
-    pub refusal: Option<String>,
-}
-
-impl Confirm {
-    pub fn typed_text(&self) -> Option<String> {
-        self.typed.as_ref().map(|t| t.lines().join("\n"))
-    }
-
-    /// Whether the typed name is the target's. Surrounding whitespace and a
-    /// pasted trailing newline do not count.
-    pub fn typed_matches(&self) -> bool {
-        policy::typed_matches(&self.action, &self.typed_text().unwrap_or_default())
-    }
-}
-
-/// What covers the panels, at most one at a time.
-#[derive(Debug, Clone)]
-pub enum Overlay {
-    Filter(TextArea<'static>),
-    Detail {
-        panel: PanelId,
-        key: String,
-        scroll: u16,
-    },
-    Help {
-        scroll: u16,
-    },
-    Results {
-        scroll: u16,
-    },
-    Palette {
-        input: TextArea<'static>,
-        selected: usize,
-    },
-    /// `item` names what the actions act on, for the menu's title.
-    ActionMenu {
-        item: String,
-        actions: Vec<Action>,
-        selected: usize,
-    },
-    Confirm(Box<Confirm>),
-    SeverityPicker {
-        selected: usize,
-    },
-    /// Asked before quitting while an incident is running.
-    QuitConfirm,
-    /// A saved evidence file, read back for reading.
-    Evidence {
-        path: PathBuf,
-        text: String,
-        scroll: u16,
-    },
-}
 
 /// Input to [`App::update`].
 #[derive(Debug, Clone)]
@@ -286,7 +229,7 @@ impl App {
                 match text {
                     // Only if nothing else was opened meanwhile.
                     Ok(text) if self.overlay.is_none() => {
-                        self.overlay = Some(Overlay::Evidence { path, text, scroll: 0 })
+                        self.overlay = Some(Overlay::Evidence { path, text, scroll: Scroll::default() })
                     }
                     Ok(_) => {}
                     Err(e) => self.notice = Some(format!("Cannot read {}: {e}", path.display())),
@@ -533,8 +476,8 @@ impl App {
         let page = self.page_height();
         match cmd {
             Command::Evidence => return self.view_evidence(None),
-            Command::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            Command::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
+            Command::Help => self.overlay = Some(Overlay::Help { scroll: Scroll::default() }),
+            Command::Results => self.overlay = Some(Overlay::Results { scroll: Scroll::default() }),
             Command::Palette => self.open_palette(),
             Command::FocusNext => self.cycle_focus(1),
             Command::FocusPrev => self.cycle_focus(-1),
@@ -573,320 +516,11 @@ impl App {
             Command::ClearFilter => self.focused_list_set_filter(""),
             Command::OpenDetail => {
                 if let Some(key) = self.selected_key() {
-                    self.overlay = Some(Overlay::Detail { panel: self.focus, key, scroll: 0 });
+                    self.overlay = Some(Overlay::Detail { panel: self.focus, key, scroll: Scroll::default() });
                 }
             }
             Command::Actions => self.open_action_menu(),
             _ => {}
-        }
-        Vec::new()
-    }
-
-    /// Files the session's actions saved, newest first.
-    pub fn evidence_files(&self) -> impl Iterator<Item = &PathBuf> {
-        self.results().filter_map(|r| match &r.status {
-            ActionStatus::Succeeded(ActionOutput { evidence: Some(path), .. }) => Some(path),
-            _ => None,
-        })
-    }
-
-    /// Opens `path`, or the newest evidence file, in the viewer.
-    fn view_evidence(&mut self, path: Option<PathBuf>) -> Vec<Effect> {
-        match path.or_else(|| self.evidence_files().next().cloned()) {
-            Some(p) => vec![Effect::LoadEvidence(p)],
-            None => {
-                self.notice = Some("No evidence yet: collect a pod's logs from its actions".into());
-                Vec::new()
-            }
-        }
-    }
-
-    fn run_popup(&mut self, cmd: Command) {
-        let limit = crate::ui::popup_scroll_limit(self);
-        let Some(
-            Overlay::Detail { scroll, .. }
-            | Overlay::Help { scroll }
-            | Overlay::Results { scroll }
-            | Overlay::Evidence { scroll, .. },
-        ) = &mut self.overlay
-        else {
-            return;
-        };
-        let page = self.size.1.saturating_sub(6).max(1);
-        match cmd {
-            Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *scroll = scroll.saturating_add(1).min(limit),
-            Command::MoveUp => *scroll = scroll.saturating_sub(1),
-            Command::PageDown => *scroll = scroll.saturating_add(page).min(limit),
-            Command::PageUp => *scroll = scroll.saturating_sub(page),
-            Command::Top => *scroll = 0,
-            Command::Bottom => *scroll = limit,
-            _ => {}
-        }
-    }
-
-    fn run_severity(&mut self, cmd: Command) -> Vec<Effect> {
-        let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return Vec::new() };
-        match cmd {
-            Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *selected = (*selected + 1).min(Severity::ALL.len() - 1),
-            Command::MoveUp => *selected = selected.saturating_sub(1),
-            Command::Top => *selected = 0,
-            Command::Bottom => *selected = Severity::ALL.len() - 1,
-            Command::Select | Command::Submit => {
-                let sev = Severity::ALL[*selected];
-                return self.start_incident(sev);
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn start_incident(&mut self, severity: Severity) -> Vec<Effect> {
-        self.overlay = None;
-        let event = match self.incident() {
-            Some(i) if i.severity == severity => return Vec::new(),
-            Some(i) => IncidentEvent::SeverityChanged { from: i.severity, to: severity },
-            None => IncidentEvent::Started { id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")), severity },
-        };
-        vec![Effect::Record(event)]
-    }
-
-    /// The running incident, as recorded.
-    pub fn incident(&self) -> Option<&Incident> {
-        self.record.current()
-    }
-
-    /// Confirmed actions, newest first.
-    pub fn results(&self) -> impl Iterator<Item = &ActionRecord> {
-        self.record.results()
-    }
-
-    /// Applies an event the recorder kept, and does what it asks for: a
-    /// recorded confirmation is what lets an action execute.
-    fn on_recorded(&mut self, entry: Entry) -> Vec<Effect> {
-        self.dirty = true;
-        if let Err(e) = self.record.apply(&entry) {
-            // The record and the console disagree: say so, act on nothing.
-            tracing::error!(%e, ?entry, "recorded event does not apply");
-            self.notice = Some(format!("Incident record: {e}"));
-            return Vec::new();
-        }
-        match entry.event {
-            IncidentEvent::Started { severity, .. } => {
-                self.notice =
-                    Some(format!("{} incident started; response target {}", severity.label(), severity.target_label()));
-            }
-            IncidentEvent::SeverityChanged { from, to } => {
-                self.notice = Some(format!("Severity changed {} → {}", from.label(), to.label()));
-            }
-            IncidentEvent::Resolved => {
-                if let Some(i) = self.record.resolved.last() {
-                    let took = entry.at - i.started;
-                    self.notice = Some(format!("{} incident resolved after {}", i.severity.label(), fmt_clock(took)));
-                }
-            }
-            IncidentEvent::ActionConfirmed { action_id, dry_run: false } => {
-                if let Some(a) = self.record.action(action_id) {
-                    return vec![Effect::Execute { id: action_id, action: a.action.clone() }];
-                }
-            }
-            IncidentEvent::ActionCancelled { action_id } => {
-                if let Some(a) = self.record.action(action_id) {
-                    self.notice = Some(format!("Cancelled: {} {}", a.action.title(), a.action.target()));
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    /// Events that close every action still running, for when the console
-    /// ends before they finish: their effect is unknown.
-    pub fn abandon_in_flight(&self, reason: &str) -> Vec<Effect> {
-        self.record
-            .in_flight()
-            .map(|a| Effect::Record(IncidentEvent::ActionAbandoned { action_id: a.id, reason: reason.to_string() }))
-            .collect()
-    }
-
-    fn open_action_menu(&mut self) {
-        let scope = self.scope();
-        let found = match self.focus {
-            PanelId::Pods => self.pods().selected().map(|p| {
-                let desired = p
-                    .deployment
-                    .as_ref()
-                    .and_then(|d| self.live.deployments.get(&format!("{}/{d}", p.namespace)))
-                    .map(|d| d.desired);
-                (format!("pod {}", p.key()), actions::for_pod(p, desired, &scope))
-            }),
-            PanelId::Rds => {
-                let stamp = self.now.format("%Y%m%d-%H%M%S").to_string();
-                let all: Vec<&DbInstance> = self.live.dbs.values().map(|d| &d.instance).collect();
-                self.dbs().selected().map(|d| {
-                    let d = &d.instance;
-                    (format!("RDS {} {}", d.role(), d.id), actions::for_db(d, &all, &stamp, &scope))
-                })
-            }
-            PanelId::Alarms => {
-                self.alarms().selected().map(|a| (format!("alarm {}", a.name), actions::for_alarm(a, &scope)))
-            }
-            PanelId::Trail | PanelId::Checklist => Some((String::new(), Vec::new())),
-        };
-        match found {
-            None => self.notice = Some("Nothing selected".into()),
-            Some((_, a)) if a.is_empty() => {
-                self.notice = Some(format!("No actions for {} items", self.focus.title()));
-            }
-            Some((item, actions)) => self.overlay = Some(Overlay::ActionMenu { item, actions, selected: 0 }),
-        }
-    }
-
-    fn run_action_menu(&mut self, cmd: Command) -> Vec<Effect> {
-        let Some(Overlay::ActionMenu { actions, selected, .. }) = &mut self.overlay else { return Vec::new() };
-        match cmd {
-            Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *selected = (*selected + 1).min(actions.len().saturating_sub(1)),
-            Command::MoveUp => *selected = selected.saturating_sub(1),
-            Command::Top => *selected = 0,
-            Command::Bottom => *selected = actions.len().saturating_sub(1),
-            Command::Select | Command::Submit => {
-                if let Some(action) = actions.get(*selected).cloned() {
-                    return self.open_confirm(action, Origin::Menu);
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    /// Opens the confirmation dialog for an action built beforehand and
-    /// records the request.
-    pub fn open_confirm(&mut self, action: Action, origin: Origin) -> Vec<Effect> {
-        let typed = match policy::confirmation(&action) {
-            Confirmation::TypeName(name) => {
-                let mut t = TextArea::default();
-                t.set_placeholder_text(format!("type {name} to confirm"));
-                Some(t)
-            }
-            Confirmation::Key => None,
-        };
-        let id = self.next_id.max(self.record.next_action_id());
-        self.next_id = id + 1;
-        let request = IncidentEvent::ActionRequested { action_id: id, action: action.clone(), origin };
-        self.overlay = Some(Overlay::Confirm(Box::new(Confirm { id, action, typed, refusal: None })));
-        vec![Effect::Record(request)]
-    }
-
-    /// Why the action cannot run in the current mode, if it cannot.
-    pub fn blocked_reason(&self, action: &Action) -> Option<String> {
-        policy::blocked(action, self.flags).map(|r| r.to_string())
-    }
-
-    fn run_confirm(&mut self, cmd: Command) -> Vec<Effect> {
-        let Some(Overlay::Confirm(c)) = &self.overlay else { return Vec::new() };
-        let wants_run = match (&c.typed, cmd) {
-            (Some(_), Command::Submit) => true,
-            (None, Command::Confirm) => true,
-            (_, Command::Cancel | Command::Close) => return self.cancel_confirm(),
-            _ => false,
-        };
-        if !wants_run {
-            return Vec::new();
-        }
-        match policy::decide(&c.action, self.flags, &c.typed_text().unwrap_or_default()) {
-            Err(refusal) => {
-                if let Some(Overlay::Confirm(c)) = &mut self.overlay {
-                    c.refusal = Some(refusal.to_string());
-                }
-                Vec::new()
-            }
-            Ok(verdict) => {
-                let action_id = c.id;
-                self.overlay = None;
-                // Executed once this is recorded (see `on_recorded`).
-                vec![Effect::Record(IncidentEvent::ActionConfirmed { action_id, dry_run: verdict == Verdict::DryRun })]
-            }
-        }
-    }
-
-    fn cancel_confirm(&mut self) -> Vec<Effect> {
-        match self.overlay.take() {
-            Some(Overlay::Confirm(c)) => vec![Effect::Record(IncidentEvent::ActionCancelled { action_id: c.id })],
-            other => {
-                self.overlay = other;
-                Vec::new()
-            }
-        }
-    }
-
-    fn open_palette(&mut self) {
-        let mut input = TextArea::default();
-        input.set_placeholder_text("type to filter commands");
-        self.overlay = Some(Overlay::Palette { input, selected: 0 });
-    }
-
-    /// Palette entries matching what has been typed.
-    pub fn palette_items(&self) -> Vec<PaletteItem> {
-        let query = match &self.overlay {
-            Some(Overlay::Palette { input, .. }) => input.lines().join(" "),
-            _ => String::new(),
-        };
-        palette::items(self, &query)
-    }
-
-    fn run_palette(&mut self, cmd: Command) -> Vec<Effect> {
-        let items = self.palette_items();
-        let Some(Overlay::Palette { selected, .. }) = &mut self.overlay else { return Vec::new() };
-        match cmd {
-            Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
-            Command::MoveUp => *selected = selected.saturating_sub(1),
-            Command::Top => *selected = 0,
-            Command::Bottom => *selected = items.len().saturating_sub(1),
-            Command::Select | Command::Submit => {
-                let chosen = items.get(*selected).map(|i| i.cmd.clone());
-                self.overlay = None;
-                if let Some(c) = chosen {
-                    return self.run_palette_cmd(c);
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn run_palette_cmd(&mut self, cmd: PaletteCmd) -> Vec<Effect> {
-        match cmd {
-            PaletteCmd::Focus(p) => self.focus(p),
-            PaletteCmd::Theme(name) => {
-                if let Some(t) = self.themes.iter().find(|t| t.name == name) {
-                    self.theme = t.clone();
-                    self.notice = Some(format!("Theme: {name}"));
-                }
-            }
-            PaletteCmd::ToggleReadOnly => {
-                if self.flags.read_only && self.flags.read_only_locked {
-                    self.notice = Some("Started with --read-only; restart without it to enable actions".into());
-                } else {
-                    self.flags.read_only = !self.flags.read_only;
-                    self.notice = Some(format!("Read-only {}", if self.flags.read_only { "on" } else { "off" }));
-                }
-            }
-            PaletteCmd::ToggleDryRun => {
-                self.flags.dry_run = !self.flags.dry_run;
-                self.notice = Some(format!("Dry-run {}", if self.flags.dry_run { "on" } else { "off" }));
-            }
-            PaletteCmd::StartIncident => return self.run(Command::StartIncident),
-            PaletteCmd::ResolveIncident if self.incident().is_some() => {
-                return vec![Effect::Record(IncidentEvent::Resolved)];
-            }
-            PaletteCmd::ResolveIncident => {}
-            PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
-            PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: 0 }),
-            PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),
-            PaletteCmd::Quit => return self.quit(),
         }
         Vec::new()
     }
@@ -954,24 +588,6 @@ impl App {
 
     fn selected_key(&self) -> Option<String> {
         self.view(self.focus).and_then(List::selected_key).map(String::from)
-    }
-
-    /// Text currently typed in a destructive confirmation, for tests.
-    pub fn confirm_typed(&self) -> Option<String> {
-        match &self.overlay {
-            Some(Overlay::Confirm(c)) => c.typed_text(),
-            _ => None,
-        }
-    }
-}
-
-/// `mm:ss` under an hour, `h:mm:ss` above; negative shows as 0.
-pub fn fmt_clock(d: TimeDelta) -> String {
-    let s = d.num_seconds().max(0);
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{:02}:{:02}", s / 60, s % 60)
     }
 }
 

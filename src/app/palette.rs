@@ -1,6 +1,6 @@
 //! The `:` command palette: every command reachable by typing its name.
 
-use super::{App, PanelId};
+use super::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteCmd {
@@ -60,4 +60,76 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
         words.iter().all(|w| l.contains(w))
     });
     all
+}
+
+impl App {
+    pub(super) fn open_palette(&mut self) {
+        let mut input = TextArea::default();
+        input.set_placeholder_text("type to filter commands");
+        self.overlay = Some(Overlay::Palette { input, selected: 0 });
+    }
+
+    /// Palette entries matching what has been typed.
+    pub fn palette_items(&self) -> Vec<PaletteItem> {
+        let query = match &self.overlay {
+            Some(Overlay::Palette { input, .. }) => input.lines().join(" "),
+            _ => String::new(),
+        };
+        palette::items(self, &query)
+    }
+
+    pub(super) fn run_palette(&mut self, cmd: Command) -> Vec<Effect> {
+        let items = self.palette_items();
+        let Some(Overlay::Palette { selected, .. }) = &mut self.overlay else { return Vec::new() };
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
+            Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Top => *selected = 0,
+            Command::Bottom => *selected = items.len().saturating_sub(1),
+            Command::Select | Command::Submit => {
+                let chosen = items.get(*selected).map(|i| i.cmd.clone());
+                self.overlay = None;
+                if let Some(c) = chosen {
+                    return self.run_palette_cmd(c);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    pub(super) fn run_palette_cmd(&mut self, cmd: PaletteCmd) -> Vec<Effect> {
+        match cmd {
+            PaletteCmd::Focus(p) => self.focus(p),
+            PaletteCmd::Theme(name) => {
+                if let Some(t) = self.themes.iter().find(|t| t.name == name) {
+                    self.theme = t.clone();
+                    self.notice = Some(format!("Theme: {name}"));
+                }
+            }
+            PaletteCmd::ToggleReadOnly => {
+                if self.flags.read_only && self.flags.read_only_locked {
+                    self.notice = Some("Started with --read-only; restart without it to enable actions".into());
+                } else {
+                    self.flags.read_only = !self.flags.read_only;
+                    self.notice = Some(format!("Read-only {}", if self.flags.read_only { "on" } else { "off" }));
+                }
+            }
+            PaletteCmd::ToggleDryRun => {
+                self.flags.dry_run = !self.flags.dry_run;
+                self.notice = Some(format!("Dry-run {}", if self.flags.dry_run { "on" } else { "off" }));
+            }
+            PaletteCmd::StartIncident => return self.run(Command::StartIncident),
+            PaletteCmd::ResolveIncident if self.incident().is_some() => {
+                return vec![Effect::Record(IncidentEvent::Resolved)];
+            }
+            PaletteCmd::ResolveIncident => {}
+            PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: Scroll::default() }),
+            PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: Scroll::default() }),
+            PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),
+            PaletteCmd::Quit => return self.quit(),
+        }
+        Vec::new()
+    }
 }

@@ -177,22 +177,52 @@ fn detail_opens_on_the_selected_item_and_closes() {
     let key = app.pods().selected().unwrap().key();
     assert!(matches!(&app.overlay, Some(Overlay::Detail { panel: PanelId::Pods, key: k, .. }) if *k == key));
     press(&mut app, "j");
-    assert!(matches!(&app.overlay, Some(Overlay::Detail { scroll: 1, .. })));
+    assert!(matches!(&app.overlay, Some(Overlay::Detail { scroll, .. }) if scroll.offset() == 1));
     press(&mut app, "<Esc>");
     assert!(app.overlay.is_none());
 }
 
 #[test]
 fn popup_scrolling_stops_at_the_end() {
+    let help_scroll = |app: &App| match &app.overlay {
+        Some(Overlay::Help { scroll }) => scroll.clone(),
+        other => panic!("{other:?}"),
+    };
     let mut app = app();
-    press(&mut app, "?<End>");
-    let limit = crate::ui::popup_scroll_limit(&app);
+    press(&mut app, "?");
+    rendered(&app);
+    let limit = help_scroll(&app).limit().unwrap();
     assert!(limit > 0, "help is longer than 24 rows");
-    assert!(matches!(&app.overlay, Some(Overlay::Help { scroll }) if *scroll == limit));
+    press(&mut app, "<End>");
+    assert_eq!(help_scroll(&app).offset(), limit);
     press(&mut app, "jjj");
-    assert!(matches!(&app.overlay, Some(Overlay::Help { scroll }) if *scroll == limit));
+    assert_eq!(help_scroll(&app).offset(), limit);
     press(&mut app, "k");
-    assert!(matches!(&app.overlay, Some(Overlay::Help { scroll }) if *scroll == limit - 1), "one up moves at once");
+    assert_eq!(help_scroll(&app).offset(), limit - 1, "one up moves at once");
+    // Keys that arrive before the popup is first drawn (a paste) end up
+    // at the end too: the view clamps what it shows.
+    let mut app = super::tests::app();
+    press(&mut app, "?<End>");
+    let screen = rendered(&app);
+    assert_eq!(help_scroll(&app).offset(), limit);
+    let last_line: String = (0..app.size.0).map(|x| screen[(x, app.size.1 - 2)].symbol().to_string()).collect();
+    assert!(last_line.contains(&format!(" {limit}/{limit} ")), "{last_line}");
+}
+
+#[test]
+fn a_scrolled_popup_keeps_its_place_across_a_resize_within_its_new_end() {
+    let mut app = app();
+    press(&mut app, "?");
+    rendered(&app);
+    press(&mut app, "<End>");
+    app.update(Msg::Resize(200, 50));
+    rendered(&app);
+    let Some(Overlay::Help { scroll }) = &app.overlay else { panic!() };
+    let taller = scroll.limit().unwrap();
+    assert_eq!(scroll.offset(), taller, "the end at the new size");
+    press(&mut app, "k");
+    let Some(Overlay::Help { scroll }) = &app.overlay else { panic!() };
+    assert_eq!(scroll.offset(), taller.saturating_sub(1));
 }
 
 #[test]
@@ -439,9 +469,11 @@ fn collected_evidence_opens_in_a_viewer() {
     assert_eq!(press(&mut app, "<Enter>"), vec![Effect::LoadEvidence(path.clone())]);
     let text: String = (0..200).map(|i| format!("line {i}\n")).collect();
     app.update(Msg::EvidenceLoaded { path: path.clone(), text: Ok(text) });
-    assert!(matches!(&app.overlay, Some(Overlay::Evidence { path: p, scroll: 0, .. }) if *p == path));
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Evidence { path: p, scroll, .. }) if *p == path && scroll.offset() == 0)
+    );
     press(&mut app, "jj");
-    assert!(matches!(&app.overlay, Some(Overlay::Evidence { scroll: 2, .. })));
+    assert!(matches!(&app.overlay, Some(Overlay::Evidence { scroll, .. }) if scroll.offset() == 2));
     press(&mut app, "q");
     assert!(app.overlay.is_none(), "q closes the viewer, not the program");
     // A file that went away is reported, not shown empty.
@@ -463,7 +495,7 @@ fn results_history_lists_every_outcome() {
     press(&mut app, "y");
     assert_eq!(app.results().count(), 2);
     press(&mut app, "R");
-    assert!(matches!(app.overlay, Some(Overlay::Results { scroll: 0 })));
+    assert!(matches!(&app.overlay, Some(Overlay::Results { scroll }) if scroll.offset() == 0));
     press(&mut app, "q");
     assert!(app.overlay.is_none());
 }

@@ -4,9 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{Col, col, draw_rows, fill, fmt_age, panel_block};
+use super::{Col, col, draw_rows, fill, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
+use crate::format::fmt_age;
 use crate::model::AlarmState;
 use crate::sanitize::sanitize;
 use std::borrow::Cow;

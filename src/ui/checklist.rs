@@ -5,10 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::{fmt_time, health_glyph, health_style, panel_block};
-use crate::app::{App, PanelId, fmt_clock};
+use super::{health_glyph, health_style, panel_block};
+use crate::app::{App, PanelId};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
+use crate::format::{fmt_clock, fmt_time};
 use crate::model::Health;
 use crate::state::FeedId;
 

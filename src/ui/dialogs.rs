@@ -7,12 +7,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
-use super::{fmt_age, fmt_time};
 use crate::actions::Risk;
-use crate::app::{App, Confirm, Overlay, PanelId, Severity};
+use crate::app::{App, Confirm, Overlay, PanelId, Scroll, Severity};
 use crate::config::keymap::{Command, Layer};
 use crate::config::keys::display_sequence;
 use crate::config::theme::Slot;
+use crate::format::{fmt_age, fmt_clock, fmt_time};
 use crate::incident::ActionStatus;
 use crate::model::{ContainerState, Db, Pod};
 use crate::sanitize::{sanitize, sanitize_multiline};
@@ -27,7 +27,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             | Overlay::Evidence { scroll, .. },
         ) => {
             if let Some((r, title, lines)) = scrolled_content(app, area) {
-                draw_scrolled(app, frame, r, title, lines, *scroll);
+                draw_scrolled(app, frame, r, title, lines, scroll);
             }
         }
         Some(Overlay::Palette { input, selected }) => draw_palette(app, frame, area, input, *selected),
@@ -69,11 +69,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 fn draw_quit_confirm(app: &App, frame: &mut Frame, area: Rect) {
     let key = |cmd| app.keymap.keys_for(Layer::Confirm, cmd).join("/");
     let running = app.incident().map_or_else(String::new, |i| {
-        format!(
-            "A {} incident is running ({} elapsed).",
-            i.severity.label(),
-            crate::app::fmt_clock(app.now - i.started)
-        )
+        format!("A {} incident is running ({} elapsed).", i.severity.label(), fmt_clock(app.now - i.started))
     });
     let lines = vec![
         Line::from(running),
@@ -127,13 +123,14 @@ fn draw_menu(app: &App, frame: &mut Frame, r: Rect, title: String, items: Vec<Li
 }
 
 /// Long lines wrap at word boundaries, and scrolling counts wrapped rows.
-fn draw_scrolled(app: &App, frame: &mut Frame, r: Rect, title: String, lines: Vec<Line>, scroll: u16) {
+fn draw_scrolled(app: &App, frame: &mut Frame, r: Rect, title: String, lines: Vec<Line>, scroll: &Scroll) {
     frame.render_widget(Clear, r);
     let block = dialog_block(app, title);
     let inner = block.inner(r);
     let paragraph = Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false });
     let max = wrapped_height(&paragraph, inner.width).saturating_sub(inner.height);
-    let scroll = scroll.min(max);
+    scroll.set_limit(max);
+    let scroll = scroll.offset();
     let more = if max > 0 { format!(" {}/{} ", scroll, max) } else { String::new() };
     let block = block.title_bottom(Line::styled(more, app.theme.style(Slot::TextDim)).right_aligned());
     frame.render_widget(paragraph.block(block).scroll((scroll, 0)), r);
@@ -187,16 +184,6 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
         }
         _ => None,
     }
-}
-
-/// How far the open details or help can scroll at the current size, so
-/// `update()` can clamp scrolling to what there is to see.
-pub fn popup_scroll_limit(app: &App) -> u16 {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    scrolled_content(app, area).map_or(0, |(r, _, lines)| {
-        let rows = wrapped_height(&Paragraph::new(lines).wrap(Wrap { trim: false }), r.width.saturating_sub(2));
-        rows.saturating_sub(r.height.saturating_sub(2))
-    })
 }
 
 fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, Vec<Line<'a>>)> {

@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::fmt_time;
 use crate::app::{App, Overlay};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
+use crate::format::fmt_time;
 use crate::incident::{ActionRecord, ActionStatus};
 use crate::sanitize::sanitize;
 

@@ -7,14 +7,12 @@ mod checklist;
 mod dialogs;
 mod footer;
 
-pub use dialogs::popup_scroll_limit;
-pub use status::{retry_countdown, source_status};
+pub use status::source_status;
 mod pods;
 mod rds;
 mod status;
 mod trail;
 
-use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
@@ -24,6 +22,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use crate::app::list::Row;
 use crate::app::{App, Panel, PanelId};
 use crate::config::theme::Slot;
+use crate::format::{fmt_age, retry_countdown};
 use crate::layout::{self, Screen};
 use crate::model::Health;
 use crate::sanitize::sanitize;
@@ -66,22 +65,6 @@ fn draw_too_small(app: &App, frame: &mut Frame, area: Rect) {
     let rect = Rect { y: area.y + top, height: area.height.saturating_sub(top), ..area };
     frame
         .render_widget(Paragraph::new(msg).alignment(Alignment::Center).style(app.theme.style(Slot::StatusWarn)), rect);
-}
-
-/// kubectl-style ages: `45s`, `12m`, `3h4m`, `26h`, `3d4h`.
-pub fn fmt_age(d: TimeDelta) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..36_000 => format!("{}h{}m", s / 3600, s / 60 % 60),
-        36_000..172_800 => format!("{}h", s / 3600),
-        _ => format!("{}d{}h", s / 86_400, s / 3600 % 24),
-    }
-}
-
-pub fn fmt_time(t: DateTime<Utc>) -> String {
-    t.format("%H:%M:%S").to_string()
 }
 
 pub(crate) fn health_style(app: &App, h: Health) -> Style {
@@ -364,16 +347,6 @@ pub(crate) fn row_style(app: &App, panel: PanelId, index: usize, selected: usize
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_read_like_kubectl() {
-        assert_eq!(fmt_age(TimeDelta::seconds(45)), "45s");
-        assert_eq!(fmt_age(TimeDelta::seconds(750)), "12m");
-        assert_eq!(fmt_age(TimeDelta::seconds(3 * 3600 + 240)), "3h4m");
-        assert_eq!(fmt_age(TimeDelta::hours(26)), "26h");
-        assert_eq!(fmt_age(TimeDelta::hours(76)), "3d4h");
-        assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
-    }
 
     #[test]
     fn cut_text_ends_in_an_ellipsis_within_its_width() {

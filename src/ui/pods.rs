@@ -8,9 +8,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Col, col, draw_rows, fill, fmt_age, health_glyph, health_style, panel_block};
+use super::{Col, col, draw_rows, fill, health_glyph, health_style, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
+use crate::format::fmt_age;
 use crate::sanitize::sanitize;
 use crate::state::FeedId;
 

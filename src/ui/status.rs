@@ -1,18 +1,18 @@
 //! Status bar (incident badge, modes, source health, where we are) and the
 //! tab bar of the narrow layout.
 
-use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{fmt_age, health_glyph, health_style};
-use crate::app::{App, PanelId, fmt_clock};
+use super::{health_glyph, health_style};
+use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
+use crate::format::{fmt_age, fmt_clock, retry_countdown};
 use crate::model::Health;
 use crate::sanitize::sanitize;
-use crate::state::{Failure, FeedStatus, SourceId};
+use crate::state::{FeedStatus, SourceId};
 
 /// A source's dot and the word beside it in the status bar, at the app's
 /// clock: nothing while live, `connecting`/`syncing` before data, the age
@@ -28,20 +28,6 @@ pub fn source_status(app: &App, id: SourceId) -> (Health, String) {
         FeedStatus::Stopped(_) => "stopped".into(),
     };
     (status.health(), label)
-}
-
-/// `retry 4s`, `retrying` once the time has come, or the error's kind when
-/// the source gave no retry time.
-pub fn retry_countdown(f: &Failure, now: DateTime<Utc>) -> String {
-    match f.next_retry {
-        Some(at) if at > now => {
-            // Round up: "retry 0s" would read as "now" a second early.
-            let ms = (at - now).num_milliseconds();
-            format!("retry {}s", (ms + 999) / 1000)
-        }
-        Some(_) => "retrying".into(),
-        None => f.error.kind.label().into(),
-    }
 }
 
 /// How much the status bar says; each level shortens one more thing, in

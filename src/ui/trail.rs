@@ -4,9 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{Col, col, draw_rows, fill, fmt_time, panel_block};
+use super::{Col, col, draw_rows, fill, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
+use crate::format::fmt_time;
 use crate::sanitize::sanitize;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {

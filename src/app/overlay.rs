@@ -1,0 +1,141 @@
+//! What covers the panels: popups that scroll (details, help, results,
+//! evidence), the severity picker, and reading evidence back.
+
+use super::*;
+
+/// Where a scrolling popup is. How far it can go depends on the wrapped
+/// height of its content at the current size, which only the view knows:
+/// the view reports it as it draws (as ratatui's list state does), and
+/// keys move within it. Before the first draw nothing limits the offset
+/// and the view shows it clamped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scroll {
+    offset: u16,
+    limit: std::cell::Cell<Option<u16>>,
+}
+
+impl Scroll {
+    /// The first row shown.
+    pub fn offset(&self) -> u16 {
+        self.limit.get().map_or(self.offset, |l| self.offset.min(l))
+    }
+
+    /// The furthest offset, as the view last drew it.
+    pub fn limit(&self) -> Option<u16> {
+        self.limit.get()
+    }
+
+    /// Called by the view while drawing: how far the content can scroll.
+    pub fn set_limit(&self, limit: u16) {
+        self.limit.set(Some(limit));
+    }
+
+    fn by(&mut self, delta: i32) {
+        let max = i32::from(self.limit.get().unwrap_or(u16::MAX));
+        self.offset = u16::try_from((i32::from(self.offset()) + delta).clamp(0, max)).unwrap_or(0);
+    }
+
+    fn jump_to_end(&mut self) {
+        self.offset = self.limit.get().unwrap_or(u16::MAX);
+    }
+}
+
+/// What covers the panels, at most one at a time.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Filter(TextArea<'static>),
+    Detail {
+        panel: PanelId,
+        key: String,
+        scroll: Scroll,
+    },
+    Help {
+        scroll: Scroll,
+    },
+    Results {
+        scroll: Scroll,
+    },
+    Palette {
+        input: TextArea<'static>,
+        selected: usize,
+    },
+    /// `item` names what the actions act on, for the menu's title.
+    ActionMenu {
+        item: String,
+        actions: Vec<Action>,
+        selected: usize,
+    },
+    Confirm(Box<Confirm>),
+    SeverityPicker {
+        selected: usize,
+    },
+    /// Asked before quitting while an incident is running.
+    QuitConfirm,
+    /// A saved evidence file, read back for reading.
+    Evidence {
+        path: PathBuf,
+        text: String,
+        scroll: Scroll,
+    },
+}
+
+impl App {
+    pub(super) fn run_popup(&mut self, cmd: Command) {
+        let Some(
+            Overlay::Detail { scroll, .. }
+            | Overlay::Help { scroll }
+            | Overlay::Results { scroll }
+            | Overlay::Evidence { scroll, .. },
+        ) = &mut self.overlay
+        else {
+            return;
+        };
+        let page = i32::from(self.size.1.saturating_sub(6).max(1));
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => scroll.by(1),
+            Command::MoveUp => scroll.by(-1),
+            Command::PageDown => scroll.by(page),
+            Command::PageUp => scroll.by(-page),
+            Command::Top => scroll.offset = 0,
+            Command::Bottom => scroll.jump_to_end(),
+            _ => {}
+        }
+    }
+
+    pub(super) fn run_severity(&mut self, cmd: Command) -> Vec<Effect> {
+        let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return Vec::new() };
+        match cmd {
+            Command::Close | Command::Cancel => self.overlay = None,
+            Command::MoveDown => *selected = (*selected + 1).min(Severity::ALL.len() - 1),
+            Command::MoveUp => *selected = selected.saturating_sub(1),
+            Command::Top => *selected = 0,
+            Command::Bottom => *selected = Severity::ALL.len() - 1,
+            Command::Select | Command::Submit => {
+                let sev = Severity::ALL[*selected];
+                return self.start_incident(sev);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Files the session's actions saved, newest first.
+    pub fn evidence_files(&self) -> impl Iterator<Item = &PathBuf> {
+        self.results().filter_map(|r| match &r.status {
+            ActionStatus::Succeeded(ActionOutput { evidence: Some(path), .. }) => Some(path),
+            _ => None,
+        })
+    }
+
+    /// Opens `path`, or the newest evidence file, in the viewer.
+    pub(super) fn view_evidence(&mut self, path: Option<PathBuf>) -> Vec<Effect> {
+        match path.or_else(|| self.evidence_files().next().cloned()) {
+            Some(p) => vec![Effect::LoadEvidence(p)],
+            None => {
+                self.notice = Some("No evidence yet: collect a pod's logs from its actions".into());
+                Vec::new()
+            }
+        }
+    }
+}

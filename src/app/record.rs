@@ -1,0 +1,74 @@
+//! The incident as the record has it: starting one, and applying each
+//! recorded entry (the only way incident state changes).
+
+use super::*;
+
+impl App {
+    pub(super) fn start_incident(&mut self, severity: Severity) -> Vec<Effect> {
+        self.overlay = None;
+        let event = match self.incident() {
+            Some(i) if i.severity == severity => return Vec::new(),
+            Some(i) => IncidentEvent::SeverityChanged { from: i.severity, to: severity },
+            None => IncidentEvent::Started { id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")), severity },
+        };
+        vec![Effect::Record(event)]
+    }
+
+    /// The running incident, as recorded.
+    pub fn incident(&self) -> Option<&Incident> {
+        self.record.current()
+    }
+
+    /// Confirmed actions, newest first.
+    pub fn results(&self) -> impl Iterator<Item = &ActionRecord> {
+        self.record.results()
+    }
+
+    /// Applies an event the recorder kept, and does what it asks for: a
+    /// recorded confirmation is what lets an action execute.
+    pub(super) fn on_recorded(&mut self, entry: Entry) -> Vec<Effect> {
+        self.dirty = true;
+        if let Err(e) = self.record.apply(&entry) {
+            // The record and the console disagree: say so, act on nothing.
+            tracing::error!(%e, ?entry, "recorded event does not apply");
+            self.notice = Some(format!("Incident record: {e}"));
+            return Vec::new();
+        }
+        match entry.event {
+            IncidentEvent::Started { severity, .. } => {
+                self.notice =
+                    Some(format!("{} incident started; response target {}", severity.label(), severity.target_label()));
+            }
+            IncidentEvent::SeverityChanged { from, to } => {
+                self.notice = Some(format!("Severity changed {} → {}", from.label(), to.label()));
+            }
+            IncidentEvent::Resolved => {
+                if let Some(i) = self.record.resolved.last() {
+                    let took = entry.at - i.started;
+                    self.notice = Some(format!("{} incident resolved after {}", i.severity.label(), fmt_clock(took)));
+                }
+            }
+            IncidentEvent::ActionConfirmed { action_id, dry_run: false } => {
+                if let Some(a) = self.record.action(action_id) {
+                    return vec![Effect::Execute { id: action_id, action: a.action.clone() }];
+                }
+            }
+            IncidentEvent::ActionCancelled { action_id } => {
+                if let Some(a) = self.record.action(action_id) {
+                    self.notice = Some(format!("Cancelled: {} {}", a.action.title(), a.action.target()));
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Events that close every action still running, for when the console
+    /// ends before they finish: their effect is unknown.
+    pub fn abandon_in_flight(&self, reason: &str) -> Vec<Effect> {
+        self.record
+            .in_flight()
+            .map(|a| Effect::Record(IncidentEvent::ActionAbandoned { action_id: a.id, reason: reason.to_string() }))
+            .collect()
+    }
+}
