@@ -34,6 +34,20 @@ pub struct Cli {
     /// Preview and record actions without calling any API.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Kubernetes context from the kubeconfig (default: config.toml, then
+    /// the kubeconfig's current context).
+    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    pub context: Option<String>,
+
+    /// Namespace to watch; repeat for several (default: config.toml, then
+    /// the context's namespace, then all).
+    #[arg(short = 'n', long = "namespace", value_name = "NS", conflicts_with = "demo")]
+    pub namespaces: Vec<String>,
+
+    /// Watch every namespace.
+    #[arg(short = 'A', long, conflicts_with_all = ["namespaces", "demo"])]
+    pub all_namespaces: bool,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {
@@ -52,6 +66,15 @@ mod tests {
         assert!(c.demo && c.read_only && !c.dry_run);
         assert_eq!(c.demo_speed, 5.0);
         assert_eq!(c.theme.as_deref(), Some("mono"));
+    }
+
+    #[test]
+    fn namespaces_repeat_and_exclude_all_namespaces() {
+        let c = Cli::try_parse_from(["warroom", "--context", "prod", "-n", "shop", "--namespace", "pay"]).unwrap();
+        assert_eq!(c.context.as_deref(), Some("prod"));
+        assert_eq!(c.namespaces, ["shop", "pay"]);
+        assert!(Cli::try_parse_from(["warroom", "-A", "-n", "shop"]).is_err());
+        assert!(Cli::try_parse_from(["warroom", "--demo", "--context", "prod"]).is_err());
     }
 
     #[test]

@@ -135,6 +135,7 @@ pub fn synthetic_pod(i: usize, restarts: u32) -> crate::model::Pod {
         }],
         restart_times: Vec::new(),
         reason: None,
+        message: None,
         deleting: false,
     }
 }

@@ -13,8 +13,9 @@ use warroom::config::paths::Paths;
 use warroom::config::theme::ColorSupport;
 use warroom::incident::MemoryRecorder;
 use warroom::runtime::{self, Channels, Exit};
-use warroom::sources::clock::{Clock, ScaledClock};
-use warroom::sources::demo;
+use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
+use warroom::sources::kube as kube_source;
+use warroom::sources::{Environment, FeedSignal, SourceId, SourceUpdate, demo};
 use warroom::startup;
 use warroom::terminal::TerminalGuard;
 
@@ -30,13 +31,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if !cli.demo {
-        eprintln!(
-            "warroom: the live Kubernetes and AWS sources are not part of this build yet.\n\
-             Run the built-in demo environment instead:  warroom --demo"
-        );
-        return ExitCode::from(2);
-    }
+    // Live mode: an unknown context is an error before the terminal is
+    // touched; a missing or broken kubeconfig is not (the panels say why).
+    let target = if cli.demo {
+        None
+    } else {
+        let kubeconfig = kube::config::Kubeconfig::read().ok();
+        let settings = &prepared.settings.kubernetes;
+        let context = cli.context.as_deref().or(settings.context.as_deref());
+        match kube_source::resolve(
+            context,
+            &cli.namespaces,
+            cli.all_namespaces,
+            settings.namespace.as_deref(),
+            kubeconfig.as_ref(),
+        ) {
+            Ok(t) => Some((t, kubeconfig.and_then(|k| k.current_context))),
+            Err(e) => {
+                eprintln!("warroom: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    };
     if let Err(e) = warroom::terminal::check_usable(var("TERM").as_deref()) {
         eprintln!("warroom: {e}");
         return ExitCode::from(2);
@@ -53,7 +69,7 @@ fn main() -> ExitCode {
         }
     };
     let evidence_dir = paths.evidence_dir();
-    let outcome = match warroom::terminal::catch_panic(|| rt.block_on(run(cli, prepared, evidence_dir))) {
+    let outcome = match warroom::terminal::catch_panic(|| rt.block_on(run(cli, prepared, target, evidence_dir))) {
         Ok(outcome) => outcome,
         Err(what) => {
             eprintln!("warroom: internal error: {what}\nDetails are in {}", paths.log_file().display());
@@ -77,15 +93,41 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, prepared: startup::Prepared, evidence_dir: std::path::PathBuf) -> std::io::Result<Exit> {
-    let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
+/// The Kubernetes target and the kubeconfig's current context, in live mode.
+type Live = Option<(kube_source::Target, Option<String>)>;
+
+async fn run(
+    cli: Cli,
+    prepared: startup::Prepared,
+    live: Live,
+    evidence_dir: std::path::PathBuf,
+) -> std::io::Result<Exit> {
     let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
-    let executor = demo::spawn(cli.demo_seed, clock.clone(), tx);
+    let (clock, env, actions): (Arc<dyn Clock>, _, _) = match live {
+        None => {
+            let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
+            // The demo world answers for both domains.
+            let executor = Arc::new(demo::spawn(cli.demo_seed, clock.clone(), tx));
+            let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor);
+            (clock, demo::environment(), actions)
+        }
+        Some((target, current)) => {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let env = Environment {
+                kube_context: target.context.clone().or(current).unwrap_or_else(|| "in-cluster".into()),
+                namespace: target.namespaces_label(),
+                ..Environment::default()
+            };
+            aws_off(&tx, clock.now()).await;
+            kube_source::spawn(target, clock.clone(), tx);
+            (clock, env, Router::new())
+        }
+    };
     let shutdown = Box::pin(shutdown_signal()?);
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     let mut app = App::new(AppInit {
-        env: demo::environment(),
+        env,
         flags: prepared.flags,
         keymap: prepared.keymap,
         theme: prepared.theme,
@@ -93,14 +135,21 @@ async fn run(cli: Cli, prepared: startup::Prepared, evidence_dir: std::path::Pat
         now: clock.now(),
         size: (size.width, size.height),
     });
-    // The demo world answers for both domains; live executors are one per domain.
-    let executor = Arc::new(executor);
-    let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor);
     let recorder = Box::new(MemoryRecorder::default());
     let channels = Channels { updates: rx, actions, recorder, evidence_dir };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
+}
+
+/// Says on every AWS feed that this build has no AWS source.
+async fn aws_off(tx: &mpsc::Sender<SourceUpdate>, at: chrono::DateTime<chrono::Utc>) {
+    let why = "no AWS source is configured in this build";
+    for source in [SourceId::Rds, SourceId::Alarms, SourceId::Trail] {
+        for feed in source.feeds() {
+            let _ = tx.send(SourceUpdate::signal(*feed, at, FeedSignal::Off(why.into()))).await;
+        }
+    }
 }
 
 /// Resolves to the number of the first signal that should end the

@@ -29,8 +29,12 @@ pub struct Pod {
     /// Restart times within the last hour, derived by the pods store from
     /// the restart counts it saw change (what a source sends is replaced).
     pub restart_times: Vec<DateTime<Utc>>,
-    /// Pod-level reason such as `Evicted`.
+    /// Pod-level reason such as `Evicted` or `Unschedulable`.
     pub reason: Option<String>,
+    /// What the cluster said about that reason (the scheduler's message,
+    /// the eviction notice).
+    #[serde(default)]
+    pub message: Option<String>,
     pub deleting: bool,
 }
 
@@ -97,6 +101,10 @@ impl Pod {
                 return &t.reason;
             }
         }
+        let (ready, total) = self.ready_count();
+        if self.phase == "Running" && ready < total {
+            return "NotReady";
+        }
         &self.phase
     }
 
@@ -112,11 +120,8 @@ impl Pod {
             | "Failed"
             | "CreateContainerConfigError" => Health::Crit,
             "Succeeded" | "Completed" => Health::Ok,
-            "Pending" | "ContainerCreating" | "Terminating" | "Unknown" => Health::Warn,
-            "Running" => {
-                let (ready, total) = self.ready_count();
-                if ready < total { Health::Warn } else { Health::Ok }
-            }
+            "Pending" | "ContainerCreating" | "Terminating" | "Unknown" | "Unschedulable" | "NotReady" => Health::Warn,
+            "Running" => Health::Ok,
             _ => Health::Warn,
         }
     }

@@ -340,21 +340,34 @@ fn version_and_help() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("warroom "));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in ["--demo", "--demo-speed", "--theme", "--keymap", "--read-only", "--dry-run"] {
+    for flag in
+        ["--demo", "--demo-speed", "--theme", "--keymap", "--read-only", "--dry-run", "--context", "--namespace", "-A"]
+    {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
 }
 
 #[test]
-fn without_demo_explains_and_exits_2() {
+fn an_unknown_context_exits_2_before_touching_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters: []\nusers: []\ncontexts:\n\
+         - name: prod\n  context: {cluster: c, user: u}\n- name: staging\n  context: {cluster: c, user: u}\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["--context", "prd"])
+        .env("KUBECONFIG", &kubeconfig)
         .env("WARROOM_CONFIG_DIR", dir.path())
         .env("WARROOM_DATA_DIR", dir.path().join("data"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warroom --demo"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("KUBECONFIG={}", kubeconfig.display())), "{err}");
+    assert!(err.contains("no context named `prd` (contexts there: prod, staging)"), "{err}");
     assert!(out.stdout.is_empty());
 }
 

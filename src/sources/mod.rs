@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod demo;
+pub mod kube;
 pub mod supervisor;
 
 pub use crate::state::{Delta, FeedData, FeedEvent, FeedId, FeedSignal, SourceId, SourceUpdate};

@@ -112,6 +112,9 @@ pub enum FeedPhase {
     Failed(Failure),
     /// The source task ended or panicked; the supervisor restarts it.
     Stopped(String),
+    /// Nothing serves this feed in this run, and why (no AWS source
+    /// configured): not a failure, nothing to wait for.
+    Off(String),
 }
 
 /// A feed's status at an instant: the phase, with *stale* derived.
@@ -126,6 +129,7 @@ pub enum FeedStatus<'a> {
     },
     Failed(&'a Failure),
     Stopped(&'a str),
+    Off(&'a str),
 }
 
 impl FeedStatus<'_> {
@@ -133,7 +137,7 @@ impl FeedStatus<'_> {
     pub fn rank(&self) -> u8 {
         match self {
             FeedStatus::Live => 0,
-            FeedStatus::Connecting | FeedStatus::Syncing => 1,
+            FeedStatus::Connecting | FeedStatus::Syncing | FeedStatus::Off(_) => 1,
             FeedStatus::Stale { .. } => 2,
             FeedStatus::Failed(_) => 3,
             FeedStatus::Stopped(_) => 4,
@@ -143,7 +147,7 @@ impl FeedStatus<'_> {
     pub fn health(&self) -> Health {
         match self {
             FeedStatus::Live => Health::Ok,
-            FeedStatus::Connecting | FeedStatus::Syncing => Health::Unknown,
+            FeedStatus::Connecting | FeedStatus::Syncing | FeedStatus::Off(_) => Health::Unknown,
             FeedStatus::Stale { .. } => Health::Warn,
             FeedStatus::Failed(_) | FeedStatus::Stopped(_) => Health::Crit,
         }
@@ -173,6 +177,7 @@ impl Feed {
             FeedPhase::Syncing => FeedStatus::Syncing,
             FeedPhase::Failed(f) => FeedStatus::Failed(f),
             FeedPhase::Stopped(why) => FeedStatus::Stopped(why),
+            FeedPhase::Off(why) => FeedStatus::Off(why),
             FeedPhase::Live => match (self.expected, self.last_ok) {
                 (Some(every), Some(ok)) if now - ok > stale_after(every) => FeedStatus::Stale { last_ok: ok },
                 _ => FeedStatus::Live,
@@ -207,6 +212,8 @@ pub enum FeedSignal {
         next_retry: Option<DateTime<Utc>>,
     },
     Stopped(String),
+    /// Nothing serves this feed in this run; why.
+    Off(String),
 }
 
 /// Every feed's status; feeds no source has spoken of are absent, so a
@@ -250,6 +257,7 @@ impl Feeds {
                 feed.phase = FeedPhase::Failed(Failure { error, attempt, next_retry, since });
             }
             FeedSignal::Stopped(why) => feed.phase = FeedPhase::Stopped(why),
+            FeedSignal::Off(why) => feed.phase = FeedPhase::Off(why),
         }
         feed.phase != before
     }

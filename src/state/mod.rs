@@ -17,12 +17,15 @@
 //!   such as CloudTrail events, new ones).
 //! * `Delete(keys)` — items gone.
 //!
-//! A kube-runtime watcher's events map onto this as follows: `Init` starts
-//! buffering (signal *syncing*), each `InitApply(obj)` adds to the buffer,
-//! `InitDone` sends the buffer as one `Reset` (then *live*), `Apply(obj)`
-//! sends `Upsert([obj])` and `Delete(obj)` sends `Delete([key])`. A
-//! `410 Gone` makes the watcher relist, which is again `Init` … `InitDone`
-//! and so a `Reset`: objects deleted while the watch was down disappear.
+//! A kube-runtime watcher's events map onto this as follows: `Init`
+//! signals *syncing*, `InitApply(obj)`s are sent as `Upsert`s a page at a
+//! time (the first rows show while a long list still arrives), `InitDone`
+//! sends a `Delete` of every key the previous list had and this one lacks
+//! (then *live*), `Apply(obj)` sends `Upsert([obj])` and `Delete(obj)`
+//! sends `Delete([key])`. That is a `Reset` scoped to one watcher, so
+//! several namespaces' watchers can share a feed. A `410 Gone` makes the
+//! watcher relist, which is again `Init` … `InitDone`: objects deleted
+//! while the watch was down disappear.
 
 pub mod error;
 pub mod feed;

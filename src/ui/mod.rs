@@ -152,6 +152,8 @@ pub(crate) fn feed_line(app: &App, source: SourceId) -> Option<(Health, String)>
             )
         }
         FeedStatus::Stopped(why) => format!("✗ {feed_name}: source stopped: {} (restarting)", sanitize(why)),
+        FeedStatus::Off(_) if !app.live.feeds.has_data(source) => return None,
+        FeedStatus::Off(why) => format!("○ {feed_name}: {}", sanitize(why)),
     };
     Some((status.health(), text))
 }
@@ -184,6 +186,7 @@ fn waiting_words(status: Option<FeedStatus>) -> String {
         Some(FeedStatus::Syncing) => "syncing…".into(),
         Some(FeedStatus::Failed(fl)) => format!("no data yet: {}", fl.error.kind.label()),
         Some(FeedStatus::Stopped(_)) => "source stopped".into(),
+        Some(FeedStatus::Off(why)) => sanitize(why).into_owned(),
         _ => "connecting…".into(),
     }
 }

@@ -26,6 +26,7 @@ pub fn source_status(app: &App, id: SourceId) -> (Health, String) {
         FeedStatus::Stale { last_ok } => fmt_age(app.now - last_ok),
         FeedStatus::Failed(f) => retry_countdown(f, app.now),
         FeedStatus::Stopped(_) => "stopped".into(),
+        FeedStatus::Off(_) => "off".into(),
     };
     (status.health(), label)
 }
@@ -123,7 +124,9 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
     } else {
         format!("{}/{}", sanitize(&env.kube_context), sanitize(&env.namespace))
     };
-    let aws = if detail >= Detail::NoProfile {
+    let aws = if env.aws_account.is_empty() && env.aws_region.is_empty() {
+        "no AWS".to_string()
+    } else if detail >= Detail::NoProfile {
         format!("{}@{}", sanitize(&env.aws_account), sanitize(&env.aws_region))
     } else {
         format!("aws {}@{} ({})", sanitize(&env.aws_profile), sanitize(&env.aws_region), sanitize(&env.aws_account))

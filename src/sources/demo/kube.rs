@@ -30,6 +30,7 @@ impl DemoWorld {
             }],
             restart_times: Vec::new(),
             reason: None,
+            message: None,
             deleting: false,
         };
         self.pods.insert(name.clone(), pod);

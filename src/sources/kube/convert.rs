@@ -1,0 +1,180 @@
+//! Kubernetes objects into the console's model: pure functions, kept to
+//! the fields the console shows, so nothing else of an object (managed
+//! fields, annotations, specs) is held in memory.
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1 as apps;
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+
+use crate::model::{Container, ContainerState, Deployment, KubeEvent, Pod, Termination};
+
+/// The label a ReplicaSet's pods carry; a deployment's ReplicaSet is named
+/// `<deployment>-<hash>`.
+const TEMPLATE_HASH: &str = "pod-template-hash";
+
+pub fn time(t: &Time) -> DateTime<Utc> {
+    let ts = t.0;
+    DateTime::from_timestamp(ts.as_second(), u32::try_from(ts.subsec_nanosecond()).unwrap_or(0)).unwrap_or_default()
+}
+
+fn created(meta: &ObjectMeta) -> DateTime<Utc> {
+    meta.creation_timestamp.as_ref().map(time).unwrap_or_default()
+}
+
+fn text(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+/// The deployment that owns a pod through its ReplicaSet: the owner's name
+/// without the pod template hash.
+fn owner_deployment(meta: &ObjectMeta) -> Option<String> {
+    let owner = meta.owner_references.as_ref()?.iter().find(|o| o.kind == "ReplicaSet")?;
+    let hash = meta.labels.as_ref()?.get(TEMPLATE_HASH)?;
+    owner.name.strip_suffix(hash.as_str())?.strip_suffix('-').map(str::to_string)
+}
+
+fn termination(t: &core::ContainerStateTerminated) -> Termination {
+    Termination {
+        reason: t.reason.clone().unwrap_or_else(|| if t.exit_code == 0 { "Completed" } else { "Error" }.into()),
+        exit_code: t.exit_code,
+        finished: t.finished_at.as_ref().map(time),
+    }
+}
+
+fn container_state(s: Option<&core::ContainerState>, created: DateTime<Utc>) -> ContainerState {
+    let waiting = |reason: &str| ContainerState::Waiting { reason: reason.into(), message: None };
+    let Some(s) = s else { return waiting("ContainerCreating") };
+    if let Some(t) = &s.terminated {
+        return ContainerState::Terminated(termination(t));
+    }
+    if let Some(w) = &s.waiting {
+        return ContainerState::Waiting {
+            reason: w.reason.clone().unwrap_or_else(|| "Waiting".into()),
+            message: w.message.clone(),
+        };
+    }
+    match &s.running {
+        Some(r) => ContainerState::Running { since: r.started_at.as_ref().map_or(created, time) },
+        None => waiting("ContainerCreating"),
+    }
+}
+
+fn containers(
+    spec: Option<&core::PodSpec>,
+    status: Option<&core::PodStatus>,
+    created: DateTime<Utc>,
+) -> Vec<Container> {
+    let statuses = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
+    let specs = spec.map(|s| s.containers.as_slice()).unwrap_or_default();
+    // Every container in the spec, in its order, even before it has a status.
+    let mut out: Vec<Container> = specs
+        .iter()
+        .map(|c| {
+            let st = statuses.iter().find(|s| s.name == c.name);
+            Container {
+                name: c.name.clone(),
+                image: st.map(|s| s.image.clone()).or_else(|| c.image.clone()).unwrap_or_default(),
+                ready: st.is_some_and(|s| s.ready),
+                restarts: st.map_or(0, |s| u32::try_from(s.restart_count).unwrap_or(0)),
+                state: container_state(st.and_then(|s| s.state.as_ref()), created),
+                last_termination: st
+                    .and_then(|s| s.last_state.as_ref())
+                    .and_then(|l| l.terminated.as_ref())
+                    .map(termination),
+            }
+        })
+        .collect();
+    // A status without a spec entry (never from a real server, but the
+    // pod must not look healthier than its statuses say).
+    for s in statuses.iter().filter(|s| !specs.iter().any(|c| c.name == s.name)) {
+        out.push(Container {
+            name: s.name.clone(),
+            image: s.image.clone(),
+            ready: s.ready,
+            restarts: u32::try_from(s.restart_count).unwrap_or(0),
+            state: container_state(s.state.as_ref(), created),
+            last_termination: s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).map(termination),
+        });
+    }
+    out
+}
+
+/// The pod-level reason and message: the status's own (`Evicted`), or for
+/// a pending pod the scheduler's verdict (`Unschedulable` and why).
+fn pod_reason(status: Option<&core::PodStatus>) -> (Option<String>, Option<String>) {
+    let Some(status) = status else { return (None, None) };
+    if status.reason.is_some() {
+        return (status.reason.clone(), status.message.clone());
+    }
+    let unscheduled = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable"));
+    match unscheduled {
+        Some(c) => (c.reason.clone(), c.message.clone()),
+        None => (None, None),
+    }
+}
+
+/// A pod as the Pods panel shows it. Restart times are derived by the
+/// store from the restart counts it sees change.
+pub fn pod(p: &core::Pod) -> Pod {
+    let meta = &p.metadata;
+    let created = created(meta);
+    let status = p.status.as_ref();
+    let (reason, message) = pod_reason(status);
+    Pod {
+        namespace: text(&meta.namespace),
+        name: text(&meta.name),
+        deployment: owner_deployment(meta),
+        phase: status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into()),
+        node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+        created,
+        containers: containers(p.spec.as_ref(), status, created),
+        restart_times: Vec::new(),
+        reason,
+        message,
+        deleting: meta.deletion_timestamp.is_some(),
+    }
+}
+
+pub fn deployment(d: &apps::Deployment) -> Deployment {
+    let count = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+    let status = d.status.as_ref();
+    Deployment {
+        namespace: text(&d.metadata.namespace),
+        name: text(&d.metadata.name),
+        // An unset replica count means one.
+        desired: count(Some(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1))),
+        ready: count(status.and_then(|s| s.ready_replicas)),
+        updated: count(status.and_then(|s| s.updated_replicas)),
+    }
+}
+
+/// A core/v1 Event; `None` for events without an involved object.
+pub fn event(e: &core::Event) -> Option<KubeEvent> {
+    let obj = &e.involved_object;
+    let kind = obj.kind.as_deref()?;
+    let name = obj.name.as_deref()?;
+    let last = e
+        .last_timestamp
+        .as_ref()
+        .map(time)
+        .or_else(|| e.event_time.as_ref().map(|t| time(&Time(t.0))))
+        .or_else(|| e.first_timestamp.as_ref().map(time))
+        .unwrap_or_else(|| created(&e.metadata));
+    Some(KubeEvent {
+        namespace: obj.namespace.clone().or_else(|| e.metadata.namespace.clone()).unwrap_or_default(),
+        object: format!("{kind}/{name}"),
+        reason: text(&e.reason),
+        message: text(&e.message),
+        count: e.count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1),
+        last_seen: last,
+        warning: e.type_.as_deref() == Some("Warning"),
+    })
+}
+
+#[cfg(test)]
+mod tests;

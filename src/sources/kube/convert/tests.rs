@@ -1,0 +1,155 @@
+use serde_json::json;
+
+use super::*;
+use crate::model::Health;
+
+fn pod_json(status: serde_json::Value) -> core::Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "backend-7d9c6b5f4-x2x9k",
+            "namespace": "shop",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": "backend", "pod-template-hash": "7d9c6b5f4"},
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{...big...}"},
+            "managedFields": [{"manager": "kube-controller-manager", "operation": "Update"}],
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "backend-7d9c6b5f4", "uid": "u1"}]
+        },
+        "spec": {
+            "nodeName": "ip-10-0-1-17",
+            "containers": [
+                {"name": "app", "image": "registry.example.com/shop/backend:1.18.4"},
+                {"name": "sidecar", "image": "envoy:1.29"}
+            ]
+        },
+        "status": status
+    }))
+    .unwrap()
+}
+
+fn running(name: &str, ready: bool, restarts: i32) -> serde_json::Value {
+    json!({
+        "name": name, "image": "img", "imageID": "", "ready": ready, "restartCount": restarts,
+        "state": {"running": {"startedAt": "2026-01-01T00:01:00Z"}}
+    })
+}
+
+#[test]
+fn a_running_pod_keeps_what_the_panel_shows() {
+    let p = pod(&pod_json(json!({
+        "phase": "Running",
+        "containerStatuses": [running("app", true, 0), running("sidecar", true, 2)]
+    })));
+    assert_eq!((p.namespace.as_str(), p.name.as_str()), ("shop", "backend-7d9c6b5f4-x2x9k"));
+    assert_eq!(p.deployment.as_deref(), Some("backend"));
+    assert_eq!(p.node.as_deref(), Some("ip-10-0-1-17"));
+    assert_eq!(p.ready_count(), (2, 2));
+    assert_eq!(p.restarts(), 2);
+    assert_eq!((p.status(), p.health()), ("Running", Health::Ok));
+    assert_eq!(p.created, DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap());
+}
+
+#[test]
+fn an_unready_container_reads_not_ready() {
+    let p = pod(&pod_json(json!({
+        "phase": "Running",
+        "containerStatuses": [running("app", false, 0), running("sidecar", true, 0)]
+    })));
+    assert_eq!((p.status(), p.health()), ("NotReady", Health::Warn));
+}
+
+#[test]
+fn crash_loops_show_the_wait_and_the_oom_kill_before_it() {
+    let p = pod(&pod_json(json!({
+        "phase": "Running",
+        "containerStatuses": [{
+            "name": "app", "image": "img", "imageID": "", "ready": false, "restartCount": 7,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
+            "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-01-01T00:09:00Z"}}
+        }, running("sidecar", true, 0)]
+    })));
+    assert_eq!((p.status(), p.health()), ("CrashLoopBackOff", Health::Crit));
+    assert_eq!(p.restarts(), 7);
+    let last = p.containers[0].last_termination.as_ref().unwrap();
+    assert_eq!((last.reason.as_str(), last.exit_code), ("OOMKilled", 137));
+}
+
+#[test]
+fn image_and_config_errors_are_the_reason() {
+    for reason in ["ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"] {
+        let p = pod(&pod_json(json!({
+            "phase": "Pending",
+            "containerStatuses": [{
+                "name": "app", "image": "img", "imageID": "", "ready": false, "restartCount": 0,
+                "state": {"waiting": {"reason": reason, "message": "rpc error: not found"}}
+            }]
+        })));
+        assert_eq!((p.status(), p.health()), (reason, Health::Crit));
+    }
+}
+
+#[test]
+fn a_pod_nobody_can_schedule_says_why() {
+    let p = pod(&pod_json(json!({
+        "phase": "Pending",
+        "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/3 nodes are available: 3 Insufficient memory."
+        }]
+    })));
+    assert_eq!((p.status(), p.health()), ("Unschedulable", Health::Warn));
+    assert_eq!(p.message.as_deref(), Some("0/3 nodes are available: 3 Insufficient memory."));
+    // Containers without a status yet are being created, not healthy.
+    assert_eq!(p.ready_count(), (0, 2));
+}
+
+#[test]
+fn evicted_and_terminating_pods() {
+    let p = pod(&pod_json(json!({
+        "phase": "Failed", "reason": "Evicted",
+        "message": "The node was low on resource: memory."
+    })));
+    assert_eq!((p.status(), p.health()), ("Evicted", Health::Crit));
+    let mut raw = pod_json(json!({"phase": "Running", "containerStatuses": [running("app", true, 0)]}));
+    raw.metadata.deletion_timestamp = raw.metadata.creation_timestamp.clone();
+    assert_eq!(pod(&raw).status(), "Terminating");
+}
+
+#[test]
+fn pods_without_a_replica_set_have_no_deployment() {
+    let mut raw = pod_json(json!({"phase": "Running"}));
+    raw.metadata.owner_references = None;
+    assert_eq!(pod(&raw).deployment, None);
+    // A StatefulSet's pod is not a deployment's.
+    let mut raw = pod_json(json!({"phase": "Running"}));
+    raw.metadata.owner_references.as_mut().unwrap()[0].kind = "StatefulSet".into();
+    assert_eq!(pod(&raw).deployment, None);
+}
+
+#[test]
+fn deployments_count_replicas() {
+    let d: apps::Deployment = serde_json::from_value(json!({
+        "metadata": {"name": "backend", "namespace": "shop"},
+        "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "backend"}}, "template": {}},
+        "status": {"replicas": 4, "readyReplicas": 1, "updatedReplicas": 2}
+    }))
+    .unwrap();
+    let d = deployment(&d);
+    assert_eq!((d.desired, d.ready, d.updated), (4, 1, 2));
+    assert_eq!(d.health(), Health::Warn);
+}
+
+#[test]
+fn warning_events_name_their_object() {
+    let e: core::Event = serde_json::from_value(json!({
+        "metadata": {"name": "backend-x.17a", "namespace": "shop", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "involvedObject": {"kind": "Pod", "name": "backend-x", "namespace": "shop"},
+        "reason": "BackOff", "message": "Back-off restarting failed container", "type": "Warning",
+        "count": 12, "lastTimestamp": "2026-01-01T00:10:00Z"
+    }))
+    .unwrap();
+    let e = event(&e).unwrap();
+    assert_eq!((e.object.as_str(), e.reason.as_str(), e.count, e.warning), ("Pod/backend-x", "BackOff", 12, true));
+    assert_eq!(e.last_seen, DateTime::parse_from_rfc3339("2026-01-01T00:10:00Z").unwrap());
+}

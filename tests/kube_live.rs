@@ -1,0 +1,237 @@
+//! The Kubernetes source against a real kube-apiserver (see
+//! `tests/support/k8s.rs`): watches, health from real objects, relists.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/k8s.rs"]
+mod k8s;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, Pod as KPod};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use serde_json::json;
+use tokio::sync::mpsc;
+use warroom::model::Health;
+use warroom::sources::clock::SystemClock;
+use warroom::sources::kube as source;
+use warroom::state::{FeedId, FeedPhase, LiveState, SourceUpdate};
+
+/// Runs the source for `namespaces` and keeps a live state of what it says.
+struct Console {
+    live: LiveState,
+    rx: mpsc::Receiver<SourceUpdate>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Console {
+    fn start(server: &k8s::Server, namespaces: &[&str]) -> Console {
+        let (tx, rx) = mpsc::channel(4096);
+        let task = tokio::spawn(source::run(server.target(namespaces), Arc::new(SystemClock), tx));
+        Console { live: LiveState::default(), rx, task }
+    }
+
+    /// Applies updates until `done` holds; panics after 20 s with what
+    /// the state was.
+    async fn until(&mut self, what: &str, done: impl Fn(&LiveState) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(&self.live) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(u)) => {
+                    self.live.apply(u);
+                }
+                Ok(None) => panic!("the source stopped before: {what}"),
+                Err(_) => panic!("not within 20 s: {what}; feeds {:?}", self.live.feeds),
+            }
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn namespace(client: &kube::Client, name: &str) {
+    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.unwrap();
+}
+
+fn pod_spec(name: &str) -> KPod {
+    serde_json::from_value(json!({
+        "metadata": {
+            "name": name,
+            "labels": {"app": "backend", "pod-template-hash": "7d9c6b5f4"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "backend-7d9c6b5f4", "uid": "0b4e7d1c-0000-4000-8000-000000000001"}]
+        },
+        "spec": {"containers": [{"name": "app", "image": "registry.example.com/shop/backend:1.18.4"}]}
+    }))
+    .unwrap()
+}
+
+/// Writes a pod's status as a kubelet would.
+async fn set_status(pods: &Api<KPod>, name: &str, status: serde_json::Value) {
+    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": status}))).await.unwrap();
+}
+
+fn live(l: &LiveState, feed: FeedId) -> bool {
+    l.feeds.get(feed).is_some_and(|f| f.phase == FeedPhase::Live)
+}
+
+fn pod<'a>(l: &'a LiveState, ns: &str, name: &str) -> Option<&'a warroom::model::Pod> {
+    l.pods.get(&format!("{ns}/{name}"))
+}
+
+#[tokio::test]
+async fn the_watch_sees_pods_come_change_and_go() {
+    let server = k8s::shared();
+    let admin = server.admin().await;
+    namespace(&admin, "watch").await;
+    let pods: Api<KPod> = Api::namespaced(admin.clone(), "watch");
+    pods.create(&PostParams::default(), &pod_spec("before")).await.unwrap();
+
+    let mut console = Console::start(server, &["watch"]);
+    console
+        .until("the list is in and the feed live", |l| live(l, FeedId::Pods) && pod(l, "watch", "before").is_some())
+        .await;
+    assert_eq!(pod(&console.live, "watch", "before").unwrap().deployment.as_deref(), Some("backend"));
+
+    pods.create(&PostParams::default(), &pod_spec("after")).await.unwrap();
+    console.until("a created pod appears", |l| pod(l, "watch", "after").is_some()).await;
+    set_status(
+        &pods,
+        "after",
+        json!({"phase": "Running", "containerStatuses": [{
+            "name": "app", "image": "img", "imageID": "", "ready": true, "restartCount": 0,
+            "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}
+        }]}),
+    )
+    .await;
+    console.until("its status is seen", |l| pod(l, "watch", "after").is_some_and(|p| p.status() == "Running")).await;
+    pods.delete("before", &DeleteParams::default()).await.unwrap();
+    console.until("a deleted pod goes", |l| pod(l, "watch", "before").is_none()).await;
+    assert_eq!(console.live.pods.len(), 1);
+}
+
+#[tokio::test]
+async fn health_is_derived_from_statuses_written_through_the_api() {
+    let server = k8s::shared();
+    let admin = server.admin().await;
+    namespace(&admin, "health").await;
+    let pods: Api<KPod> = Api::namespaced(admin.clone(), "health");
+    for name in ["crashing", "oom", "unschedulable", "pulling"] {
+        pods.create(&PostParams::default(), &pod_spec(name)).await.unwrap();
+    }
+    set_status(&pods, "crashing", json!({"phase": "Running", "containerStatuses": [{
+        "name": "app", "image": "img", "imageID": "", "ready": false, "restartCount": 5,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 2m40s restarting failed container"}}
+    }]}))
+    .await;
+    set_status(
+        &pods,
+        "oom",
+        json!({"phase": "Running", "containerStatuses": [{
+            "name": "app", "image": "img", "imageID": "", "ready": false, "restartCount": 1,
+            "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}},
+            "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}
+        }]}),
+    )
+    .await;
+    set_status(
+        &pods,
+        "unschedulable",
+        json!({"phase": "Pending", "conditions": [{
+            "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/3 nodes are available: 3 Insufficient memory."
+        }]}),
+    )
+    .await;
+    set_status(
+        &pods,
+        "pulling",
+        json!({"phase": "Pending", "containerStatuses": [{
+            "name": "app", "image": "img", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}
+        }]}),
+    )
+    .await;
+
+    let mut console = Console::start(server, &["health"]);
+    console
+        .until("four pods with statuses", |l| {
+            l.pods.len() == 4 && pod(l, "health", "pulling").is_some_and(|p| p.status() == "ImagePullBackOff")
+        })
+        .await;
+    let l = &console.live;
+    let crashing = pod(l, "health", "crashing").unwrap();
+    assert_eq!((crashing.status(), crashing.health(), crashing.restarts()), ("CrashLoopBackOff", Health::Crit, 5));
+    let oom = pod(l, "health", "oom").unwrap();
+    assert_eq!(oom.containers[0].last_termination.as_ref().unwrap().reason, "OOMKilled");
+    assert_eq!((oom.status(), oom.health()), ("NotReady", Health::Warn));
+    let pending = pod(l, "health", "unschedulable").unwrap();
+    assert_eq!(pending.status(), "Unschedulable");
+    assert!(pending.message.as_deref().unwrap().contains("Insufficient memory"));
+    assert_eq!(l.pods.worst(), Health::Crit);
+
+    // A restart the watch sees counts in the last hour.
+    set_status(
+        &pods,
+        "crashing",
+        json!({"containerStatuses": [{
+            "name": "app", "image": "img", "imageID": "", "ready": false, "restartCount": 6,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}}
+        }]}),
+    )
+    .await;
+    console.until("the sixth restart", |l| pod(l, "health", "crashing").is_some_and(|p| p.restarts() == 6)).await;
+    assert_eq!(pod(&console.live, "health", "crashing").unwrap().restart_times.len(), 1);
+}
+
+#[tokio::test]
+async fn a_restarted_api_server_is_relisted_with_what_changed_meanwhile() {
+    let mut server = k8s::Server::start();
+    let admin = server.admin().await;
+    namespace(&admin, "relist").await;
+    let pods: Api<KPod> = Api::namespaced(admin.clone(), "relist");
+    pods.create(&PostParams::default(), &pod_spec("stays")).await.unwrap();
+    pods.create(&PostParams::default(), &pod_spec("goes")).await.unwrap();
+    let mut console = Console::start(&server, &["relist"]);
+    console.until("both pods", |l| live(l, FeedId::Pods) && l.pods.len() == 2).await;
+
+    // The server dies and comes back; what changes afterwards must show,
+    // and what the console saw before must still be right.
+    server.restart_apiserver();
+    let admin = server.admin().await;
+    let pods: Api<KPod> = Api::namespaced(admin, "relist");
+    pods.delete("goes", &DeleteParams::default()).await.unwrap();
+    pods.create(&PostParams::default(), &pod_spec("new")).await.unwrap();
+    console
+        .until("the state after the restart", |l| {
+            live(l, FeedId::Pods) && pod(l, "relist", "goes").is_none() && pod(l, "relist", "new").is_some()
+        })
+        .await;
+    assert_eq!(console.live.pods.len(), 2);
+}
+
+#[tokio::test]
+async fn the_console_only_reads() {
+    let server = k8s::shared();
+    let admin = server.admin().await;
+    namespace(&admin, "readonly").await;
+    let mut console = Console::start(server, &["readonly"]);
+    console
+        .until("every feed live", |l| {
+            [FeedId::Pods, FeedId::Deployments, FeedId::KubeEvents].iter().all(|f| live(l, *f))
+        })
+        .await;
+    // The audit log is written asynchronously.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let requests = server.audited("warroom");
+    assert!(!requests.is_empty());
+    let mutating: Vec<&String> = requests
+        .iter()
+        .filter(|r| !(r.starts_with("list ") || r.starts_with("watch ") || r.starts_with("get ")))
+        .collect();
+    assert!(mutating.is_empty(), "{mutating:?}");
+}

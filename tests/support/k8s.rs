@@ -1,0 +1,283 @@
+//! A real kube-apiserver (with its etcd) on loopback ports for the tests,
+//! from the binaries `tests/k8s/build.sh` builds and caches.
+//!
+//! Every server gets its own etcd (on tmpfs), certificates, a token file
+//! with two users (`admin` for the tests' own setup, `warroom` for the
+//! console, so the audit log tells their requests apart), a kubeconfig
+//! with a context for each, and an audit log of every request.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Where the cached binaries live.
+fn bin_dir() -> PathBuf {
+    let base = std::env::var_os("WARROOM_TESTBED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/warroom-testbed"));
+    base.join("bin")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Certificates and keys shared by every server of this test binary.
+fn pki() -> &'static Path {
+    static PKI: OnceLock<PathBuf> = OnceLock::new();
+    PKI.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("warroom-k8s-pki-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let days = ["-days", "2"];
+        openssl(
+            &dir,
+            &[
+                &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt"][..],
+                &["-subj", "/CN=warroom-test-ca"],
+                &days,
+            ]
+            .concat(),
+        );
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=kube-apiserver",
+            ],
+        );
+        std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        openssl(
+            &dir,
+            &[
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    "server.csr",
+                    "-CA",
+                    "ca.crt",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    "server.crt",
+                    "-extfile",
+                    "san.ext",
+                ][..],
+                &days,
+            ]
+            .concat(),
+        );
+        openssl(&dir, &["genrsa", "-out", "sa.key", "2048"]);
+        openssl(&dir, &["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
+        std::fs::write(dir.join("tokens.csv"), "admin-token,admin,1,\"system:masters\"\nconsole-token,warroom,2\n")
+            .unwrap();
+        std::fs::write(
+            dir.join("audit-policy.yaml"),
+            "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
+        )
+        .unwrap();
+        dir
+    })
+}
+
+/// Starts `cmd` so that it dies with the test process, even on a panic:
+/// from a thread that lives as long as the process (a parent-death signal
+/// is tied to the spawning thread).
+fn spawn_tied(mut cmd: Command) -> Child {
+    use std::os::unix::process::CommandExt;
+    static SPAWNER: OnceLock<std::sync::mpsc::Sender<(Command, std::sync::mpsc::Sender<std::io::Result<Child>>)>> =
+        OnceLock::new();
+    let tx = SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<(Command, std::sync::mpsc::Sender<std::io::Result<Child>>)>();
+        std::thread::spawn(move || {
+            for (mut cmd, reply) in rx {
+                // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let _ = reply.send(cmd.spawn());
+            }
+        });
+        tx
+    });
+    cmd.stdin(Stdio::null());
+    let (reply, answer) = std::sync::mpsc::channel();
+    tx.send((cmd, reply)).unwrap();
+    answer.recv().unwrap().expect("test bed process starts")
+}
+
+pub struct Server {
+    pub dir: PathBuf,
+    pub port: u16,
+    etcd_port: u16,
+    etcd: Child,
+    apiserver: Option<Child>,
+}
+
+impl Server {
+    /// Starts etcd and kube-apiserver and waits until the API answers.
+    pub fn start() -> Server {
+        let bin = bin_dir();
+        assert!(
+            bin.join("kube-apiserver").exists(),
+            "no test kube-apiserver in {}: run `bash tests/k8s/build.sh` (it caches the build)",
+            bin.display()
+        );
+        let dir = tempfile::Builder::new().prefix("warroom-k8s-").tempdir().unwrap().keep();
+        let data = tempfile::Builder::new().prefix("warroom-etcd-").tempdir_in("/dev/shm").unwrap().keep();
+        let (etcd_port, peer_port) = (free_port(), free_port());
+        let log = |name: &str| std::fs::File::create(dir.join(name)).unwrap();
+        let mut etcd = Command::new(bin.join("etcd"));
+        etcd.args(["--name", "default", "--heartbeat-interval", "10", "--election-timeout", "100"])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg(format!("--listen-client-urls=http://127.0.0.1:{etcd_port}"))
+            .arg(format!("--advertise-client-urls=http://127.0.0.1:{etcd_port}"))
+            .arg(format!("--listen-peer-urls=http://127.0.0.1:{peer_port}"))
+            .arg(format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}"))
+            .arg(format!("--initial-cluster=default=http://127.0.0.1:{peer_port}"))
+            .stdout(log("etcd.log"))
+            .stderr(log("etcd.err"));
+        let etcd = spawn_tied(etcd);
+        let mut server = Server { dir, port: free_port(), etcd_port, etcd, apiserver: None };
+        server.write_kubeconfig();
+        server.start_apiserver();
+        server
+    }
+
+    fn start_apiserver(&mut self) {
+        let pki = pki();
+        let p = |f: &str| pki.join(f).display().to_string();
+        let mut cmd = Command::new(bin_dir().join("kube-apiserver"));
+        cmd.arg(format!("--etcd-servers=http://127.0.0.1:{}", self.etcd_port))
+            .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", "--insecure-port=0"])
+            .arg(format!("--secure-port={}", self.port))
+            .arg(format!("--tls-cert-file={}", p("server.crt")))
+            .arg(format!("--tls-private-key-file={}", p("server.key")))
+            .arg(format!("--token-auth-file={}", p("tokens.csv")))
+            .arg("--authorization-mode=AlwaysAllow")
+            .arg(format!("--service-account-key-file={}", p("sa.pub")))
+            .arg(format!("--service-account-signing-key-file={}", p("sa.key")))
+            .arg("--service-account-issuer=https://kubernetes.default.svc")
+            .arg("--disable-admission-plugins=ServiceAccount")
+            .arg("--endpoint-reconciler-type=none")
+            .arg("--service-cluster-ip-range=10.96.0.0/16")
+            .arg(format!("--cert-dir={}", self.dir.display()))
+            .arg(format!("--audit-log-path={}", self.dir.join("audit.log").display()))
+            .arg(format!("--audit-policy-file={}", p("audit-policy.yaml")))
+            .stdout(std::fs::File::create(self.dir.join("apiserver.log")).unwrap())
+            .stderr(std::fs::File::create(self.dir.join("apiserver.err")).unwrap());
+        self.apiserver = Some(spawn_tied(cmd));
+        self.wait_ready();
+    }
+
+    /// Kills the API server (etcd keeps the data) and starts it again on
+    /// the same port: a crash, as a graceful stop waits out open watches.
+    pub fn restart_apiserver(&mut self) {
+        if let Some(mut a) = self.apiserver.take() {
+            let _ = a.kill();
+            let _ = a.wait();
+        }
+        self.start_apiserver();
+    }
+
+    fn wait_ready(&self) {
+        let start = Instant::now();
+        let url = format!("https://127.0.0.1:{}/readyz", self.port);
+        loop {
+            let ok = Command::new("curl")
+                .args(["-sf", "--cacert"])
+                .arg(pki().join("ca.crt"))
+                .args(["-H", "Authorization: Bearer admin-token", &url])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if ok {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "kube-apiserver not ready after 60 s; see {}",
+                self.dir.join("apiserver.err").display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.dir.join("kubeconfig")
+    }
+
+    fn write_kubeconfig(&self) {
+        let ca = pki().join("ca.crt");
+        let config = format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: console\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {ca}\nusers:\n- name: admin\n  user:\n    token: admin-token\n- name: warroom\n  user:\n    token: console-token\ncontexts:\n- name: admin\n  context:\n    cluster: test\n    user: admin\n- name: console\n  context:\n    cluster: test\n    user: warroom\n",
+            port = self.port,
+            ca = ca.display()
+        );
+        std::fs::write(self.kubeconfig(), config).unwrap();
+    }
+
+    /// A client for the tests' own setup (user `admin`).
+    pub async fn admin(&self) -> kube::Client {
+        let file = kube::config::Kubeconfig::read_from(self.kubeconfig()).unwrap();
+        let options = kube::config::KubeConfigOptions { context: Some("admin".into()), ..Default::default() };
+        let config = kube::Config::from_custom_kubeconfig(file, &options).await.unwrap();
+        kube::Client::try_from(config).unwrap()
+    }
+
+    /// The console's target: its own user, the given namespaces.
+    pub fn target(&self, namespaces: &[&str]) -> warroom::sources::kube::Target {
+        warroom::sources::kube::Target {
+            kubeconfig: Some(self.kubeconfig()),
+            context: Some("console".into()),
+            namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// Every request the audit log has from `user`, as `verb resource`.
+    pub fn audited(&self, user: &str) -> Vec<String> {
+        let log = std::fs::read_to_string(self.dir.join("audit.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["user"]["username"] == user && e["stage"] == "ResponseComplete")
+            .map(|e| format!("{} {}", e["verb"].as_str().unwrap_or(""), e["requestURI"].as_str().unwrap_or("")))
+            .collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut a) = self.apiserver.take() {
+            let _ = a.kill();
+            let _ = a.wait();
+        }
+        let _ = self.etcd.kill();
+        let _ = self.etcd.wait();
+    }
+}
+
+/// The server most tests share; each test works in its own namespace.
+pub fn shared() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(Server::start)
+}
