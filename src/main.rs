@@ -114,7 +114,10 @@ async fn run(
         Some((target, current)) => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let env = Environment {
-                kube_context: target.context.clone().or(current).unwrap_or_else(|| "in-cluster".into()),
+                kube_context: target.context.clone().or(current).unwrap_or_else(|| {
+                    let in_pod = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+                    if in_pod { "in-cluster" } else { "no kubeconfig" }.into()
+                }),
                 namespace: target.namespaces_label(),
                 ..Environment::default()
             };
