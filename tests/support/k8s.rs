@@ -128,6 +128,8 @@ pub struct Server {
     pub dir: PathBuf,
     pub port: u16,
     etcd_port: u16,
+    /// etcd's data, on tmpfs.
+    data: PathBuf,
     etcd: Child,
     apiserver: Option<Child>,
 }
@@ -157,7 +159,7 @@ impl Server {
             .stdout(log("etcd.log"))
             .stderr(log("etcd.err"));
         let etcd = spawn_tied(etcd);
-        let mut server = Server { dir, port: free_port(), etcd_port, etcd, apiserver: None };
+        let mut server = Server { dir, port: free_port(), etcd_port, data, etcd, apiserver: None };
         server.write_kubeconfig();
         server.start_apiserver();
         server
@@ -273,6 +275,8 @@ impl Drop for Server {
         }
         let _ = self.etcd.kill();
         let _ = self.etcd.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
