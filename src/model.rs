@@ -292,6 +292,11 @@ impl Db {
         self.free_ratio().is_some_and(|r| r < FREE_WARN_RATIO) || self.free_gib().is_some_and(|f| f < FREE_WARN_GIB)
     }
 
+    /// Whether replica lag is past the runbook's warning threshold.
+    pub fn lag_high(&self) -> bool {
+        self.replica_lag_s().is_some_and(|l| l > LAG_WARN_S)
+    }
+
     /// The worst of the instance's status and what its latest metrics say;
     /// metrics count only while the instance is available.
     pub fn health(&self) -> Health {
@@ -302,7 +307,7 @@ impl Db {
         let lag = self.replica_lag_s().unwrap_or(0.0);
         if self.free_ratio().is_some_and(|r| r < FREE_CRIT_RATIO) || lag > LAG_CRIT_S {
             Health::Crit
-        } else if self.storage_low() || self.cpu_high() || lag > LAG_WARN_S {
+        } else if self.storage_low() || self.cpu_high() || self.lag_high() {
             Health::Warn
         } else {
             Health::Ok

@@ -1,6 +1,7 @@
 //! The action menu and the confirmation dialog: which actions an item
 //! offers, what confirming takes, and recording the request and the answer.
 
+use super::overlay::move_cursor;
 use super::*;
 
 /// A confirmation dialog for one already-built action.
@@ -63,12 +64,11 @@ impl App {
 
     pub(super) fn run_action_menu(&mut self, cmd: Command) -> Vec<Effect> {
         let Some(Overlay::ActionMenu { actions, selected, .. }) = &mut self.overlay else { return Vec::new() };
+        if move_cursor(selected, actions.len(), cmd) {
+            return Vec::new();
+        }
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *selected = (*selected + 1).min(actions.len().saturating_sub(1)),
-            Command::MoveUp => *selected = selected.saturating_sub(1),
-            Command::Top => *selected = 0,
-            Command::Bottom => *selected = actions.len().saturating_sub(1),
             Command::Select | Command::Submit => {
                 if let Some(action) = actions.get(*selected).cloned() {
                     return self.open_confirm(action, Origin::Menu);

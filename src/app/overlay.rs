@@ -40,6 +40,20 @@ impl Scroll {
     }
 }
 
+/// Moves the cursor of a pick list of `len` entries (action menu,
+/// palette, severity picker); returns whether `cmd` was such a move.
+pub(super) fn move_cursor(selected: &mut usize, len: usize, cmd: Command) -> bool {
+    let last = len.saturating_sub(1);
+    *selected = match cmd {
+        Command::MoveDown => (*selected + 1).min(last),
+        Command::MoveUp => selected.saturating_sub(1),
+        Command::Top => 0,
+        Command::Bottom => last,
+        _ => return false,
+    };
+    true
+}
+
 /// What covers the panels, at most one at a time.
 #[derive(Debug, Clone)]
 pub enum Overlay {
@@ -105,12 +119,11 @@ impl App {
 
     pub(super) fn run_severity(&mut self, cmd: Command) -> Vec<Effect> {
         let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return Vec::new() };
+        if move_cursor(selected, Severity::ALL.len(), cmd) {
+            return Vec::new();
+        }
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *selected = (*selected + 1).min(Severity::ALL.len() - 1),
-            Command::MoveUp => *selected = selected.saturating_sub(1),
-            Command::Top => *selected = 0,
-            Command::Bottom => *selected = Severity::ALL.len() - 1,
             Command::Select | Command::Submit => {
                 let sev = Severity::ALL[*selected];
                 return self.start_incident(sev);

@@ -1,5 +1,6 @@
 //! The `:` command palette: every command reachable by typing its name.
 
+use super::overlay::move_cursor;
 use super::*;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,12 +82,11 @@ impl App {
     pub(super) fn run_palette(&mut self, cmd: Command) -> Vec<Effect> {
         let items = self.palette_items();
         let Some(Overlay::Palette { selected, .. }) = &mut self.overlay else { return Vec::new() };
+        if move_cursor(selected, items.len(), cmd) {
+            return Vec::new();
+        }
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
-            Command::MoveDown => *selected = (*selected + 1).min(items.len().saturating_sub(1)),
-            Command::MoveUp => *selected = selected.saturating_sub(1),
-            Command::Top => *selected = 0,
-            Command::Bottom => *selected = items.len().saturating_sub(1),
             Command::Select | Command::Submit => {
                 let chosen = items.get(*selected).map(|i| i.cmd.clone());
                 self.overlay = None;

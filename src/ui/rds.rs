@@ -50,7 +50,6 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             Some(v) => Span::raw(v),
             None => Span::styled("-", app.theme.style(Slot::TextDim)),
         };
-        let lag = db.replica_lag_s();
         vec![
             Span::raw(sanitize(&d.id).into_owned()),
             Span::raw(d.role()),
@@ -59,7 +58,7 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw(format!("{} {}", sanitize(&d.engine), sanitize(&d.engine_version))),
             Span::styled(sanitize(&az).into_owned(), app.theme.style(Slot::TextDim)),
             metric(db.free_ratio().map(|r| format!("{:.0}%", r * 100.0)), db.storage_low()),
-            metric(lag.map(|l| format!("{l:.1}s")), lag.is_some_and(|l| l > crate::model::LAG_WARN_S)),
+            metric(db.replica_lag_s().map(|l| format!("{l:.1}s")), db.lag_high()),
             metric(db.cpu().map(|c| format!("{c:.0}%")), db.cpu_high()),
         ]
     });

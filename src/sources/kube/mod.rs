@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 
 use super::clock::Clock;
 use crate::model::{Deployment, KubeEvent, Pod};
-use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, SourceError, SourceUpdate};
+use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, Item, SourceError, SourceUpdate};
 
 /// The feeds this source serves.
 pub const FEEDS: [FeedId; 3] = [FeedId::Pods, FeedId::Deployments, FeedId::KubeEvents];
@@ -172,12 +172,12 @@ fn failed(error: SourceError, attempt: u32, clock: &dyn Clock) -> (FeedSignal, s
 
 /// One kind of object: how to convert it, key it and wrap it for its feed.
 trait Kind: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static {
-    type Model: Send;
+    /// Keyed as its store keys it.
+    type Model: Item + Send;
     const FEED: FeedId;
     /// Watch only these (a field selector), if any.
     const FIELDS: Option<&'static str> = None;
     fn convert(&self) -> Option<Self::Model>;
-    fn key(m: &Self::Model) -> String;
     fn data(d: Delta<Self::Model>) -> FeedData;
 }
 
@@ -186,9 +186,6 @@ impl Kind for KPod {
     const FEED: FeedId = FeedId::Pods;
     fn convert(&self) -> Option<Pod> {
         Some(convert::pod(self))
-    }
-    fn key(m: &Pod) -> String {
-        m.key()
     }
     fn data(d: Delta<Pod>) -> FeedData {
         FeedData::Pods(d)
@@ -201,9 +198,6 @@ impl Kind for KDeployment {
     fn convert(&self) -> Option<Deployment> {
         Some(convert::deployment(self))
     }
-    fn key(m: &Deployment) -> String {
-        format!("{}/{}", m.namespace, m.name)
-    }
     fn data(d: Delta<Deployment>) -> FeedData {
         FeedData::Deployments(d)
     }
@@ -215,9 +209,6 @@ impl Kind for KEvent {
     const FIELDS: Option<&'static str> = Some("type=Warning");
     fn convert(&self) -> Option<KubeEvent> {
         convert::event(self)
-    }
-    fn key(m: &KubeEvent) -> String {
-        m.key()
     }
     fn data(d: Delta<KubeEvent>) -> FeedData {
         FeedData::KubeEvents(d)
@@ -254,7 +245,7 @@ impl<K: Kind> Mirror<K> {
             }
             Event::InitApply(obj) => {
                 if let Some(m) = obj.convert() {
-                    self.listing.get_or_insert_with(HashSet::new).insert(K::key(&m));
+                    self.listing.get_or_insert_with(HashSet::new).insert(m.key());
                     self.page.push(m);
                     if self.page.len() >= PAGE {
                         self.flush(&mut out);
@@ -273,13 +264,13 @@ impl<K: Kind> Mirror<K> {
             }
             Event::Apply(obj) => {
                 if let Some(m) = obj.convert() {
-                    self.known.insert(K::key(&m));
+                    self.known.insert(m.key());
                     out.push(FeedUpdate::Data(K::data(Delta::Upsert(vec![m]))));
                 }
             }
             Event::Delete(obj) => {
                 if let Some(m) = obj.convert() {
-                    let key = K::key(&m);
+                    let key = m.key();
                     self.known.remove(&key);
                     out.push(FeedUpdate::Data(K::data(Delta::Delete(vec![key]))));
                 }
