@@ -7,11 +7,13 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use crate::actions::Evidence;
+use sha2::{Digest, Sha256};
+
+use crate::actions::{Evidence, SavedEvidence};
 
 /// The most the viewer reads of one file; larger files show their end.
 pub const VIEW_LIMIT: u64 = 4 * 1024 * 1024;
@@ -34,8 +36,13 @@ pub fn display_name(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Saves `evidence` in `dir` (created if missing) and returns its path.
-pub fn save(dir: &Path, at: DateTime<Utc>, evidence: &Evidence) -> io::Result<PathBuf> {
+/// Lower-case hex SHA-256 of `bytes`, as `sha256sum` prints it.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Saves `evidence` in `dir` (created if missing): its path, size and hash.
+pub fn save(dir: &Path, at: DateTime<Utc>, evidence: &Evidence) -> io::Result<SavedEvidence> {
     fs::create_dir_all(dir)?;
     for n in 1..=1000 {
         let path = dir.join(file_name(at, &evidence.label, n));
@@ -49,7 +56,8 @@ pub fn save(dir: &Path, at: DateTime<Utc>, evidence: &Evidence) -> io::Result<Pa
         file.sync_all()?;
         // The new directory entry must survive a crash too.
         File::open(dir)?.sync_all()?;
-        return Ok(path);
+        let bytes = evidence.text.as_bytes();
+        return Ok(SavedEvidence { path, bytes: bytes.len() as u64, sha256: sha256(bytes) });
     }
     Err(io::Error::new(io::ErrorKind::AlreadyExists, "1000 evidence files with this name already exist"))
 }
@@ -101,7 +109,9 @@ mod tests {
         let sub = dir.path().join("evidence");
         let raw = "line 1\n\x1b[31mred\x1b[0m\nlast\n";
         let first = save(&sub, at(), &ev("shop-p-app", raw)).unwrap();
-        let second = save(&sub, at(), &ev("shop-p-app", "other")).unwrap();
+        assert_eq!(first.bytes, raw.len() as u64);
+        assert_eq!(first.sha256, sha256(&fs::read(&first.path).unwrap()));
+        let (first, second) = (first.path, save(&sub, at(), &ev("shop-p-app", "other")).unwrap().path);
         assert_ne!(first, second);
         assert_eq!(fs::read_to_string(&first).unwrap(), raw, "evidence is kept byte for byte");
         assert_eq!(fs::read_to_string(&second).unwrap(), "other");
@@ -112,12 +122,18 @@ mod tests {
     fn large_files_show_their_end_from_a_whole_line() {
         let dir = tempfile::tempdir().unwrap();
         let text: String = (0..100).map(|i| format!("line {i:03}\n")).collect();
-        let path = save(dir.path(), at(), &ev("big", &text)).unwrap();
+        let path = save(dir.path(), at(), &ev("big", &text)).unwrap().path;
         assert_eq!(read(&path, 10_000).unwrap(), text);
         let tail = read(&path, 25).unwrap();
         let mut lines = tail.lines();
         assert_eq!(lines.next(), Some("[first 882 bytes not shown; the file has 900]"));
         assert_eq!(lines.collect::<Vec<_>>(), ["line 098", "line 099"]);
+    }
+
+    #[test]
+    fn hashes_are_what_sha256sum_prints() {
+        assert_eq!(sha256(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

@@ -122,8 +122,9 @@ async fn run(
                 ..Environment::default()
             };
             aws_off(&tx, clock.now()).await;
+            let executor = Arc::new(kube_source::KubeExecutor::new(target.clone(), clock.clone()));
             kube_source::spawn(target, clock.clone(), tx);
-            (clock, env, Router::new())
+            (clock, env, Router::new().with(Domain::Kubernetes, executor))
         }
     };
     let shutdown = Box::pin(shutdown_signal()?);

@@ -127,7 +127,7 @@ impl Pod {
     }
 }
 
-/// A deployment's desired and ready replicas.
+/// A deployment's replicas and where its rollout stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deployment {
     pub namespace: String,
@@ -135,17 +135,41 @@ pub struct Deployment {
     pub desired: u32,
     pub ready: u32,
     pub updated: u32,
+    pub available: u32,
+    pub rollout: Rollout,
+    /// Its pod selector as `kubectl -l` takes it (`app=backend`).
+    pub selector: String,
+    /// The replica count before a scale-down from this console, kept on
+    /// the deployment until it is restored.
+    pub restore_to: Option<u32>,
+}
+
+/// Where a deployment's rollout stands, as `kubectl rollout status` says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rollout {
+    #[default]
+    Complete,
+    /// New replicas are coming up or old ones going away.
+    Progressing,
+    /// `ProgressDeadlineExceeded`: the controller gave up waiting; the
+    /// condition's message says why.
+    Stalled(String),
 }
 
 impl Deployment {
     pub fn health(&self) -> Health {
-        if self.ready >= self.desired {
-            Health::Ok
-        } else if self.ready == 0 && self.desired > 0 {
+        if matches!(self.rollout, Rollout::Stalled(_)) || (self.ready == 0 && self.desired > 0) {
             Health::Crit
-        } else {
+        } else if self.ready < self.desired || self.available < self.desired {
             Health::Warn
+        } else {
+            Health::Ok
         }
+    }
+
+    /// The restore count, when it differs from what is desired now.
+    pub fn restorable(&self) -> Option<u32> {
+        self.restore_to.filter(|n| *n != self.desired)
     }
 }
 

@@ -66,15 +66,22 @@ pub fn finish_action(
     dir: &Path,
     at: DateTime<Utc>,
 ) -> Result<ActionOutput, ActionError> {
-    match result? {
-        Executed { message, evidence: None } => Ok(ActionOutput { message, evidence: None }),
-        Executed { message, evidence: Some(ev) } => match crate::evidence::save(dir, at, &ev) {
-            Ok(path) => {
-                Ok(ActionOutput { message: format!("{message}; saved to {}", path.display()), evidence: Some(path) })
+    let Executed { message, evidence } = result?;
+    let mut saved = Vec::with_capacity(evidence.len());
+    for ev in &evidence {
+        match crate::evidence::save(dir, at, ev) {
+            Ok(s) => saved.push(s),
+            Err(e) => {
+                return Err(ActionError::EvidenceNotSaved { message, dir: dir.to_path_buf(), error: e.to_string() });
             }
-            Err(e) => Err(ActionError::EvidenceNotSaved { message, dir: dir.to_path_buf(), error: e.to_string() }),
-        },
+        }
     }
+    let message = match saved.as_slice() {
+        [] => message,
+        [one] => format!("{message}; saved to {} (sha256 {})", one.path.display(), one.sha256),
+        many => format!("{message}; {} files saved in {}", many.len(), dir.display()),
+    };
+    Ok(ActionOutput { message, evidence: saved })
 }
 
 /// Converts a terminal event into a message; `None` for events the app

@@ -186,7 +186,7 @@ fn demo_session_focus_filter_help_action_quit() {
     c.wait_text("backend");
     c.keys("a");
     c.wait_text("Actions:");
-    c.keys("\x1b[B\r");
+    c.keys("\x1b[B\x1b[B\r");
     c.wait_text("Confirm: Rollout restart deployment");
     c.wait_text("kubectl --context demo-eks-prod -n shop rollout restart");
     c.keys("y");
@@ -207,7 +207,7 @@ fn destructive_action_needs_the_name_typed_in_the_terminal() {
     c.wait_text("Pods");
     c.keys("a");
     c.wait_text("Actions:");
-    // Delete pod is the last entry.
+    // Delete pod is the seventh entry.
     c.keys("\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\r");
     c.wait_text("Confirm: Delete pod");
     c.keys("y\r");

@@ -93,9 +93,9 @@ impl Executor for Witness {
         // Collecting logs hands back text with a terminal escape in it.
         let evidence = match &action.kind {
             ActionKind::CollectLogs { pod, .. } => {
-                Some(Evidence { label: format!("shop-{pod}-app"), text: "first line\n\x1b[2Jpanic: boom\n".into() })
+                vec![Evidence { label: format!("shop-{pod}-app"), text: "first line\n\x1b[2Jpanic: boom\n".into() }]
             }
-            _ => None,
+            _ => Vec::new(),
         };
         self.0.lock().unwrap().push(action);
         Box::pin(async { Ok(Executed { message: "done by the witness".into(), evidence }) })
@@ -180,8 +180,9 @@ async fn drains_bursts_stays_quiet_when_idle_and_runs_confirmed_actions() {
             let after_tick = frames.lock().unwrap().0;
             assert!(after_tick > after_burst, "age labels refresh");
 
-            // Home, action menu, second entry (rollout restart), confirm.
-            for ev in [key(KeyCode::Home), key(KeyCode::Char('a')), key(KeyCode::Down), key(KeyCode::Enter)] {
+            // Home, action menu, third entry (rollout restart), confirm.
+            let (home, menu, down) = (KeyCode::Home, KeyCode::Char('a'), KeyCode::Down);
+            for ev in [home, menu, down, down, KeyCode::Enter].map(key) {
                 key_tx.send(ev).unwrap();
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -369,8 +370,10 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
     assert!(name.ends_with("-app.log") && name.contains("-shop-"), "{name}");
     match &app.results().next().unwrap().status {
         ActionStatus::Succeeded(o) => {
-            assert!(o.message.ends_with(&format!("saved to {}", file.display())), "{}", o.message);
-            assert_eq!(o.evidence.as_ref(), Some(file));
+            let sha = warroom::evidence::sha256(&std::fs::read(file).unwrap());
+            assert!(o.message.ends_with(&format!("saved to {} (sha256 {sha})", file.display())), "{}", o.message);
+            assert_eq!(o.evidence.len(), 1);
+            assert_eq!((&o.evidence[0].path, &o.evidence[0].sha256), (file, &sha));
         }
         other => panic!("{other:?}"),
     }

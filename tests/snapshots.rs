@@ -230,18 +230,15 @@ fn confirm_read() {
 #[test]
 fn confirm_change() {
     check("confirm_change", 60, Flags::default(), |a| {
-        press(a, "a<Down><Enter>");
+        press(a, "a<Down><Down><Enter>");
     });
 }
 
 #[test]
 fn confirm_destructive() {
     check("confirm_destructive", 60, Flags::default(), |a| {
-        press(a, "a<End>");
-        for _ in 0..5 {
-            press(a, "<Down>");
-        }
-        press(a, "<Enter>");
+        // Delete pod, above the namespace's two.
+        press(a, "a<End><Up><Up><Enter>");
         type_text(a, "backend-");
     });
 }
@@ -278,7 +275,7 @@ fn confirm_read_only() {
 fn results_strip_after_dry_run() {
     let flags = Flags { read_only: false, read_only_locked: false, dry_run: true };
     check("dry_run_result", 60, flags, |a| {
-        press(a, "a<Down><Enter>y");
+        press(a, "a<Down><Down><Enter>y");
     });
 }
 
@@ -286,7 +283,7 @@ fn results_strip_after_dry_run() {
 fn results_history() {
     let flags = Flags { read_only: false, read_only_locked: false, dry_run: true };
     check("results_history", 60, flags, |a| {
-        press(a, "a<Down><Enter>y");
+        press(a, "a<Down><Down><Enter>y");
         press(a, "2a<Enter>y");
         press(a, "R");
     });

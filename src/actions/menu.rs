@@ -3,44 +3,40 @@
 //! instance that is not Multi-AZ, a scale-down below one replica).
 
 use super::{Action, ActionKind, Scope};
-use crate::model::{Alarm, DbInstance, Pod};
+use crate::model::{Alarm, DbInstance, Deployment, Pod};
 
-/// Actions offered for a pod.
-pub fn for_pod(pod: &Pod, desired: Option<u32>, scope: &Scope) -> Vec<Action> {
+/// Actions offered for a pod: its own, its deployment's (when it has one
+/// and the deployment is known) and its namespace's.
+pub fn for_pod(pod: &Pod, deployment: Option<&Deployment>, scope: &Scope) -> Vec<Action> {
     let mk = |kind| Action { kind, scope: scope.clone() };
-    let mut out = Vec::new();
-    if let Some(c) = pod.containers.first() {
-        out.push(mk(ActionKind::CollectLogs {
-            namespace: pod.namespace.clone(),
-            pod: pod.name.clone(),
-            container: c.name.clone(),
-            previous: c.last_termination.is_some(),
-        }));
-    }
-    if let Some(dep) = &pod.deployment {
-        let (namespace, deployment) = (pod.namespace.clone(), dep.clone());
-        out.push(mk(ActionKind::RolloutRestart { namespace: namespace.clone(), deployment: deployment.clone() }));
-        if let Some(from) = desired {
-            out.push(mk(ActionKind::Scale {
-                namespace: namespace.clone(),
-                deployment: deployment.clone(),
-                from,
-                to: from + 1,
+    let namespace = || pod.namespace.clone();
+    let mut out = vec![mk(ActionKind::CollectLogs { namespace: namespace(), pod: pod.name.clone() })];
+    if let Some(d) = deployment {
+        let name = || d.name.clone();
+        if !d.selector.is_empty() {
+            out.push(mk(ActionKind::CollectDeploymentLogs {
+                namespace: namespace(),
+                deployment: name(),
+                selector: d.selector.clone(),
             }));
-            if from > 1 {
-                out.push(mk(ActionKind::Scale {
-                    namespace: namespace.clone(),
-                    deployment: deployment.clone(),
-                    from,
-                    to: from - 1,
-                }));
-            }
-            if from > 0 {
-                out.push(mk(ActionKind::Scale { namespace, deployment, from, to: 0 }));
-            }
+        }
+        out.push(mk(ActionKind::RolloutRestart { namespace: namespace(), deployment: name() }));
+        let from = d.desired;
+        if let Some(to) = d.restorable() {
+            out.push(mk(ActionKind::RestoreScale { namespace: namespace(), deployment: name(), from, to }));
+        }
+        let scale = |to| mk(ActionKind::Scale { namespace: namespace(), deployment: name(), from, to });
+        out.push(scale(from + 1));
+        if from > 1 {
+            out.push(scale(from - 1));
+        }
+        if from > 0 {
+            out.push(scale(0));
         }
     }
-    out.push(mk(ActionKind::DeletePod { namespace: pod.namespace.clone(), pod: pod.name.clone() }));
+    out.push(mk(ActionKind::DeletePod { namespace: namespace(), pod: pod.name.clone() }));
+    out.push(mk(ActionKind::IsolateNamespace { namespace: namespace() }));
+    out.push(mk(ActionKind::LiftIsolation { namespace: namespace() }));
     out
 }
 

@@ -13,10 +13,20 @@ pub mod router;
 use serde::{Deserialize, Serialize};
 
 pub use menu::{for_alarm, for_db, for_pod};
-pub use router::{ActionError, ActionOutput, Domain, Evidence, Executed, Execution, Executor, Router};
+pub use router::{
+    ActionError, ActionOutput, Domain, Evidence, Executed, Execution, Executor, Router, SavedEvidence, logs_message,
+};
 
 /// How many log lines collecting a pod's logs keeps (`kubectl logs --tail`).
 pub const LOG_TAIL_LINES: usize = 500;
+/// The most pods whose logs one collection for a deployment keeps.
+pub const LOG_PODS_MAX: usize = 20;
+/// The NetworkPolicy that isolates a namespace: it selects every pod and
+/// allows no ingress and no egress.
+pub const ISOLATION_POLICY: &str = "warroom-emergency-isolate";
+/// The annotation a scale-down leaves on its deployment: the replica count
+/// before it, which *restore* scales back to.
+pub const RESTORE_ANNOTATION: &str = "warroom/replicas-before-scale-down";
 
 /// How much an action can hurt, which decides how it is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -56,13 +66,18 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActionKind {
-    /// `previous`: the logs of the container's last terminated instance
-    /// (a crash-looping container's own logs are seconds old).
+    /// Every container's logs, and the previous instance's of those that
+    /// restarted (a crash-looping container's own logs are seconds old).
     CollectLogs {
         namespace: String,
         pod: String,
-        container: String,
-        previous: bool,
+    },
+    /// The same for every pod the deployment's selector matches.
+    CollectDeploymentLogs {
+        namespace: String,
+        deployment: String,
+        /// `app=backend,tier=api`, as `kubectl -l` takes it.
+        selector: String,
     },
     RolloutRestart {
         namespace: String,
@@ -74,9 +89,23 @@ pub enum ActionKind {
         from: u32,
         to: u32,
     },
+    /// Back to the replica count recorded before a scale-down.
+    RestoreScale {
+        namespace: String,
+        deployment: String,
+        from: u32,
+        to: u32,
+    },
     DeletePod {
         namespace: String,
         pod: String,
+    },
+    /// NetworkPolicy [`ISOLATION_POLICY`]: no traffic in or out of any pod.
+    IsolateNamespace {
+        namespace: String,
+    },
+    LiftIsolation {
+        namespace: String,
     },
     RebootDb {
         id: String,
@@ -126,8 +155,10 @@ pub struct Action {
 impl Action {
     pub fn risk(&self) -> Risk {
         match &self.kind {
-            ActionKind::CollectLogs { .. } => Risk::Read,
+            ActionKind::CollectLogs { .. } | ActionKind::CollectDeploymentLogs { .. } => Risk::Read,
             ActionKind::RolloutRestart { .. }
+            | ActionKind::RestoreScale { .. }
+            | ActionKind::LiftIsolation { .. }
             | ActionKind::RebootDb { .. }
             | ActionKind::SnapshotDb { .. }
             | ActionKind::SnapshotCluster { .. }
@@ -135,6 +166,7 @@ impl Action {
             ActionKind::Scale { to, .. } if *to > 0 => Risk::Change,
             ActionKind::Scale { .. }
             | ActionKind::DeletePod { .. }
+            | ActionKind::IsolateNamespace { .. }
             | ActionKind::FailoverDb { .. }
             | ActionKind::FailoverCluster { .. }
             | ActionKind::PromoteReplica { .. } => Risk::Destructive,
@@ -144,11 +176,15 @@ impl Action {
     pub fn title(&self) -> String {
         match &self.kind {
             ActionKind::CollectLogs { .. } => "Collect pod logs as evidence".into(),
+            ActionKind::CollectDeploymentLogs { .. } => "Collect the deployment's pod logs as evidence".into(),
             ActionKind::RolloutRestart { .. } => "Rollout restart deployment".into(),
             ActionKind::Scale { to: 0, .. } => "Scale deployment to zero".into(),
             ActionKind::Scale { from, to, .. } if to > from => format!("Scale up {from} → {to}"),
             ActionKind::Scale { from, to, .. } => format!("Scale down {from} → {to}"),
+            ActionKind::RestoreScale { to, .. } => format!("Restore the {to} replicas before the scale-down"),
             ActionKind::DeletePod { .. } => "Delete pod".into(),
+            ActionKind::IsolateNamespace { namespace } => format!("Isolate namespace {namespace} (no traffic)"),
+            ActionKind::LiftIsolation { namespace } => format!("Lift the isolation of namespace {namespace}"),
             ActionKind::RebootDb { .. } => "Reboot DB instance".into(),
             ActionKind::FailoverDb { .. } => "Reboot with failover (Multi-AZ)".into(),
             ActionKind::FailoverCluster { to, .. } => format!("Fail over cluster to {to}"),
@@ -164,7 +200,11 @@ impl Action {
     pub fn target(&self) -> &str {
         match &self.kind {
             ActionKind::CollectLogs { pod, .. } | ActionKind::DeletePod { pod, .. } => pod,
-            ActionKind::RolloutRestart { deployment, .. } | ActionKind::Scale { deployment, .. } => deployment,
+            ActionKind::RolloutRestart { deployment, .. }
+            | ActionKind::Scale { deployment, .. }
+            | ActionKind::RestoreScale { deployment, .. }
+            | ActionKind::CollectDeploymentLogs { deployment, .. } => deployment,
+            ActionKind::IsolateNamespace { namespace } | ActionKind::LiftIsolation { namespace } => namespace,
             ActionKind::RebootDb { id }
             | ActionKind::FailoverDb { id }
             | ActionKind::SnapshotDb { id, .. }
@@ -177,13 +217,17 @@ impl Action {
     /// `namespace/name` or the AWS resource kind, for the dialog.
     pub fn target_label(&self) -> String {
         match &self.kind {
-            ActionKind::CollectLogs { namespace, pod, container, previous } => {
-                let which = if *previous { ", previous instance" } else { "" };
-                format!("pod {namespace}/{pod} ({container}{which})")
+            ActionKind::CollectLogs { namespace, pod } | ActionKind::DeletePod { namespace, pod } => {
+                format!("pod {namespace}/{pod}")
             }
-            ActionKind::DeletePod { namespace, pod } => format!("pod {namespace}/{pod}"),
-            ActionKind::RolloutRestart { namespace, deployment } | ActionKind::Scale { namespace, deployment, .. } => {
-                format!("deployment {namespace}/{deployment}")
+            ActionKind::CollectDeploymentLogs { namespace, deployment, selector } => {
+                format!("deployment {namespace}/{deployment} (pods {selector})")
+            }
+            ActionKind::RolloutRestart { namespace, deployment }
+            | ActionKind::Scale { namespace, deployment, .. }
+            | ActionKind::RestoreScale { namespace, deployment, .. } => format!("deployment {namespace}/{deployment}"),
+            ActionKind::IsolateNamespace { namespace } | ActionKind::LiftIsolation { namespace } => {
+                format!("namespace {namespace}")
             }
             ActionKind::RebootDb { id }
             | ActionKind::FailoverDb { id }
@@ -212,17 +256,30 @@ impl Action {
             profile => format!("--profile {profile} --region {}", self.scope.aws_region),
         };
         match &self.kind {
-            ActionKind::CollectLogs { namespace, pod, container, previous } => {
-                let previous = if *previous { " --previous" } else { "" };
-                format!("kubectl {kctx} -n {namespace} logs {pod} -c {container}{previous} --tail={LOG_TAIL_LINES}")
+            // The previous instances' logs are the same command with
+            // `--previous`; the dialog shows the first.
+            ActionKind::CollectLogs { namespace, pod } => {
+                format!("kubectl {kctx} -n {namespace} logs {pod} --all-containers --tail={LOG_TAIL_LINES}")
             }
+            ActionKind::CollectDeploymentLogs { namespace, selector, .. } => format!(
+                "kubectl {kctx} -n {namespace} logs -l {selector} --all-containers --prefix --tail={LOG_TAIL_LINES}"
+            ),
             ActionKind::RolloutRestart { namespace, deployment } => {
                 format!("kubectl {kctx} -n {namespace} rollout restart deployment/{deployment}")
             }
-            ActionKind::Scale { namespace, deployment, to, .. } => {
-                format!("kubectl {kctx} -n {namespace} scale deployment/{deployment} --replicas={to}")
-            }
+            ActionKind::Scale { namespace, deployment, from, to }
+            | ActionKind::RestoreScale { namespace, deployment, from, to } => format!(
+                "kubectl {kctx} -n {namespace} scale deployment/{deployment} --current-replicas={from} --replicas={to}"
+            ),
             ActionKind::DeletePod { namespace, pod } => format!("kubectl {kctx} -n {namespace} delete pod {pod}"),
+            ActionKind::IsolateNamespace { namespace } => format!(
+                "kubectl {kctx} -n {namespace} apply -f - <<< '{{\"apiVersion\":\"networking.k8s.io/v1\",\
+                 \"kind\":\"NetworkPolicy\",\"metadata\":{{\"name\":\"{ISOLATION_POLICY}\"}},\
+                 \"spec\":{{\"podSelector\":{{}},\"policyTypes\":[\"Ingress\",\"Egress\"]}}}}'"
+            ),
+            ActionKind::LiftIsolation { namespace } => {
+                format!("kubectl {kctx} -n {namespace} delete networkpolicy {ISOLATION_POLICY}")
+            }
             ActionKind::RebootDb { id } => {
                 format!("aws rds reboot-db-instance {aws} --db-instance-identifier {id}")
             }
@@ -335,6 +392,56 @@ mod tests {
             failover.cli(),
             "aws rds failover-db-cluster --profile oncall --region eu-west-1 --db-cluster-identifier c --target-db-instance-identifier r"
         );
+    }
+
+    #[test]
+    fn a_scaled_down_deployment_offers_its_restore() {
+        use crate::model::{Deployment, Rollout};
+        let pod = crate::model::Pod {
+            namespace: "shop".into(),
+            name: "backend-1".into(),
+            ..crate::fixtures::synthetic_pod(1, 0)
+        };
+        let dep = Deployment {
+            namespace: "shop".into(),
+            name: "backend".into(),
+            desired: 0,
+            ready: 0,
+            updated: 0,
+            available: 0,
+            rollout: Rollout::Complete,
+            selector: "app=backend".into(),
+            restore_to: Some(4),
+        };
+        let titles = |d: &Deployment| -> Vec<String> {
+            for_pod(&pod, Some(d), &scope()).into_iter().map(|a| a.title()).collect()
+        };
+        let offered = titles(&dep);
+        assert!(offered.contains(&"Restore the 4 replicas before the scale-down".to_string()), "{offered:?}");
+        assert!(!offered.iter().any(|t| t.starts_with("Scale down") || t.ends_with("to zero")), "{offered:?}");
+        let restore = for_pod(&pod, Some(&dep), &scope()).into_iter().find(|a| a.title().starts_with("Restore"));
+        let restore = restore.unwrap();
+        assert_eq!(restore.risk(), Risk::Change);
+        assert_eq!(
+            restore.cli(),
+            "kubectl --context prod -n shop scale deployment/backend --current-replicas=0 --replicas=4"
+        );
+        // Once restored (or scaled back by hand) there is nothing to restore.
+        let restored = Deployment { desired: 4, ..dep.clone() };
+        assert!(!titles(&restored).iter().any(|t| t.starts_with("Restore")));
+        // Without its deployment only the pod's and namespace's own actions.
+        let alone: Vec<String> = for_pod(&pod, None, &scope()).into_iter().map(|a| a.title()).collect();
+        assert_eq!(
+            alone,
+            [
+                "Collect pod logs as evidence",
+                "Delete pod",
+                "Isolate namespace shop (no traffic)",
+                "Lift the isolation of namespace shop"
+            ]
+        );
+        let isolate = &for_pod(&pod, None, &scope())[2];
+        assert_eq!((isolate.risk(), isolate.target()), (Risk::Destructive, "shop"));
     }
 
     #[test]

@@ -84,12 +84,7 @@ mod tests {
 
     #[test]
     fn the_mode_and_the_risk_decide() {
-        let logs = action(ActionKind::CollectLogs {
-            namespace: "shop".into(),
-            pod: "p".into(),
-            container: "app".into(),
-            previous: false,
-        });
+        let logs = action(ActionKind::CollectLogs { namespace: "shop".into(), pod: "p".into() });
         let restart = action(ActionKind::RolloutRestart { namespace: "shop".into(), deployment: "backend".into() });
         let delete = action(ActionKind::DeletePod { namespace: "shop".into(), pod: "backend-1".into() });
         let normal = Flags::default();

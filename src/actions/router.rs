@@ -34,9 +34,13 @@ impl ActionKind {
     pub fn domain(&self) -> Domain {
         match self {
             ActionKind::CollectLogs { .. }
+            | ActionKind::CollectDeploymentLogs { .. }
             | ActionKind::RolloutRestart { .. }
             | ActionKind::Scale { .. }
-            | ActionKind::DeletePod { .. } => Domain::Kubernetes,
+            | ActionKind::RestoreScale { .. }
+            | ActionKind::DeletePod { .. }
+            | ActionKind::IsolateNamespace { .. }
+            | ActionKind::LiftIsolation { .. } => Domain::Kubernetes,
             ActionKind::RebootDb { .. }
             | ActionKind::FailoverDb { .. }
             | ActionKind::FailoverCluster { .. }
@@ -50,16 +54,16 @@ impl ActionKind {
 
 /// What an executor reports for an action that worked: a one-line
 /// message and, for actions that collect something (pod logs), the
-/// evidence to keep.
+/// evidence to keep, one file each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Executed {
     pub message: String,
-    pub evidence: Option<Evidence>,
+    pub evidence: Vec<Evidence>,
 }
 
 impl Executed {
     pub fn message(message: impl Into<String>) -> Self {
-        Executed { message: message.into(), evidence: None }
+        Executed { message: message.into(), evidence: Vec::new() }
     }
 }
 
@@ -71,13 +75,36 @@ pub struct Evidence {
     pub text: String,
 }
 
-/// A finished action's outcome as recorded: the message and the file its
+/// `collected 3 logs (1,234 lines) of pod x`.
+pub fn logs_message(evidence: &[Evidence], what: &str) -> String {
+    let lines: usize = evidence.iter().map(|e| e.text.lines().count()).sum();
+    let logs = if evidence.len() == 1 { "log" } else { "logs" };
+    format!("collected {} {logs} ({lines} lines) of {what}", evidence.len())
+}
+
+/// A finished action's outcome as recorded: the message and the files its
 /// evidence was saved to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionOutput {
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<SavedEvidence>,
+}
+
+impl ActionOutput {
+    pub fn message(message: impl Into<String>) -> Self {
+        ActionOutput { message: message.into(), evidence: Vec::new() }
+    }
+}
+
+/// An evidence file as saved: where, how big, and its SHA-256 so anyone can
+/// show later that it was not changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedEvidence {
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// Lower-case hex.
+    pub sha256: String,
 }
 
 /// Why an action did not do what it was asked.

@@ -33,12 +33,9 @@ impl App {
         let scope = self.scope();
         let found = match self.focus {
             PanelId::Pods => self.pods().selected().map(|p| {
-                let desired = p
-                    .deployment
-                    .as_ref()
-                    .and_then(|d| self.live.deployments.get(&format!("{}/{d}", p.namespace)))
-                    .map(|d| d.desired);
-                (format!("pod {}", p.key()), actions::for_pod(p, desired, &scope))
+                let deployment =
+                    p.deployment.as_ref().and_then(|d| self.live.deployments.get(&format!("{}/{d}", p.namespace)));
+                (format!("pod {}", p.key()), actions::for_pod(p, deployment, &scope))
             }),
             PanelId::Rds => {
                 let stamp = self.now.format("%Y%m%d-%H%M%S").to_string();

@@ -135,10 +135,12 @@ impl App {
 
     /// Files the session's actions saved, newest first.
     pub fn evidence_files(&self) -> impl Iterator<Item = &PathBuf> {
-        self.results().filter_map(|r| match &r.status {
-            ActionStatus::Succeeded(ActionOutput { evidence: Some(path), .. }) => Some(path),
-            _ => None,
-        })
+        self.results()
+            .flat_map(|r| match &r.status {
+                ActionStatus::Succeeded(ActionOutput { evidence, .. }) => evidence.as_slice(),
+                _ => &[],
+            })
+            .map(|e| &e.path)
     }
 
     /// Opens `path`, or the newest evidence file, in the viewer.

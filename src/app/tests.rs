@@ -3,7 +3,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::actions::ActionKind;
-use crate::actions::Risk;
+use crate::actions::{Risk, SavedEvidence};
 use crate::fixtures::{deliver, demo_app, demo_app_with, press, t0, type_text};
 use crate::incident::MemoryRecorder;
 use crate::model::Health;
@@ -29,7 +29,7 @@ fn status(app: &App) -> ActionStatus {
 }
 
 fn output(message: &str) -> ActionOutput {
-    ActionOutput { message: message.into(), evidence: None }
+    ActionOutput::message(message)
 }
 
 fn menu_titles(app: &App) -> Vec<String> {
@@ -250,8 +250,8 @@ fn quit_keys_close_popups_and_only_quit_from_the_main_screen() {
             assert!(app.overlay.is_none(), "{quit} closes the {what}");
         }
     }
-    // A typed confirmation takes `q` as text.
-    press(&mut app, "1a<End><Enter>");
+    // A typed confirmation (isolating the namespace) takes `q` as text.
+    press(&mut app, "1a<End><Up><Enter>");
     assert!(app.has_text_field());
     press(&mut app, "q");
     assert_eq!(app.confirm_typed().as_deref(), Some("q"));
@@ -328,11 +328,14 @@ fn action_menu_lists_only_valid_actions() {
         menu_titles(&app),
         [
             "Collect pod logs as evidence",
+            "Collect the deployment's pod logs as evidence",
             "Rollout restart deployment",
             "Scale up 4 → 5",
             "Scale down 4 → 3",
             "Scale deployment to zero",
-            "Delete pod"
+            "Delete pod",
+            "Isolate namespace shop (no traffic)",
+            "Lift the isolation of namespace shop",
         ]
     );
     // The hot cluster writer sorts first in RDS; it fails over to its reader.
@@ -458,8 +461,13 @@ fn collected_evidence_opens_in_a_viewer() {
         other => panic!("{other:?}"),
     };
     let path = PathBuf::from("/data/evidence/20260101T000100Z-shop-backend-x-app.log");
-    let message = format!("collected 124 lines; saved to {}", path.display());
-    deliver(&mut app, Msg::ActionDone { id, result: Ok(ActionOutput { message, evidence: Some(path.clone()) }) });
+    let previous = PathBuf::from("/data/evidence/20260101T000100Z-shop-backend-x-app-previous.log");
+    let saved = |path: &PathBuf| SavedEvidence { path: path.clone(), bytes: 10, sha256: "ab".repeat(32) };
+    let output = ActionOutput {
+        message: "collected 2 logs (124 lines) of pod backend-x; 2 files saved in /data/evidence".into(),
+        evidence: vec![saved(&path), saved(&previous)],
+    };
+    deliver(&mut app, Msg::ActionDone { id, result: Ok(output) });
     assert!(app.offers(Command::Evidence));
     assert_eq!(press(&mut app, "E"), vec![Effect::LoadEvidence(path.clone())]);
     // The palette lists every evidence file by name.

@@ -29,13 +29,7 @@ fn the_fold_tells_the_incident_and_its_actions() {
         (5, IncidentEvent::ActionRequested { action_id: 1, action: restart(), origin: Origin::Menu }),
         (7, IncidentEvent::ActionConfirmed { action_id: 1, dry_run: false }),
         (9, IncidentEvent::SeverityChanged { from: Severity::P2, to: Severity::P1 }),
-        (
-            12,
-            IncidentEvent::ActionSucceeded {
-                action_id: 1,
-                output: ActionOutput { message: "restarted".into(), evidence: None },
-            },
-        ),
+        (12, IncidentEvent::ActionSucceeded { action_id: 1, output: ActionOutput::message("restarted") }),
         (13, IncidentEvent::ActionRequested { action_id: 2, action: restart(), origin: Origin::Menu }),
         (14, IncidentEvent::ActionCancelled { action_id: 2 }),
         (60, IncidentEvent::Resolved),

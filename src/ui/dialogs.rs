@@ -362,6 +362,17 @@ fn result_lines<'a>(app: &App, width: usize) -> Vec<Line<'a>> {
         for chunk in wrap(&text, width.saturating_sub(4)) {
             lines.push(Line::styled(format!("    {chunk}"), app.theme.style(slot)));
         }
+        if let ActionStatus::Succeeded(o) = &r.status
+            && o.evidence.len() > 1
+        {
+            for f in &o.evidence {
+                let name = crate::evidence::display_name(&f.path);
+                let line = format!("{} · {} bytes · sha256 {}", sanitize(&name), f.bytes, f.sha256);
+                for chunk in wrap(&line, width.saturating_sub(6)) {
+                    lines.push(Line::styled(format!("      {chunk}"), app.theme.style(Slot::StatusOk)));
+                }
+            }
+        }
         for chunk in wrap(&format!("$ {}", sanitize(&r.action.cli())), width.saturating_sub(4)) {
             lines.push(Line::styled(format!("    {chunk}"), app.theme.style(Slot::TextDim)));
         }

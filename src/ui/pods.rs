@@ -12,6 +12,7 @@ use super::{Col, col, draw_rows, fill, health_glyph, health_style, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::format::fmt_age;
+use crate::model::Rollout;
 use crate::sanitize::sanitize;
 use crate::state::FeedId;
 
@@ -40,6 +41,14 @@ fn draw_deployments(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!("{} ", health_glyph(d.health())), style));
         spans.push(Span::raw(format!("{} ", sanitize(&d.name))));
         spans.push(Span::styled(format!("{}/{}", d.ready, d.desired), style));
+        match &d.rollout {
+            Rollout::Complete => {}
+            Rollout::Progressing => spans.push(Span::styled(" rolling", app.theme.style(Slot::StatusWarn))),
+            Rollout::Stalled(_) => spans.push(Span::styled(" stalled", app.theme.style(Slot::StatusCrit))),
+        }
+        if let Some(n) = d.restorable() {
+            spans.push(Span::styled(format!(" (was {n})"), app.theme.style(Slot::TextDim)));
+        }
         spans.push(Span::raw("  "));
     }
     if spans.is_empty() {

@@ -2,9 +2,11 @@
 //! from the binaries `tests/k8s/build.sh` builds and caches.
 //!
 //! Every server gets its own etcd (on tmpfs), certificates, a token file
-//! with two users (`admin` for the tests' own setup, `warroom` for the
-//! console, so the audit log tells their requests apart), a kubeconfig
-//! with a context for each, and an audit log of every request.
+//! with three users (`admin` for the tests' own setup, `warroom` for the
+//! console, so the audit log tells their requests apart, and `viewer`, who
+//! may only read), RBAC, a kubeconfig with a context for each, and an
+//! audit log of every request.
+#![allow(dead_code)] // each test binary uses part of it
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -84,8 +86,11 @@ fn pki() -> &'static Path {
         );
         openssl(&dir, &["genrsa", "-out", "sa.key", "2048"]);
         openssl(&dir, &["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
-        std::fs::write(dir.join("tokens.csv"), "admin-token,admin,1,\"system:masters\"\nconsole-token,warroom,2\n")
-            .unwrap();
+        std::fs::write(
+            dir.join("tokens.csv"),
+            "admin-token,admin,1,\"system:masters\"\nconsole-token,warroom,2\nviewer-token,viewer,3\n",
+        )
+        .unwrap();
         std::fs::write(
             dir.join("audit-policy.yaml"),
             "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
@@ -162,7 +167,37 @@ impl Server {
         let mut server = Server { dir, port: free_port(), etcd_port, data, etcd, apiserver: None };
         server.write_kubeconfig();
         server.start_apiserver();
+        // The bootstrap `view` role is filled in by a controller this test
+        // bed does not run: a role of its own that reads everything.
+        server.post(
+            "clusterroles",
+            r#"{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"reader"},"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["get","list","watch"]}]}"#,
+        );
+        server.bind("warroom", "cluster-admin");
+        server.bind("viewer", "reader");
         server
+    }
+
+    /// Grants `user` a cluster role everywhere.
+    fn bind(&self, user: &str, role: &str) {
+        let body = format!(
+            r#"{{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{{"name":"{user}-{role}"}},"roleRef":{{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"{role}"}},"subjects":[{{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"{user}"}}]}}"#
+        );
+        self.post("clusterrolebindings", &body);
+    }
+
+    /// Creates an RBAC object as `admin`.
+    fn post(&self, resource: &str, body: &str) {
+        let url = format!("https://127.0.0.1:{}/apis/rbac.authorization.k8s.io/v1/{resource}", self.port);
+        let ok = Command::new("curl")
+            .args(["-sf", "--cacert"])
+            .arg(pki().join("ca.crt"))
+            .args(["-H", "Authorization: Bearer admin-token", "-H", "Content-Type: application/json"])
+            .args(["-X", "POST", "-d", body, &url])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "cannot create {resource}: {body}");
     }
 
     fn start_apiserver(&mut self) {
@@ -175,7 +210,7 @@ impl Server {
             .arg(format!("--tls-cert-file={}", p("server.crt")))
             .arg(format!("--tls-private-key-file={}", p("server.key")))
             .arg(format!("--token-auth-file={}", p("tokens.csv")))
-            .arg("--authorization-mode=AlwaysAllow")
+            .arg("--authorization-mode=RBAC")
             .arg(format!("--service-account-key-file={}", p("sa.pub")))
             .arg(format!("--service-account-signing-key-file={}", p("sa.key")))
             .arg("--service-account-issuer=https://kubernetes.default.svc")
@@ -232,7 +267,7 @@ impl Server {
     fn write_kubeconfig(&self) {
         let ca = pki().join("ca.crt");
         let config = format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: console\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {ca}\nusers:\n- name: admin\n  user:\n    token: admin-token\n- name: warroom\n  user:\n    token: console-token\ncontexts:\n- name: admin\n  context:\n    cluster: test\n    user: admin\n- name: console\n  context:\n    cluster: test\n    user: warroom\n",
+            "apiVersion: v1\nkind: Config\ncurrent-context: console\nclusters:\n- name: test\n  cluster:\n    server: https://127.0.0.1:{port}\n    certificate-authority: {ca}\nusers:\n- name: admin\n  user:\n    token: admin-token\n- name: warroom\n  user:\n    token: console-token\n- name: viewer\n  user:\n    token: viewer-token\ncontexts:\n- name: admin\n  context:\n    cluster: test\n    user: admin\n- name: console\n  context:\n    cluster: test\n    user: warroom\n- name: viewer\n  context:\n    cluster: test\n    user: viewer\n",
             port = self.port,
             ca = ca.display()
         );
@@ -254,6 +289,11 @@ impl Server {
             context: Some("console".into()),
             namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
         }
+    }
+
+    /// The target of a user who may only read (the `view` role).
+    pub fn viewer(&self, namespaces: &[&str]) -> warroom::sources::kube::Target {
+        warroom::sources::kube::Target { context: Some("viewer".into()), ..self.target(namespaces) }
     }
 
     /// Every request the audit log has from `user`, as `verb resource`.

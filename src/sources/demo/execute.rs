@@ -2,42 +2,61 @@
 //! (including their refusals).
 
 use super::*;
+use crate::actions::{ISOLATION_POLICY, logs_message};
 
 impl DemoWorld {
     /// Executes a confirmed action against the world.
     pub fn execute(&mut self, action: &Action) -> Result<Executed, String> {
         match &action.kind {
-            ActionKind::CollectLogs { namespace, pod, container, previous } => {
-                let p = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?;
-                let c = p
-                    .containers
-                    .iter()
-                    .find(|c| c.name == *container)
-                    .ok_or_else(|| format!("container {container} is not in pod {pod}"))?;
-                let termination = if *previous {
-                    Some(c.last_termination.as_ref().ok_or_else(|| {
-                        format!("previous terminated container \"{container}\" in pod \"{pod}\" not found")
-                    })?)
-                } else {
-                    None
-                };
-                let text = super::kube::demo_logs(pod, termination, self.now);
-                let lines = text.lines().count();
-                let which = if *previous { "previous " } else { "" };
-                Ok(Executed {
-                    message: format!("collected {lines} lines of {pod}/{container} ({which}logs)"),
-                    evidence: Some(Evidence { label: format!("{namespace}-{pod}-{container}"), text }),
-                })
+            ActionKind::CollectLogs { namespace, pod } => {
+                let evidence = self.pod_logs(namespace, pod)?;
+                Ok(Executed { message: logs_message(&evidence, &format!("pod {pod}")), evidence })
+            }
+            ActionKind::CollectDeploymentLogs { namespace, deployment, .. } => {
+                if !self.deployments.contains_key(deployment) {
+                    return Err(format!("deployment {deployment} not found"));
+                }
+                let pods: Vec<String> = self
+                    .pods
+                    .values()
+                    .filter(|p| p.deployment.as_deref() == Some(deployment.as_str()))
+                    .map(|p| p.name.clone())
+                    .take(crate::actions::LOG_PODS_MAX)
+                    .collect();
+                let mut evidence = Vec::new();
+                for pod in &pods {
+                    evidence.extend(self.pod_logs(namespace, pod)?);
+                }
+                let what = format!("{} pods of {deployment}", pods.len());
+                Ok(Executed { message: logs_message(&evidence, &what), evidence })
             }
             _ => self.change(action).map(Executed::message),
         }
+    }
+
+    /// Every container's logs, and the previous instance's where one
+    /// terminated, as `kubectl logs` would give them.
+    fn pod_logs(&self, namespace: &str, pod: &str) -> Result<Vec<Evidence>, String> {
+        let p = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?;
+        let mut out = Vec::new();
+        for c in &p.containers {
+            let label = format!("{namespace}-{pod}-{}", c.name);
+            if let Some(t) = &c.last_termination {
+                let text = super::kube::demo_logs(pod, Some(t), self.now);
+                out.push(Evidence { label: format!("{label}-previous"), text });
+            }
+            out.push(Evidence { label, text: super::kube::demo_logs(pod, None, self.now) });
+        }
+        Ok(out)
     }
 
     /// Executes an action that changes the world.
     pub(super) fn change(&mut self, action: &Action) -> Result<String, String> {
         let now = self.now;
         match &action.kind {
-            ActionKind::CollectLogs { .. } => Err("collecting logs changes nothing".into()),
+            ActionKind::CollectLogs { .. } | ActionKind::CollectDeploymentLogs { .. } => {
+                Err("collecting logs changes nothing".into())
+            }
             ActionKind::RolloutRestart { deployment, .. } => {
                 if !self.deployments.contains_key(deployment) {
                     return Err(format!("deployment {deployment} not found"));
@@ -47,7 +66,8 @@ impl DemoWorld {
                 self.pending.push((now + secs(6), Pending::RolloutDone(deployment.clone())));
                 Ok(format!("deployment.apps/{deployment} restarted"))
             }
-            ActionKind::Scale { deployment, to, .. } => {
+            ActionKind::Scale { deployment, from, to, .. } | ActionKind::RestoreScale { deployment, from, to, .. } => {
+                let restore = matches!(action.kind, ActionKind::RestoreScale { .. });
                 let current: Vec<String> = self
                     .pods
                     .values()
@@ -56,7 +76,19 @@ impl DemoWorld {
                     .collect();
                 let d =
                     self.deployments.get_mut(deployment).ok_or_else(|| format!("deployment {deployment} not found"))?;
+                if d.desired != *from {
+                    return Err(format!(
+                        "deployment {deployment} has {} replicas now, not {from}: nothing changed",
+                        d.desired
+                    ));
+                }
                 d.desired = *to;
+                d.restore_to = match d.restore_to {
+                    _ if restore => None,
+                    Some(n) if *to >= n => None,
+                    None if to < from => Some(*from),
+                    kept => kept,
+                };
                 let want = *to as usize;
                 if current.len() < want {
                     for _ in current.len()..want {
@@ -69,6 +101,22 @@ impl DemoWorld {
                 }
                 self.dirty.kube = true;
                 Ok(format!("deployment.apps/{deployment} scaled to {to}"))
+            }
+            ActionKind::IsolateNamespace { namespace } => {
+                if !self.isolated.insert(namespace.clone()) {
+                    return Err(format!(
+                        "409 AlreadyExists: networkpolicies.networking.k8s.io \"{ISOLATION_POLICY}\" already exists"
+                    ));
+                }
+                Ok(format!("networkpolicy.networking.k8s.io/{ISOLATION_POLICY} created in {namespace}"))
+            }
+            ActionKind::LiftIsolation { namespace } => {
+                if !self.isolated.remove(namespace) {
+                    return Err(format!(
+                        "404 NotFound: networkpolicies.networking.k8s.io \"{ISOLATION_POLICY}\" not found"
+                    ));
+                }
+                Ok(format!("networkpolicy.networking.k8s.io/{ISOLATION_POLICY} deleted from {namespace}"))
             }
             ActionKind::DeletePod { pod, .. } => {
                 let dep = self.pods.get(pod).ok_or_else(|| format!("pod {pod} not found"))?.deployment.clone();

@@ -46,13 +46,24 @@ impl DemoWorld {
             .deployments
             .iter()
             .map(|(name, d)| {
-                let pods: Vec<&Pod> = self.pods.values().filter(|p| p.deployment.as_deref() == Some(name)).collect();
+                let pods: Vec<&Pod> =
+                    self.pods.values().filter(|p| p.deployment.as_deref() == Some(name) && !p.deleting).collect();
+                let ready = pods.iter().filter(|p| p.containers.iter().all(|c| c.ready)).count() as u32;
+                let updated = pods.iter().filter(|p| p.name.contains(&d.template_hash)).count() as u32;
                 Deployment {
                     namespace: NAMESPACE.into(),
                     name: name.clone(),
                     desired: d.desired,
-                    ready: pods.iter().filter(|p| !p.deleting && p.containers.iter().all(|c| c.ready)).count() as u32,
-                    updated: pods.iter().filter(|p| p.name.contains(&d.template_hash)).count() as u32,
+                    ready,
+                    updated,
+                    available: ready,
+                    rollout: if updated < d.desired || pods.len() as u32 > updated {
+                        Rollout::Progressing
+                    } else {
+                        Rollout::Complete
+                    },
+                    selector: format!("app={name}"),
+                    restore_to: d.restore_to,
                 }
             })
             .collect();

@@ -38,8 +38,8 @@ use super::clock::Clock;
 use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
 use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, LOG_TAIL_LINES};
 use crate::model::{
-    Alarm, AlarmState, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, Termination,
-    TrailEvent,
+    Alarm, AlarmState, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, Rollout,
+    Termination, TrailEvent,
 };
 use crate::state::{ErrorKind, SourceError};
 
@@ -82,6 +82,8 @@ struct DeployState {
     /// Pods of this deployment crash-loop (the incident's root cause).
     broken: bool,
     template_hash: String,
+    /// The replica count before a scale-down, until restored.
+    restore_to: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +123,8 @@ pub struct DemoWorld {
     start: DateTime<Utc>,
     now: DateTime<Utc>,
     deployments: BTreeMap<String, DeployState>,
+    /// Namespaces with the isolation NetworkPolicy.
+    isolated: std::collections::BTreeSet<String>,
     pods: BTreeMap<String, Pod>,
     events: Vec<KubeEvent>,
     dbs: Vec<DbInstance>,
@@ -156,6 +160,7 @@ impl DemoWorld {
             start,
             now: start,
             deployments: BTreeMap::new(),
+            isolated: Default::default(),
             pods: BTreeMap::new(),
             events: Vec::new(),
             dbs: Vec::new(),
@@ -183,7 +188,13 @@ impl DemoWorld {
             let hash = w.token(10);
             w.deployments.insert(
                 name.to_string(),
-                DeployState { desired: replicas, image: image.into(), broken: false, template_hash: hash },
+                DeployState {
+                    desired: replicas,
+                    image: image.into(),
+                    broken: false,
+                    template_hash: hash,
+                    restore_to: None,
+                },
             );
             for _ in 0..replicas {
                 let age = secs(3600 * 26 + i64::from(w.rng.u32(0..7200)));

@@ -280,33 +280,79 @@ fn own_actions_appear_in_cloudtrail() {
 }
 
 #[test]
-fn collecting_logs_hands_back_the_previous_instances_last_words() {
+fn collecting_logs_hands_back_every_container_and_the_previous_instances_last_words() {
     let mut w = world_at(60);
     let crashing = w.pods.values().find(|p| p.status() == "CrashLoopBackOff").unwrap().name.clone();
     let healthy = w.pods.values().find(|p| p.deployment.as_deref() == Some("api")).unwrap().name.clone();
-    let logs = |pod: &str, previous| {
-        let container = pod.split('-').next().unwrap().to_string();
-        action(ActionKind::CollectLogs { namespace: NAMESPACE.into(), pod: pod.into(), container, previous })
-    };
-    let done = w.execute(&logs(&crashing, true)).unwrap();
-    let ev = done.evidence.expect("logs are evidence");
-    assert_eq!(ev.label, format!("shop-{crashing}-backend"));
-    let lines: Vec<&str> = ev.text.lines().collect();
-    assert_eq!(done.message, format!("collected {} lines of {crashing}/backend (previous logs)", lines.len()));
+    let logs = |pod: &str| action(ActionKind::CollectLogs { namespace: NAMESPACE.into(), pod: pod.into() });
+    let done = w.execute(&logs(&crashing)).unwrap();
+    let labels: Vec<&str> = done.evidence.iter().map(|e| e.label.as_str()).collect();
+    let (previous, current) = (format!("shop-{crashing}-backend-previous"), format!("shop-{crashing}-backend"));
+    assert_eq!(labels, [previous.as_str(), current.as_str()]);
+    let lines: Vec<&str> = done.evidence[0].text.lines().collect();
+    let total: usize = done.evidence.iter().map(|e| e.text.lines().count()).sum();
+    assert_eq!(done.message, format!("collected 2 logs ({total} lines) of pod {crashing}"));
     assert!(lines[0].starts_with("ts=") && lines[0].contains("msg=\"starting\""), "{}", lines[0]);
     let last = lines.iter().rev().find(|l| !l.starts_with(['\t', 'g', 'm'])).unwrap();
     assert!(
         last.starts_with("panic: pq: too many connections") || last.starts_with("fatal error: runtime: out of memory"),
         "{last}"
     );
-    let healthy_logs = w.execute(&logs(&healthy, false)).unwrap().evidence.unwrap();
-    assert_eq!(healthy_logs.text.lines().count(), LOG_TAIL_LINES);
-    assert!(!healthy_logs.text.contains("panic"));
-    // Like kubectl: a container that never terminated has no previous logs.
-    let err = w.execute(&logs(&healthy, true)).unwrap_err();
-    assert!(err.starts_with("previous terminated container"), "{err}");
+    // A container that never terminated has no previous logs.
+    let healthy_logs = w.execute(&logs(&healthy)).unwrap().evidence;
+    assert_eq!(healthy_logs.len(), 1);
+    assert_eq!(healthy_logs[0].text.lines().count(), LOG_TAIL_LINES);
+    assert!(!healthy_logs[0].text.contains("panic"));
+    // A deployment's logs are its pods'.
+    let all = w
+        .execute(&action(ActionKind::CollectDeploymentLogs {
+            namespace: NAMESPACE.into(),
+            deployment: "api".into(),
+            selector: "app=api".into(),
+        }))
+        .unwrap();
+    let api_pods = w.pods.values().filter(|p| p.deployment.as_deref() == Some("api")).count();
+    assert_eq!(all.evidence.len(), api_pods);
+    assert!(all.message.ends_with(&format!("of {api_pods} pods of api")), "{}", all.message);
     // Collecting changes nothing the panels show.
     assert!(trail_events(&w.drain_changes()).is_empty());
+}
+
+#[test]
+fn a_scale_down_is_remembered_until_restored() {
+    let mut w = world_at(5);
+    let scale =
+        |from, to| action(ActionKind::Scale { namespace: NAMESPACE.into(), deployment: "worker".into(), from, to });
+    let restore_to = |w: &DemoWorld| w.deployments["worker"].restore_to;
+    w.execute(&scale(3, 1)).unwrap();
+    assert_eq!(restore_to(&w), Some(3));
+    w.execute(&scale(1, 0)).unwrap();
+    assert_eq!(restore_to(&w), Some(3), "the count before the first scale-down is kept");
+    let err = w.execute(&scale(3, 2)).unwrap_err();
+    assert_eq!(err, "deployment worker has 0 replicas now, not 3: nothing changed");
+    w.execute(&action(ActionKind::RestoreScale {
+        namespace: NAMESPACE.into(),
+        deployment: "worker".into(),
+        from: 0,
+        to: 3,
+    }))
+    .unwrap();
+    assert_eq!((w.deployments["worker"].desired, restore_to(&w)), (3, None));
+    // Scaling back up by hand past the recorded count forgets it too.
+    w.execute(&scale(3, 2)).unwrap();
+    w.execute(&scale(2, 4)).unwrap();
+    assert_eq!(restore_to(&w), None);
+}
+
+#[test]
+fn isolating_a_namespace_twice_is_refused_like_the_api_does() {
+    let mut w = world_at(5);
+    let isolate = action(ActionKind::IsolateNamespace { namespace: NAMESPACE.into() });
+    let lift = action(ActionKind::LiftIsolation { namespace: NAMESPACE.into() });
+    assert!(w.execute(&isolate).is_ok());
+    assert!(w.execute(&isolate).unwrap_err().starts_with("409 AlreadyExists"));
+    assert!(w.execute(&lift).is_ok());
+    assert!(w.execute(&lift).unwrap_err().starts_with("404 NotFound"));
 }
 
 #[test]

@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 
-use crate::model::{Container, ContainerState, Deployment, KubeEvent, Pod, Termination};
+use crate::model::{Container, ContainerState, Deployment, KubeEvent, Pod, Rollout, Termination};
 
 /// The label a ReplicaSet's pods carry; a deployment's ReplicaSet is named
 /// `<deployment>-<hash>`.
@@ -143,14 +143,63 @@ pub fn pod(p: &core::Pod) -> Pod {
 pub fn deployment(d: &apps::Deployment) -> Deployment {
     let count = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
     let status = d.status.as_ref();
+    // An unset replica count means one.
+    let desired = count(Some(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)));
+    let restore_to = d
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(crate::actions::RESTORE_ANNOTATION))
+        .and_then(|v| v.trim().parse().ok());
     Deployment {
         namespace: text(&d.metadata.namespace),
         name: text(&d.metadata.name),
-        // An unset replica count means one.
-        desired: count(Some(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1))),
+        desired,
         ready: count(status.and_then(|s| s.ready_replicas)),
         updated: count(status.and_then(|s| s.updated_replicas)),
+        available: count(status.and_then(|s| s.available_replicas)),
+        rollout: rollout(d, desired),
+        selector: d.spec.as_ref().map(|s| selector(&s.selector)).unwrap_or_default(),
+        restore_to,
     }
+}
+
+/// The rollout's state by the rules `kubectl rollout status` applies.
+pub fn rollout(d: &apps::Deployment, desired: u32) -> Rollout {
+    let Some(status) = &d.status else { return Rollout::Progressing };
+    let count = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
+    if d.metadata.generation.is_some_and(|g| status.observed_generation.unwrap_or(0) < g) {
+        return Rollout::Progressing;
+    }
+    let stalled = status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded"));
+    if let Some(c) = stalled {
+        return Rollout::Stalled(c.message.clone().unwrap_or_else(|| "progress deadline exceeded".into()));
+    }
+    let updated = count(status.updated_replicas);
+    if updated < desired || count(status.replicas) > updated || count(status.available_replicas) < updated {
+        return Rollout::Progressing;
+    }
+    Rollout::Complete
+}
+
+/// A label selector as `kubectl -l` takes it: `app=web,tier in (a,b)`.
+pub fn selector(s: &LabelSelector) -> String {
+    let mut parts: Vec<String> = s.match_labels.iter().flatten().map(|(k, v)| format!("{k}={v}")).collect();
+    for e in s.match_expressions.iter().flatten() {
+        let values = e.values.as_deref().unwrap_or_default().join(",");
+        parts.push(match e.operator.as_str() {
+            "In" => format!("{} in ({values})", e.key),
+            "NotIn" => format!("{} notin ({values})", e.key),
+            "Exists" => e.key.clone(),
+            "DoesNotExist" => format!("!{}", e.key),
+            other => format!("{} {other} ({values})", e.key),
+        });
+    }
+    parts.join(",")
 }
 
 /// A core/v1 Event; `None` for events without an involved object.

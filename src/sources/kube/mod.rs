@@ -13,6 +13,9 @@
 //! attempt and when it will retry, waits that long and carries on.
 
 pub mod convert;
+pub mod execute;
+
+pub use execute::KubeExecutor;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -138,6 +138,53 @@ fn deployments_count_replicas() {
     let d = deployment(&d);
     assert_eq!((d.desired, d.ready, d.updated), (4, 1, 2));
     assert_eq!(d.health(), Health::Warn);
+    assert_eq!((d.rollout, d.selector.as_str(), d.restore_to), (Rollout::Progressing, "app=backend", None));
+}
+
+fn deployment_json(generation: i64, status: serde_json::Value) -> apps::Deployment {
+    serde_json::from_value(json!({
+        "metadata": {
+            "name": "backend", "namespace": "shop", "generation": generation,
+            "annotations": {"warroom/replicas-before-scale-down": "4", "deployment.kubernetes.io/revision": "7"}
+        },
+        "spec": {
+            "replicas": 0,
+            "selector": {
+                "matchLabels": {"app": "backend"},
+                "matchExpressions": [
+                    {"key": "tier", "operator": "In", "values": ["api", "web"]},
+                    {"key": "canary", "operator": "DoesNotExist"}
+                ]
+            },
+            "template": {}
+        },
+        "status": status
+    }))
+    .unwrap()
+}
+
+#[test]
+fn rollouts_read_like_kubectl_rollout_status() {
+    let complete = json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2});
+    let d = deployment(&deployment_json(3, complete.clone()));
+    assert_eq!(d.rollout, Rollout::Complete);
+    assert_eq!(d.selector, "app=backend,tier in (api,web),!canary");
+    assert_eq!(d.restore_to, Some(4), "the scale-down record is kept");
+    // The controller has not seen the newest spec yet.
+    assert_eq!(deployment(&deployment_json(4, complete)).rollout, Rollout::Progressing);
+    // Old replicas still running beside the new ones.
+    let mixed = json!({"observedGeneration": 3, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 3});
+    assert_eq!(deployment(&deployment_json(3, mixed)).rollout, Rollout::Progressing);
+    let stalled = json!({
+        "observedGeneration": 3, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2,
+        "conditions": [{
+            "type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+            "message": "ReplicaSet \"backend-7d9\" has timed out progressing."
+        }]
+    });
+    let d = deployment(&deployment_json(3, stalled));
+    assert_eq!(d.rollout, Rollout::Stalled("ReplicaSet \"backend-7d9\" has timed out progressing.".into()));
+    assert_eq!(d.health(), Health::Crit);
 }
 
 #[test]
