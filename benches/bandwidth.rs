@@ -19,7 +19,6 @@ fn measure(rows: u16, cols: u16, seconds: u64) -> (usize, f64) {
     let mut demo = support::spawn_demo(rows, cols, &["--demo-seed", "7"]);
     let mut reader = demo.reader;
     let mut writer = demo.writer;
-    support::spawn_demo(rows, cols, &["--demo-seed", "7"]);
     let out = Arc::new(Mutex::new(Vec::<u8>::new()));
     let sink = out.clone();
     std::thread::spawn(move || {

@@ -20,6 +20,8 @@ use warroom::state::{FeedId, FeedPhase, LiveState, SourceUpdate};
 /// Runs the source for `namespaces` and keeps a live state of what it says.
 struct Console {
     live: LiveState,
+    /// The pods feed's phases in the order it reported them.
+    pod_phases: Vec<FeedPhase>,
     rx: mpsc::Receiver<SourceUpdate>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -28,7 +30,7 @@ impl Console {
     fn start(server: &k8s::Server, namespaces: &[&str]) -> Console {
         let (tx, rx) = mpsc::channel(4096);
         let task = tokio::spawn(source::run(server.target(namespaces), Arc::new(SystemClock), tx));
-        Console { live: LiveState::default(), rx, task }
+        Console { live: LiveState::default(), pod_phases: Vec::new(), rx, task }
     }
 
     /// Applies updates until `done` holds; panics after 20 s with what
@@ -39,6 +41,10 @@ impl Console {
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(u)) => {
                     self.live.apply(u);
+                    let phase = self.live.feeds.get(FeedId::Pods).map(|f| f.phase.clone());
+                    if let Some(p) = phase.filter(|p| self.pod_phases.last() != Some(p)) {
+                        self.pod_phases.push(p);
+                    }
                 }
                 Ok(None) => panic!("the source stopped before: {what}"),
                 Err(_) => panic!("not within 20 s: {what}; feeds {:?}", self.live.feeds),
@@ -234,4 +240,36 @@ async fn the_console_only_reads() {
         .filter(|r| !(r.starts_with("list ") || r.starts_with("watch ") || r.starts_with("get ")))
         .collect();
     assert!(mutating.is_empty(), "{mutating:?}");
+}
+
+#[tokio::test]
+async fn a_watch_too_old_to_resume_is_relisted_through_syncing() {
+    let mut server = k8s::Server::start();
+    let admin = server.admin().await;
+    namespace(&admin, "gone").await;
+    let pods: Api<KPod> = Api::namespaced(admin.clone(), "gone");
+    pods.create(&PostParams::default(), &pod_spec("stays")).await.unwrap();
+    pods.create(&PostParams::default(), &pod_spec("goes")).await.unwrap();
+    let mut console = Console::start(&server, &["gone"]);
+    console.until("both pods", |l| live(l, FeedId::Pods) && l.pods.len() == 2).await;
+
+    // While the API server is down, etcd moves on and compacts its
+    // history: the watch cannot resume where it was (410 Gone) and must
+    // list again.
+    server.kill_apiserver();
+    server.etcd_advance_and_compact();
+    server.start_apiserver();
+    console.pod_phases.clear();
+    let admin = server.admin().await;
+    let pods: Api<KPod> = Api::namespaced(admin, "gone");
+    pods.delete("goes", &DeleteParams::default()).await.unwrap();
+    pods.create(&PostParams::default(), &pod_spec("new")).await.unwrap();
+    console
+        .until("the relisted state", |l| {
+            live(l, FeedId::Pods) && pod(l, "gone", "goes").is_none() && pod(l, "gone", "new").is_some()
+        })
+        .await;
+    assert_eq!(console.live.pods.len(), 2);
+    let relisted = console.pod_phases.windows(2).any(|w| w == [FeedPhase::Syncing, FeedPhase::Live]);
+    assert!(relisted, "syncing, then live: {:?}", console.pod_phases);
 }

@@ -200,7 +200,8 @@ impl Server {
         assert!(ok, "cannot create {resource}: {body}");
     }
 
-    fn start_apiserver(&mut self) {
+    /// Starts the API server and waits until it is ready.
+    pub fn start_apiserver(&mut self) {
         let pki = pki();
         let p = |f: &str| pki.join(f).display().to_string();
         let mut cmd = Command::new(bin_dir().join("kube-apiserver"));
@@ -229,11 +230,32 @@ impl Server {
     /// Kills the API server (etcd keeps the data) and starts it again on
     /// the same port: a crash, as a graceful stop waits out open watches.
     pub fn restart_apiserver(&mut self) {
+        self.kill_apiserver();
+        self.start_apiserver();
+    }
+
+    /// Kills the API server; [`Server::start_apiserver`] brings it back.
+    pub fn kill_apiserver(&mut self) {
         if let Some(mut a) = self.apiserver.take() {
             let _ = a.kill();
             let _ = a.wait();
         }
-        self.start_apiserver();
+    }
+
+    /// Writes a key straight into etcd (moving its revision on) and
+    /// compacts away all history before it: a watch from any older
+    /// resource version can no longer be resumed (`410 Gone`).
+    pub fn etcd_advance_and_compact(&self) {
+        let put = self.etcd("kv/put", r#"{"key":"d2Fycm9vbS10ZXN0","value":"MQ=="}"#);
+        let revision = put["header"]["revision"].as_str().expect("etcd answers with its revision").to_string();
+        self.etcd("kv/compaction", &format!(r#"{{"revision":"{revision}","physical":true}}"#));
+    }
+
+    fn etcd(&self, call: &str, body: &str) -> serde_json::Value {
+        let url = format!("http://127.0.0.1:{}/v3/{call}", self.etcd_port);
+        let out = Command::new("curl").args(["-sf", "-X", "POST", "-d", body, &url]).output().unwrap();
+        assert!(out.status.success(), "etcd {call} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     fn wait_ready(&self) {

@@ -165,6 +165,18 @@ fn classify_watch(e: &watcher::Error) -> SourceError {
     }
 }
 
+/// `410 Gone`: the watch (or a list's continue token) is too old to
+/// resume. Not a failure: the watcher lists again at once.
+fn expired(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::WatchError(status) => status.code == 410,
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status)) => status.code == 410,
+        _ => false,
+    }
+}
+
 /// A failure as a feed reports it, and how long to wait before retrying
 /// (the error kind's policy, with jitter).
 fn failed(error: SourceError, attempt: u32, clock: &dyn Clock) -> (FeedSignal, std::time::Duration) {
@@ -334,6 +346,10 @@ where
     while let Some((i, ev)) = merged.next().await {
         let ev = match ev {
             Ok(ev) => ev,
+            Err(e) if expired(&e) => {
+                tracing::info!(feed = ?K::FEED, %e, "watch expired; listing again");
+                continue;
+            }
             Err(e) => {
                 attempt += 1;
                 tracing::warn!(feed = ?K::FEED, %e, attempt, "watch failed");
