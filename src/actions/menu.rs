@@ -1,6 +1,9 @@
 //! The actions offered for a selected item, built from what is known about
 //! it so the menu never offers what cannot work (a failover for an
-//! instance that is not Multi-AZ, a scale-down below one replica).
+//! instance that is not Multi-AZ, a scale-down below one replica, a
+//! restore with nothing recorded). One exception: whether a namespace is
+//! isolated is not watched, so isolating and lifting are both offered
+//! (the API answers 409 or 404 to the one that does not apply).
 
 use super::{Action, ActionKind, Scope};
 use crate::model::{Alarm, DbInstance, Deployment, Pod};
