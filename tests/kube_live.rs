@@ -194,30 +194,39 @@ async fn health_is_derived_from_statuses_written_through_the_api() {
     assert_eq!(pod(&console.live, "health", "crashing").unwrap().restart_times.len(), 1);
 }
 
-#[tokio::test]
-async fn a_restarted_api_server_is_relisted_with_what_changed_meanwhile() {
+/// Two pods in namespace `ns` of a server of its own, watched; then
+/// `interrupt` breaks the server and brings it back, one pod is deleted and
+/// one created. The console must end with exactly what the server has.
+async fn across_an_outage(ns: &str, interrupt: impl FnOnce(&mut k8s::Server)) -> Console {
     let mut server = k8s::Server::start();
     let admin = server.admin().await;
-    namespace(&admin, "relist").await;
-    let pods: Api<KPod> = Api::namespaced(admin.clone(), "relist");
+    namespace(&admin, ns).await;
+    let pods: Api<KPod> = Api::namespaced(admin.clone(), ns);
     pods.create(&PostParams::default(), &pod_spec("stays")).await.unwrap();
     pods.create(&PostParams::default(), &pod_spec("goes")).await.unwrap();
-    let mut console = Console::start(&server, &["relist"]);
+    let mut console = Console::start(&server, &[ns]);
     console.until("both pods", |l| live(l, FeedId::Pods) && l.pods.len() == 2).await;
 
-    // The server dies and comes back; what changes afterwards must show,
-    // and what the console saw before must still be right.
-    server.restart_apiserver();
+    interrupt(&mut server);
+    console.pod_phases.clear();
     let admin = server.admin().await;
-    let pods: Api<KPod> = Api::namespaced(admin, "relist");
+    let pods: Api<KPod> = Api::namespaced(admin, ns);
     pods.delete("goes", &DeleteParams::default()).await.unwrap();
     pods.create(&PostParams::default(), &pod_spec("new")).await.unwrap();
     console
-        .until("the state after the restart", |l| {
-            live(l, FeedId::Pods) && pod(l, "relist", "goes").is_none() && pod(l, "relist", "new").is_some()
+        .until("the state after the outage", |l| {
+            live(l, FeedId::Pods) && pod(l, ns, "goes").is_none() && pod(l, ns, "new").is_some()
         })
         .await;
     assert_eq!(console.live.pods.len(), 2);
+    console
+}
+
+#[tokio::test]
+async fn a_restarted_api_server_is_relisted_with_what_changed_meanwhile() {
+    // The server dies and comes back; what changes afterwards must show,
+    // and what the console saw before must still be right.
+    across_an_outage("relist", k8s::Server::restart_apiserver).await;
 }
 
 #[tokio::test]
@@ -235,41 +244,21 @@ async fn the_console_only_reads() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let requests = server.audited("warroom");
     assert!(!requests.is_empty());
-    let mutating: Vec<&String> = requests
-        .iter()
-        .filter(|r| !(r.starts_with("list ") || r.starts_with("watch ") || r.starts_with("get ")))
-        .collect();
+    let mutating = k8s::mutating(&requests);
     assert!(mutating.is_empty(), "{mutating:?}");
 }
 
 #[tokio::test]
 async fn a_watch_too_old_to_resume_is_relisted_through_syncing() {
-    let mut server = k8s::Server::start();
-    let admin = server.admin().await;
-    namespace(&admin, "gone").await;
-    let pods: Api<KPod> = Api::namespaced(admin.clone(), "gone");
-    pods.create(&PostParams::default(), &pod_spec("stays")).await.unwrap();
-    pods.create(&PostParams::default(), &pod_spec("goes")).await.unwrap();
-    let mut console = Console::start(&server, &["gone"]);
-    console.until("both pods", |l| live(l, FeedId::Pods) && l.pods.len() == 2).await;
-
     // While the API server is down, etcd moves on and compacts its
     // history: the watch cannot resume where it was (410 Gone) and must
     // list again.
-    server.kill_apiserver();
-    server.etcd_advance_and_compact();
-    server.start_apiserver();
-    console.pod_phases.clear();
-    let admin = server.admin().await;
-    let pods: Api<KPod> = Api::namespaced(admin, "gone");
-    pods.delete("goes", &DeleteParams::default()).await.unwrap();
-    pods.create(&PostParams::default(), &pod_spec("new")).await.unwrap();
-    console
-        .until("the relisted state", |l| {
-            live(l, FeedId::Pods) && pod(l, "gone", "goes").is_none() && pod(l, "gone", "new").is_some()
-        })
-        .await;
-    assert_eq!(console.live.pods.len(), 2);
+    let console = across_an_outage("gone", |server| {
+        server.kill_apiserver();
+        server.etcd_advance_and_compact();
+        server.start_apiserver();
+    })
+    .await;
     let relisted = console.pod_phases.windows(2).any(|w| w == [FeedPhase::Syncing, FeedPhase::Live]);
     assert!(relisted, "syncing, then live: {:?}", console.pod_phases);
 }

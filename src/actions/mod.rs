@@ -28,6 +28,18 @@ pub const ISOLATION_POLICY: &str = "warroom-emergency-isolate";
 /// before it, which *restore* scales back to.
 pub const RESTORE_ANNOTATION: &str = "warroom/replicas-before-scale-down";
 
+/// The restore count after scaling from `from` to `to`, given the one
+/// `recorded`: the first scale-down records `from`; a restore, or scaling
+/// back up to at least the recorded count, forgets it.
+pub fn restore_after(recorded: Option<u32>, from: u32, to: u32, restore: bool) -> Option<u32> {
+    match recorded {
+        _ if restore => None,
+        Some(n) if to >= n => None,
+        None if to < from => Some(from),
+        kept => kept,
+    }
+}
+
 /// How much an action can hurt, which decides how it is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Risk {

@@ -342,6 +342,12 @@ impl Drop for Server {
     }
 }
 
+/// The requests among `audited` ones that could change something: all but
+/// reads (`get`, `list`, `watch`).
+pub fn mutating(requests: &[String]) -> Vec<&String> {
+    requests.iter().filter(|r| !["get ", "list ", "watch "].iter().any(|v| r.starts_with(v))).collect()
+}
+
 /// The server most tests share; each test works in its own namespace.
 pub fn shared() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();

@@ -83,12 +83,7 @@ impl DemoWorld {
                     ));
                 }
                 d.desired = *to;
-                d.restore_to = match d.restore_to {
-                    _ if restore => None,
-                    Some(n) if *to >= n => None,
-                    None if to < from => Some(*from),
-                    kept => kept,
-                };
+                d.restore_to = crate::actions::restore_after(d.restore_to, *from, *to, restore);
                 let want = *to as usize;
                 if current.len() < want {
                     for _ in current.len()..want {

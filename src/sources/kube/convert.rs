@@ -140,8 +140,12 @@ pub fn pod(p: &core::Pod) -> Pod {
     }
 }
 
+/// A replica count from the API (unset is zero, as the status means it).
+fn count(v: Option<i32>) -> u32 {
+    u32::try_from(v.unwrap_or(0)).unwrap_or(0)
+}
+
 pub fn deployment(d: &apps::Deployment) -> Deployment {
-    let count = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
     let status = d.status.as_ref();
     // An unset replica count means one.
     let desired = count(Some(d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)));
@@ -167,7 +171,6 @@ pub fn deployment(d: &apps::Deployment) -> Deployment {
 /// The rollout's state by the rules `kubectl rollout status` applies.
 pub fn rollout(d: &apps::Deployment, desired: u32) -> Rollout {
     let Some(status) = &d.status else { return Rollout::Progressing };
-    let count = |v: Option<i32>| u32::try_from(v.unwrap_or(0)).unwrap_or(0);
     if d.metadata.generation.is_some_and(|g| status.observed_generation.unwrap_or(0) < g) {
         return Rollout::Progressing;
     }

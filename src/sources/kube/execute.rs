@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 use super::Target;
 use crate::actions::{
     Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, ISOLATION_POLICY, LOG_PODS_MAX,
-    LOG_TAIL_LINES, RESTORE_ANNOTATION,
+    LOG_TAIL_LINES, RESTORE_ANNOTATION, restore_after,
 };
 use crate::sources::clock::Clock;
 
@@ -248,20 +248,18 @@ async fn scale(
 ) -> Result<String, ActionError> {
     let api = Api::<KDeployment>::namespaced(client.clone(), namespace);
     let d = api.get(deployment).await.map_err(rejected)?;
-    let current = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    if i64::from(current) != i64::from(from) {
+    // Read as the panels read it: replicas and the recorded count.
+    let seen = super::convert::deployment(&d);
+    if seen.desired != from {
         return Err(ActionError::rejected(format!(
-            "deployment {namespace}/{deployment} has {current} replicas now, not {from}: nothing changed"
+            "deployment {namespace}/{deployment} has {} replicas now, not {from}: nothing changed",
+            seen.desired
         )));
     }
-    let recorded: Option<u32> =
-        d.metadata.annotations.as_ref().and_then(|a| a.get(RESTORE_ANNOTATION)).and_then(|v| v.parse().ok());
-    let (annotation, note) = match recorded {
-        _ if restore => (Value::Null, String::new()),
-        Some(n) if to >= n => (Value::Null, String::new()),
-        None if to < from => (json!(from.to_string()), format!("; {from} recorded for restore")),
-        Some(n) => (json!(n.to_string()), format!("; {n} still recorded for restore")),
-        None => (Value::Null, String::new()),
+    let (annotation, note) = match (seen.restore_to, restore_after(seen.restore_to, from, to, restore)) {
+        (_, None) => (Value::Null, String::new()),
+        (None, Some(n)) => (json!(n.to_string()), format!("; {n} recorded for restore")),
+        (Some(_), Some(n)) => (json!(n.to_string()), format!("; {n} still recorded for restore")),
     };
     // The resource version makes the change conditional: one made since the
     // read above is a 409, not silently overwritten.
