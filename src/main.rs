@@ -14,6 +14,7 @@ use warroom::config::theme::ColorSupport;
 use warroom::incident::MemoryRecorder;
 use warroom::runtime::{self, Channels, Exit};
 use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
+use warroom::sources::cluster::Cluster;
 use warroom::sources::kube as kube_source;
 use warroom::sources::{Environment, FeedSignal, SourceId, SourceUpdate, demo};
 use warroom::startup;
@@ -46,7 +47,7 @@ fn main() -> ExitCode {
             settings.namespace.as_deref(),
             kubeconfig.as_ref(),
         ) {
-            Ok(t) => Some((t, kubeconfig.and_then(|k| k.current_context))),
+            Ok(t) => Some((t, kubeconfig)),
             Err(e) => {
                 eprintln!("warroom: {e}");
                 return ExitCode::from(2);
@@ -93,8 +94,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The Kubernetes target and the kubeconfig's current context, in live mode.
-type Live = Option<(kube_source::Target, Option<String>)>;
+/// The Kubernetes target and the kubeconfig, in live mode.
+type Live = Option<(kube_source::Target, Option<kube::config::Kubeconfig>)>;
 
 async fn run(
     cli: Cli,
@@ -103,28 +104,24 @@ async fn run(
     evidence_dir: std::path::PathBuf,
 ) -> std::io::Result<Exit> {
     let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
-    let (clock, env, actions): (Arc<dyn Clock>, _, _) = match live {
+    let (clock, env, actions, cluster): (Arc<dyn Clock>, _, _, _) = match live {
         None => {
             let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
-            // The demo world answers for both domains.
+            // The demo world answers for both domains and is its own cluster.
             let executor = Arc::new(demo::spawn(cli.demo_seed, clock.clone(), tx));
-            let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor);
-            (clock, demo::environment(), actions)
+            let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor.clone());
+            let cluster: Arc<dyn Cluster> = executor;
+            (clock, demo::environment(), actions, cluster)
         }
-        Some((target, current)) => {
+        Some((target, kubeconfig)) => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let env = Environment {
-                kube_context: target.context.clone().or(current).unwrap_or_else(|| {
-                    let in_pod = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
-                    if in_pod { "in-cluster" } else { "no kubeconfig" }.into()
-                }),
-                namespace: target.namespaces_label(),
-                ..Environment::default()
-            };
+            let env = live_environment(&target, kubeconfig.as_ref());
             aws_off(&tx, clock.now()).await;
-            let executor = Arc::new(kube_source::KubeExecutor::new(target.clone(), clock.clone()));
-            kube_source::spawn(target, clock.clone(), tx);
-            (clock, env, Router::new().with(Domain::Kubernetes, executor))
+            let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
+            let actions = Router::new().with(Domain::Kubernetes, Arc::new(executor.clone()));
+            let cluster: Arc<dyn Cluster> =
+                Arc::new(kube_source::LiveCluster::start(target, executor, clock.clone(), tx));
+            (clock, env, actions, cluster)
         }
     };
     let shutdown = Box::pin(shutdown_signal()?);
@@ -140,10 +137,31 @@ async fn run(
         size: (size.width, size.height),
     });
     let recorder = Box::new(MemoryRecorder::default());
-    let channels = Channels { updates: rx, actions, recorder, evidence_dir };
+    let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster) };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
+}
+
+/// Where live mode points: the context (named, current, or in-cluster),
+/// its server and the contexts to switch to.
+fn live_environment(target: &kube_source::Target, kubeconfig: Option<&kube::config::Kubeconfig>) -> Environment {
+    let contexts = kubeconfig.map(kube_source::contexts).unwrap_or_default();
+    let in_pod = std::env::var("KUBERNETES_SERVICE_HOST").ok();
+    let context = target.context.clone().or_else(|| kubeconfig.and_then(|k| k.current_context.clone()));
+    let cluster = match &context {
+        Some(name) => contexts.iter().find(|c| c.name == *name).map(|c| c.cluster.clone()).unwrap_or_default(),
+        None => in_pod.clone().unwrap_or_default(),
+    };
+    let kube_context = context.unwrap_or_else(|| if in_pod.is_some() { "in-cluster" } else { "no kubeconfig" }.into());
+    Environment {
+        kube_context,
+        kube_cluster: cluster,
+        kube_target: target.clone(),
+        kube_contexts: contexts,
+        namespace: target.namespaces_label(),
+        ..Environment::default()
+    }
 }
 
 /// Says on every AWS feed that this build has no AWS source.

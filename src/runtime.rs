@@ -21,6 +21,7 @@ use crate::app::{App, Effect, Msg};
 use crate::incident::Recorder;
 use crate::sources::SourceUpdate;
 use crate::sources::clock::Clock;
+use crate::sources::cluster::Cluster;
 
 /// Capacity of the source channel: sources wait (backpressure) rather than
 /// grow memory without bound when the UI falls behind.
@@ -55,6 +56,18 @@ pub struct Channels {
     pub recorder: Box<dyn Recorder>,
     /// Where evidence the actions collect is saved.
     pub evidence_dir: PathBuf,
+    /// The Kubernetes side: retargeting, namespaces, YAML and logs.
+    pub cluster: Option<Arc<dyn Cluster>>,
+}
+
+const NO_CLUSTER: &str = "no Kubernetes source in this session";
+
+/// The answer of the cluster, or why there is none.
+async fn ask<T>(question: Option<crate::sources::cluster::BoxFuture<Result<T, String>>>) -> Result<T, String> {
+    match question {
+        Some(q) => q.await,
+        None => Err(NO_CLUSTER.into()),
+    }
 }
 
 /// Saves what a finished action collected and turns its report into the
@@ -134,6 +147,8 @@ where
     S: Stream<Item = io::Result<Event>> + Unpin + Send + 'static,
 {
     let mut input = spawn_input(events);
+    // The log stream the viewer shows, if any.
+    let mut logs = None;
     // Messages the loop's own effects produce (action results, files read).
     let (done_tx, mut done_rx) = mpsc::channel::<Msg>(64);
     let mut second = tokio::time::interval(Duration::from_secs(1));
@@ -162,7 +177,7 @@ where
                     // The terminal went away (a dropped SSH link): nobody can
                     // see a notice, but running actions still get their grace
                     // period and their outcome recorded.
-                    let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx };
+                    let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx, logs: &mut logs };
                     work.wind_down(&mut done_rx, "the terminal closed before it finished").await;
                     return Ok(Exit::InputClosed);
                 }
@@ -173,7 +188,7 @@ where
             _ = slow.tick() => Some(Msg::Tick(clock.now())),
             sig = &mut shutdown => {
                 show_wind_down(terminal, app)?;
-                let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx };
+                let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx, logs: &mut logs };
                 work.wind_down(&mut done_rx, "the console was ended by a signal before it finished").await;
                 return Ok(Exit::Signal(sig));
             }
@@ -198,7 +213,7 @@ where
                 effects.extend(app.update(m));
             }
         }
-        let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx };
+        let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx, logs: &mut logs };
         if work.perform(effects) {
             show_wind_down(terminal, work.app)?;
             work.wind_down(&mut done_rx, "the console quit before it finished").await;
@@ -231,6 +246,7 @@ struct Work<'a> {
     clock: &'a Arc<dyn Clock>,
     channels: &'a mut Channels,
     done: &'a mpsc::Sender<Msg>,
+    logs: &'a mut Option<tokio::task::AbortHandle>,
 }
 
 impl Work<'_> {
@@ -249,6 +265,24 @@ impl Work<'_> {
                 }
                 Effect::Execute { id, action } => self.execute(id, action),
                 Effect::LoadEvidence(path) => self.load_evidence(path),
+                Effect::Retarget(target) => match &self.channels.cluster {
+                    Some(c) => c.retarget(target),
+                    None => tracing::warn!(?target, "no Kubernetes source to retarget"),
+                },
+                Effect::ListNamespaces => {
+                    let listing = self.channels.cluster.as_ref().map(|c| c.namespaces());
+                    self.answer(async move { Msg::Namespaces(ask(listing).await) });
+                }
+                Effect::LoadManifest(object) => {
+                    let reading = self.channels.cluster.as_ref().map(|c| c.manifest(object.clone()));
+                    self.answer(async move { Msg::ManifestLoaded { object, text: ask(reading).await } });
+                }
+                Effect::StreamLogs { stream, target } => self.stream_logs(stream, target),
+                Effect::StopLogs => {
+                    if let Some(task) = self.logs.take() {
+                        task.abort();
+                    }
+                }
             }
         }
         quit
@@ -278,6 +312,53 @@ impl Work<'_> {
             tracing::info!(id, ?result, "action finished");
             let _ = tx.send(Msg::ActionDone { id, result }).await;
         });
+    }
+
+    /// Runs `work` in a task of its own and hands its message to the loop.
+    fn answer(&self, work: impl std::future::Future<Output = Msg> + Send + 'static) {
+        let tx = self.done.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(work.await).await;
+        });
+    }
+
+    /// Streams a log into the viewer in batches of the lines that are
+    /// ready, replacing the stream before.
+    fn stream_logs(&mut self, stream: u64, target: crate::sources::cluster::LogTarget) {
+        if let Some(task) = self.logs.take() {
+            task.abort();
+        }
+        let lines = self.channels.cluster.as_ref().map(|c| c.logs(target));
+        let tx = self.done.clone();
+        let task = tokio::spawn(async move {
+            let Some(lines) = lines else {
+                let _ = tx.send(Msg::LogEnded { stream, error: Some(NO_CLUSTER.into()) }).await;
+                return;
+            };
+            let mut batches = lines.ready_chunks(256);
+            while let Some(batch) = batches.next().await {
+                let mut out = Vec::new();
+                let mut error = None;
+                for item in batch {
+                    match item {
+                        Ok(lines) => out.extend(lines),
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if !out.is_empty() && tx.send(Msg::LogLines { stream, lines: out }).await.is_err() {
+                    return;
+                }
+                if error.is_some() {
+                    let _ = tx.send(Msg::LogEnded { stream, error }).await;
+                    return;
+                }
+            }
+            let _ = tx.send(Msg::LogEnded { stream, error: None }).await;
+        });
+        *self.logs = Some(task.abort_handle());
     }
 
     fn load_evidence(&self, path: PathBuf) {

@@ -19,7 +19,8 @@ use warroom::actions::{
     Action, ActionError, ActionKind, Executed, Executor, ISOLATION_POLICY, RESTORE_ANNOTATION, Scope,
 };
 use warroom::sources::clock::SystemClock;
-use warroom::sources::kube::execute::{LogFuture, LogRequest, LogSource, RESTARTED_AT};
+use warroom::sources::cluster::LogTarget;
+use warroom::sources::kube::execute::{ByteStream, LogFuture, LogRequest, LogSource, RESTARTED_AT};
 use warroom::sources::kube::{KubeExecutor, Target};
 
 async fn namespace(client: &kube::Client, name: &str) {
@@ -221,6 +222,10 @@ impl LogSource for CannedLogs {
         let which = if r.previous { "previous" } else { "current" };
         let text = format!("{} {} {which}\n\x1b[31mpanic: boom\x1b[0m\n", r.pod, r.container);
         Box::pin(async move { if r.container == "broken" { Err("400 BadRequest: no".into()) } else { Ok(text) } })
+    }
+
+    fn stream(&self, _: kube::Client, _: LogTarget) -> ByteStream {
+        Box::pin(futures_util::stream::iter([Err("collecting never streams".to_string())]))
     }
 }
 

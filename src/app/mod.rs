@@ -10,6 +10,7 @@ mod overlay;
 mod palette;
 mod panels;
 mod record;
+pub mod viewer;
 
 use std::path::PathBuf;
 
@@ -27,6 +28,8 @@ use crate::format::fmt_clock;
 pub use crate::incident::Severity;
 use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState, Recorder};
 use crate::model::DbInstance;
+use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
+use crate::sources::kube::Target;
 use crate::sources::{Environment, SourceUpdate};
 use crate::state::{FeedPhase, LiveState};
 pub use confirm::Confirm;
@@ -34,6 +37,7 @@ use list::List;
 pub use overlay::{Overlay, Scroll};
 pub use palette::{PaletteCmd, PaletteItem};
 pub use panels::{Panel, PanelId, Views};
+pub use viewer::{Viewer, ViewerKind, ViewerState};
 
 /// Input to [`App::update`].
 #[derive(Debug, Clone)]
@@ -58,6 +62,23 @@ pub enum Msg {
     EvidenceLoaded {
         path: PathBuf,
         text: Result<String, String>,
+    },
+    /// The namespaces the cluster has, for the palette.
+    Namespaces(Result<Vec<String>, String>),
+    /// An object's YAML for the viewer.
+    ManifestLoaded {
+        object: ObjectRef,
+        text: Result<String, String>,
+    },
+    /// Lines of the log stream `stream`.
+    LogLines {
+        stream: u64,
+        lines: Vec<String>,
+    },
+    /// The log stream `stream` ended, with the error that ended it.
+    LogEnded {
+        stream: u64,
+        error: Option<String>,
     },
     Tick(DateTime<Utc>),
 }
@@ -87,6 +108,21 @@ pub enum Effect {
     },
     /// Read an evidence file and answer with [`Msg::EvidenceLoaded`].
     LoadEvidence(PathBuf),
+    /// Watch another context or namespaces (the Kubernetes feeds start
+    /// again) and act there.
+    Retarget(Target),
+    /// List the cluster's namespaces: [`Msg::Namespaces`].
+    ListNamespaces,
+    /// Read an object as YAML: [`Msg::ManifestLoaded`].
+    LoadManifest(ObjectRef),
+    /// Stream a log as [`Msg::LogLines`] then [`Msg::LogEnded`], stopping
+    /// the stream before.
+    StreamLogs {
+        stream: u64,
+        target: LogTarget,
+    },
+    /// Stop the log stream.
+    StopLogs,
     Quit,
 }
 
@@ -122,6 +158,9 @@ pub struct App {
     pub record: IncidentState,
     /// A one-line message shown in the footer until the next key.
     pub notice: Option<String>,
+    /// The cluster's namespaces as last listed for the palette: `None`
+    /// until they are.
+    pub namespaces: Option<Result<Vec<String>, String>>,
     pending_keys: Vec<Key>,
     next_id: u64,
     dirty: bool,
@@ -147,6 +186,7 @@ impl App {
             overlay: None,
             record: IncidentState::default(),
             notice: None,
+            namespaces: None,
             pending_keys: Vec::new(),
             next_id: 1,
             dirty: true,
@@ -242,6 +282,23 @@ impl App {
             // countdowns, the incident clock, ages inside an open popup)
             // is refreshed without a list of them, and a screen that did
             // not change costs no bytes.
+            Msg::Namespaces(list) => {
+                self.namespaces = Some(list);
+                self.dirty = true;
+                Vec::new()
+            }
+            Msg::ManifestLoaded { object, text } => {
+                self.on_manifest(object, text);
+                Vec::new()
+            }
+            Msg::LogLines { stream, lines } => {
+                self.on_log_lines(stream, lines);
+                Vec::new()
+            }
+            Msg::LogEnded { stream, error } => {
+                self.on_log_end(stream, error);
+                Vec::new()
+            }
             Msg::Tick(now) => {
                 self.set_now(now);
                 self.dirty = true;
@@ -290,6 +347,8 @@ impl App {
                 Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
             ) => &[Layer::Popup],
             Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
+            Some(Overlay::Viewer(v)) if v.input.is_some() => &[Layer::Input],
+            Some(Overlay::Viewer(_)) => &[Layer::Viewer],
             Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
             Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
             Some(Overlay::Confirm(_) | Overlay::QuitConfirm) => &[Layer::Confirm],
@@ -359,6 +418,7 @@ impl App {
             | Command::OpenDetail => list,
             // CloudTrail events are evidence, not something to act on.
             Command::Actions => list && self.focus != PanelId::Trail,
+            Command::Logs | Command::Yaml | Command::DeploymentYaml => self.focus == PanelId::Pods,
             Command::Evidence => self.evidence_files().next().is_some(),
             _ => true,
         }
@@ -369,6 +429,7 @@ impl App {
         match &self.overlay {
             Some(Overlay::Filter(_) | Overlay::Palette { .. }) => true,
             Some(Overlay::Confirm(c)) => c.typed.is_some(),
+            Some(Overlay::Viewer(v)) => v.input.is_some(),
             _ => false,
         }
     }
@@ -418,6 +479,10 @@ impl App {
                 }
                 None => return false,
             },
+            Some(Overlay::Viewer(v)) => match &mut v.input {
+                Some(t) => edit(t),
+                None => return false,
+            },
             _ => return false,
         }
         true
@@ -441,6 +506,7 @@ impl App {
                 _,
             ) => self.run_popup(cmd),
             (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
+            (Some(Overlay::Viewer(_)), _) => return self.run_viewer(cmd),
             (Some(Overlay::ActionMenu { .. }), _) => return self.run_action_menu(cmd),
             (Some(Overlay::SeverityPicker { .. }), _) => return self.run_severity(cmd),
             (Some(Overlay::Confirm(_)), _) => return self.run_confirm(cmd),
@@ -465,6 +531,7 @@ impl App {
     fn close_overlay(&mut self) -> Vec<Effect> {
         match &self.overlay {
             Some(Overlay::Confirm(_)) => self.cancel_confirm(),
+            Some(Overlay::Viewer(_)) => self.close_viewer(),
             _ => {
                 self.overlay = None;
                 Vec::new()
@@ -478,7 +545,7 @@ impl App {
             Command::Evidence => return self.view_evidence(None),
             Command::Help => self.overlay = Some(Overlay::Help { scroll: Scroll::default() }),
             Command::Results => self.overlay = Some(Overlay::Results { scroll: Scroll::default() }),
-            Command::Palette => self.open_palette(),
+            Command::Palette => return self.open_palette(),
             Command::FocusNext => self.cycle_focus(1),
             Command::FocusPrev => self.cycle_focus(-1),
             Command::FocusPods => self.focus(PanelId::Pods),
@@ -520,6 +587,9 @@ impl App {
                 }
             }
             Command::Actions => self.open_action_menu(),
+            Command::Logs => return self.open_logs(),
+            Command::Yaml => return self.open_yaml(ObjectKind::Pod),
+            Command::DeploymentYaml => return self.open_yaml(ObjectKind::Deployment),
             _ => {}
         }
         Vec::new()

@@ -85,6 +85,8 @@ pub enum Overlay {
     },
     /// Asked before quitting while an incident is running.
     QuitConfirm,
+    /// A pod's log or an object's YAML.
+    Viewer(Box<super::viewer::Viewer>),
     /// A saved evidence file, read back for reading.
     Evidence {
         path: PathBuf,

@@ -2,6 +2,7 @@
 
 use super::overlay::move_cursor;
 use super::*;
+use crate::sanitize::sanitize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteCmd {
@@ -13,6 +14,13 @@ pub enum PaletteCmd {
     ResolveIncident,
     Results,
     Evidence(std::path::PathBuf),
+    /// Watch this kubeconfig context.
+    Context(String),
+    /// Watch this namespace, or all of them.
+    Namespace(Option<String>),
+    /// Nothing to run: the entry only says something (why namespaces are
+    /// not listed).
+    Note(String),
     Help,
     Quit,
 }
@@ -33,6 +41,7 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
         label: format!("Theme: {}{}", t.name, if t.name == app.theme.name { " (current)" } else { "" }),
         cmd: PaletteCmd::Theme(t.name.clone()),
     }));
+    all.extend(kube_items(app, query));
     all.push(PaletteItem {
         label: format!("Toggle read-only (now {})", if app.flags.read_only { "on" } else { "off" }),
         cmd: PaletteCmd::ToggleReadOnly,
@@ -63,11 +72,93 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
     all
 }
 
+/// Contexts and namespaces to watch. A namespace the list lacks (or a
+/// list the user may not read) can be typed: `ns NAME`.
+fn kube_items(app: &App, query: &str) -> Vec<PaletteItem> {
+    let env = &app.env;
+    let mut items: Vec<PaletteItem> = env
+        .kube_contexts
+        .iter()
+        .map(|c| {
+            let current = if c.name == env.kube_context { " (current)" } else { "" };
+            let host = if c.cluster.is_empty() { String::new() } else { format!(" on {}", c.cluster) };
+            PaletteItem {
+                label: format!("Context: {}{host}{current}", sanitize(&c.name), host = sanitize(&host)),
+                cmd: PaletteCmd::Context(c.name.clone()),
+            }
+        })
+        .collect();
+    let watched = &env.kube_target.namespaces;
+    let mark = |on: bool| if on { " (current)" } else { "" };
+    items.push(PaletteItem {
+        label: format!("Namespace: all namespaces{}", mark(watched.is_empty())),
+        cmd: PaletteCmd::Namespace(None),
+    });
+    match &app.namespaces {
+        Some(Ok(names)) => items.extend(names.iter().map(|n| PaletteItem {
+            label: format!("Namespace: {}{}", sanitize(n), mark(watched.len() == 1 && watched[0] == *n)),
+            cmd: PaletteCmd::Namespace(Some(n.clone())),
+        })),
+        Some(Err(e)) => items.push(PaletteItem {
+            label: format!("Namespaces not listed ({}): type ns NAME", sanitize(e)),
+            cmd: PaletteCmd::Note(format!("Namespaces not listed: {e}. Type `ns NAME` to watch one.")),
+        }),
+        None => items.push(PaletteItem {
+            label: "Namespaces: listing…".into(),
+            cmd: PaletteCmd::Note("Namespaces are still being listed".into()),
+        }),
+    }
+    let mut words = query.split_whitespace();
+    if let (Some("ns" | "namespace"), Some(name), None) = (words.next(), words.next(), words.next())
+        && !env.demo
+        && valid_namespace(name)
+    {
+        items.push(PaletteItem {
+            label: format!("Namespace: {name} (typed) ns"),
+            cmd: PaletteCmd::Namespace(Some(name.to_string())),
+        });
+    }
+    items
+}
+
+/// Whether `name` can be a namespace (an RFC 1123 label).
+fn valid_namespace(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
 impl App {
-    pub(super) fn open_palette(&mut self) {
+    pub(super) fn open_palette(&mut self) -> Vec<Effect> {
         let mut input = TextArea::default();
         input.set_placeholder_text("type to filter commands");
         self.overlay = Some(Overlay::Palette { input, selected: 0 });
+        // Listed afresh each time: namespaces come and go.
+        vec![Effect::ListNamespaces]
+    }
+
+    /// Watches `namespaces` (empty for all) of `context` (`None`: the one
+    /// watched now, which may be the kubeconfig's current one or the
+    /// in-cluster config) from now on.
+    fn retarget(&mut self, context: Option<String>, namespaces: Vec<String>) -> Vec<Effect> {
+        let context = context.or_else(|| self.env.kube_target.context.clone());
+        let target = Target { context: context.clone(), namespaces, ..self.env.kube_target.clone() };
+        if target == self.env.kube_target {
+            return Vec::new();
+        }
+        if let Some(name) = context
+            && name != self.env.kube_context
+        {
+            self.env.kube_cluster =
+                self.env.kube_contexts.iter().find(|c| c.name == name).map(|c| c.cluster.clone()).unwrap_or_default();
+            self.env.kube_context = name;
+            self.namespaces = None;
+        }
+        self.env.namespace = target.namespaces_label();
+        self.env.kube_target = target.clone();
+        self.notice = Some(format!("Watching {} in {}", self.env.namespace, self.env.kube_context));
+        vec![Effect::Retarget(target)]
     }
 
     /// Palette entries matching what has been typed.
@@ -128,6 +219,13 @@ impl App {
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: Scroll::default() }),
             PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: Scroll::default() }),
             PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),
+            PaletteCmd::Context(name) => {
+                let ns = self.env.kube_contexts.iter().find(|c| c.name == name).and_then(|c| c.namespace.clone());
+                let namespaces = ns.map_or_else(|| self.env.kube_target.namespaces.clone(), |n| vec![n]);
+                return self.retarget(Some(name), namespaces);
+            }
+            PaletteCmd::Namespace(ns) => return self.retarget(None, ns.into_iter().collect()),
+            PaletteCmd::Note(text) => self.notice = Some(text),
             PaletteCmd::Quit => return self.quit(),
         }
         Vec::new()

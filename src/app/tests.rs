@@ -18,7 +18,7 @@ fn executed(effects: &[Effect]) -> Vec<Action> {
         .iter()
         .filter_map(|e| match e {
             Effect::Execute { action, .. } => Some(action.clone()),
-            Effect::Quit | Effect::LoadEvidence(_) | Effect::Record(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -797,7 +797,7 @@ fn perform(
                 prop_assert_eq!(&app.record.action(id).unwrap().action, &action, "ran what was confirmed");
                 running.push(id);
             }
-            Effect::Quit | Effect::LoadEvidence(_) => {}
+            _ => {}
         }
     }
     Ok(())
@@ -890,4 +890,118 @@ fn nothing_shows_before_it_is_recorded() {
         Some("Not run: recording the confirmation failed: cannot write incidents/x.jsonl: disk full")
     );
     assert!(app.results().next().is_none());
+}
+
+#[test]
+fn logs_open_on_the_selected_pod_stream_and_stop_when_closed() {
+    let mut app = app();
+    // The first row is a crash-looping pod: its previous instance says why.
+    let pod = app.live.pods.get(&app.selected_key().unwrap()).unwrap().clone();
+    assert_eq!(pod.status(), "CrashLoopBackOff");
+    let effects = press(&mut app, "l");
+    let [Effect::StreamLogs { stream, target }] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!((target.pod.as_str(), target.previous, target.follow), (pod.name.as_str(), true, false));
+    let stream = *stream;
+    deliver(&mut app, Msg::LogLines { stream, lines: vec!["starting".into(), "panic: \x1b[2Jboom".into()] });
+    let Some(Overlay::Viewer(v)) = &app.overlay else { panic!("no viewer") };
+    assert_eq!(v.lines().iter().map(String::as_str).collect::<Vec<_>>(), ["starting", "panic: boom"]);
+    // Lines of a stream that was replaced are not shown.
+    deliver(&mut app, Msg::LogLines { stream: stream + 100, lines: vec!["stale".into()] });
+    let Some(Overlay::Viewer(v)) = &app.overlay else { panic!("no viewer") };
+    assert_eq!(v.lines().len(), 2);
+    // `p`: the current instance instead, followed, in a new stream.
+    let effects = press(&mut app, "p");
+    let [Effect::StopLogs, Effect::StreamLogs { stream: next, target }] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(*next != stream && !target.previous && target.follow);
+    deliver(&mut app, Msg::LogEnded { stream: *next, error: Some("404 NotFound: no kubelet".into()) });
+    let Some(Overlay::Viewer(v)) = &app.overlay else { panic!("no viewer") };
+    assert_eq!(v.state, ViewerState::Failed("404 NotFound: no kubelet".into()));
+    assert_eq!(press(&mut app, "c"), vec![]);
+    assert!(app.notice.as_deref().unwrap_or_default().contains("only this container"), "{:?}", app.notice);
+    assert_eq!(press(&mut app, "<Esc>"), vec![Effect::StopLogs]);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn the_viewer_searches_with_slash_and_n() {
+    let mut app = app();
+    let Effect::StreamLogs { stream, .. } = press(&mut app, "l").remove(0) else { panic!() };
+    let lines = (0..200).map(|i| if i % 50 == 7 { format!("ERROR {i}") } else { format!("ok {i}") }).collect();
+    deliver(&mut app, Msg::LogLines { stream, lines });
+    press(&mut app, "<Home>/");
+    assert!(app.has_text_field(), "/ opens the search field");
+    type_text(&mut app, "error");
+    press(&mut app, "<Enter>");
+    let first = |app: &App| match &app.overlay {
+        Some(Overlay::Viewer(v)) => v.first_line(),
+        _ => panic!("no viewer"),
+    };
+    assert_eq!(first(&app), 7);
+    press(&mut app, "n");
+    assert_eq!(first(&app), 57);
+    press(&mut app, "N");
+    assert_eq!(first(&app), 7);
+    press(&mut app, "w");
+    assert!(matches!(&app.overlay, Some(Overlay::Viewer(v)) if v.wrap));
+}
+
+#[test]
+fn yaml_of_the_selected_pod_and_its_deployment() {
+    let mut app = app();
+    let pod = app.live.pods.get(&app.selected_key().unwrap()).unwrap().clone();
+    let object = |kind, name: &str| ObjectRef { kind, namespace: pod.namespace.clone(), name: name.into() };
+    assert_eq!(press(&mut app, "y"), vec![Effect::LoadManifest(object(ObjectKind::Pod, &pod.name))]);
+    deliver(
+        &mut app,
+        Msg::ManifestLoaded { object: object(ObjectKind::Pod, &pod.name), text: Ok("a: 1\nb: 2\n".into()) },
+    );
+    assert!(
+        matches!(&app.overlay, Some(Overlay::Viewer(v)) if v.lines().len() == 2 && v.state == ViewerState::Complete)
+    );
+    assert_eq!(press(&mut app, "q"), vec![]);
+    let dep = pod.deployment.clone().unwrap();
+    assert_eq!(press(&mut app, "Y"), vec![Effect::LoadManifest(object(ObjectKind::Deployment, &dep))]);
+}
+
+#[test]
+fn the_palette_lists_namespaces_and_switching_one_retargets_the_watches() {
+    let mut app = app();
+    assert_eq!(press(&mut app, ":"), vec![Effect::ListNamespaces]);
+    assert!(app.palette_items().iter().any(|i| i.label == "Namespaces: listing…"));
+    deliver(&mut app, Msg::Namespaces(Ok(vec!["kube-system".into(), "shop".into()])));
+    let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
+    for must in ["Context: demo-eks-prod (current)", "Namespace: all namespaces", "Namespace: shop (current)"] {
+        assert!(labels.iter().any(|l| l == must), "{must} not in {labels:?}");
+    }
+    type_text(&mut app, "namespace kube-sys");
+    let effects = press(&mut app, "<Enter>");
+    let [Effect::Retarget(target)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(target.namespaces, ["kube-system"]);
+    assert_eq!(target.context.as_deref(), Some("demo-eks-prod"));
+    assert_eq!(app.env.namespace, "kube-system");
+    // Choosing what is already watched restarts nothing.
+    press(&mut app, ":");
+    type_text(&mut app, "namespace kube-sys");
+    assert_eq!(press(&mut app, "<Enter>"), vec![]);
+}
+
+#[test]
+fn a_typed_namespace_is_offered_in_live_mode_when_it_is_a_valid_name() {
+    let mut app = app();
+    app.env.demo = false;
+    press(&mut app, ":");
+    deliver(&mut app, Msg::Namespaces(Err("403 Forbidden: namespaces is forbidden".into())));
+    type_text(&mut app, "ns payments");
+    let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
+    assert_eq!(labels, ["Namespace: payments (typed) ns"]);
+    let effects = press(&mut app, "<Enter>");
+    assert!(matches!(effects.as_slice(), [Effect::Retarget(t)] if t.namespaces == ["payments"]), "{effects:?}");
+    press(&mut app, ":");
+    type_text(&mut app, "ns Bad_Name");
+    assert!(app.palette_items().iter().all(|i| !i.label.contains("typed")));
+    press(&mut app, "<Esc>:");
+    type_text(&mut app, "not listed");
+    assert!(app.palette_items().iter().any(|i| i.label.contains("403 Forbidden")));
 }

@@ -41,6 +41,23 @@ pub enum Command {
     ClearFilter,
     OpenDetail,
     Actions,
+    /// The selected pod's log, streamed.
+    Logs,
+    /// The selected pod as YAML.
+    Yaml,
+    /// The selected pod's deployment as YAML.
+    DeploymentYaml,
+    /// In the viewer: search, and the next or previous match.
+    Search,
+    NextMatch,
+    PrevMatch,
+    ToggleWrap,
+    /// In a log: keep streaming new lines, or stop.
+    ToggleFollow,
+    /// In a log: the previous instance's, or the current one's.
+    TogglePrevious,
+    /// In a log: the pod's next container.
+    NextContainer,
     Close,
     Select,
     Confirm,
@@ -79,6 +96,16 @@ impl Command {
             Command::ClearFilter => "clear_filter",
             Command::OpenDetail => "open_detail",
             Command::Actions => "actions",
+            Command::Logs => "logs",
+            Command::Yaml => "yaml",
+            Command::DeploymentYaml => "deployment_yaml",
+            Command::Search => "search",
+            Command::NextMatch => "next_match",
+            Command::PrevMatch => "prev_match",
+            Command::ToggleWrap => "toggle_wrap",
+            Command::ToggleFollow => "toggle_follow",
+            Command::TogglePrevious => "toggle_previous",
+            Command::NextContainer => "next_container",
             Command::Close => "close",
             Command::Select => "select",
             Command::Confirm => "confirm",
@@ -101,6 +128,8 @@ pub enum Layer {
     Panel,
     /// Detail view and help: scrollable text.
     Popup,
+    /// The log and YAML viewer.
+    Viewer,
     /// Action menu, palette and severity picker: a list to choose from.
     Menu,
     /// Yes/no confirmation dialog.
@@ -115,6 +144,7 @@ impl Layer {
             Layer::Global => "global",
             Layer::Panel => "panel",
             Layer::Popup => "popup",
+            Layer::Viewer => "viewer",
             Layer::Menu => "menu",
             Layer::Confirm => "confirm",
             Layer::Input => "input",
@@ -302,6 +332,15 @@ mod tests {
                 (Layer::Panel, Command::Actions),
                 (Layer::Panel, Command::Filter),
                 (Layer::Popup, Command::Close),
+                (Layer::Panel, Command::Logs),
+                (Layer::Panel, Command::Yaml),
+                (Layer::Viewer, Command::Close),
+                (Layer::Viewer, Command::Search),
+                (Layer::Viewer, Command::NextMatch),
+                (Layer::Viewer, Command::ToggleWrap),
+                (Layer::Viewer, Command::ToggleFollow),
+                (Layer::Viewer, Command::TogglePrevious),
+                (Layer::Viewer, Command::NextContainer),
                 (Layer::Menu, Command::Select),
                 (Layer::Confirm, Command::Confirm),
                 (Layer::Confirm, Command::Cancel),
@@ -314,11 +353,12 @@ mod tests {
     }
 
     #[test]
-    fn vim_keymap_keeps_every_default_list_and_popup_key() {
+    fn vim_keymap_keeps_every_default_list_and_popup_key_but_logs() {
         let default = Keymap::builtin("default").unwrap().unwrap();
         let vim = Keymap::builtin("vim").unwrap().unwrap();
-        for layer in [Layer::Panel, Layer::Popup, Layer::Menu, Layer::Confirm, Layer::Input] {
-            for b in default.bindings(layer) {
+        for layer in [Layer::Panel, Layer::Popup, Layer::Viewer, Layer::Menu, Layer::Confirm, Layer::Input] {
+            // vim's `l` moves between panels, so its logs key is `L`.
+            for b in default.bindings(layer).iter().filter(|b| b.command != Command::Logs) {
                 assert_eq!(
                     vim.lookup(&[layer], &b.keys),
                     Lookup::Found(b.command),

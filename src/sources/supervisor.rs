@@ -54,29 +54,50 @@ pub fn supervise<F>(
 where
     F: Fn(mpsc::Sender<SourceUpdate>) -> SourceTask + Send + 'static,
 {
-    tokio::spawn(async move {
-        let mut quick_failures = 0u32;
-        loop {
-            let started = tokio::time::Instant::now();
-            let result = tokio::spawn(make(updates.clone())).await;
-            if updates.is_closed() {
+    tokio::spawn(supervised(feeds, updates, clock, make))
+}
+
+/// [`supervise`] as a future: dropping it (aborting the task it runs in)
+/// also stops the source task it runs.
+pub async fn supervised<F>(
+    feeds: &'static [FeedId],
+    updates: mpsc::Sender<SourceUpdate>,
+    clock: std::sync::Arc<dyn Clock>,
+    make: F,
+) where
+    F: Fn(mpsc::Sender<SourceUpdate>) -> SourceTask + Send + 'static,
+{
+    let mut quick_failures = 0u32;
+    loop {
+        let started = tokio::time::Instant::now();
+        let mut task = AbortOnDrop(tokio::spawn(make(updates.clone())));
+        let result = (&mut task.0).await;
+        if updates.is_closed() {
+            return;
+        }
+        let why = describe_end(result);
+        quick_failures = if started.elapsed() >= HEALTHY_RUN { 1 } else { quick_failures + 1 };
+        let delay = backoff(quick_failures);
+        let names: Vec<&str> = feeds.iter().map(|f| f.label()).collect();
+        tracing::error!(feeds = ?names, %why, restart_in = ?delay, "source stopped");
+        let at = clock.now();
+        for feed in feeds {
+            let stopped = SourceUpdate::signal(*feed, at, FeedSignal::Stopped(why.clone()));
+            if updates.send(stopped).await.is_err() {
                 return;
             }
-            let why = describe_end(result);
-            quick_failures = if started.elapsed() >= HEALTHY_RUN { 1 } else { quick_failures + 1 };
-            let delay = backoff(quick_failures);
-            let names: Vec<&str> = feeds.iter().map(|f| f.label()).collect();
-            tracing::error!(feeds = ?names, %why, restart_in = ?delay, "source stopped");
-            let at = clock.now();
-            for feed in feeds {
-                let stopped = SourceUpdate::signal(*feed, at, FeedSignal::Stopped(why.clone()));
-                if updates.send(stopped).await.is_err() {
-                    return;
-                }
-            }
-            tokio::time::sleep(delay).await;
         }
-    })
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// A task that is aborted when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[cfg(test)]

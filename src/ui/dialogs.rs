@@ -31,6 +31,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             }
         }
         Some(Overlay::Palette { input, selected }) => draw_palette(app, frame, area, input, *selected),
+        Some(Overlay::Viewer(v)) => super::viewer::draw(app, frame, area, v),
         Some(Overlay::ActionMenu { item, actions, selected }) => {
             let items: Vec<ListItem> = actions
                 .iter()
@@ -97,13 +98,13 @@ fn wrapped_height(p: &Paragraph, width: u16) -> u16 {
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
-fn dialog_block<'a>(app: &App, title: String) -> Block<'a> {
+pub(super) fn dialog_block<'a>(app: &App, title: String) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
@@ -421,6 +422,7 @@ fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
         (Layer::Global, "Everywhere"),
         (Layer::Panel, panel_title.as_str()),
         (Layer::Popup, "Details and help"),
+        (Layer::Viewer, "Logs and YAML"),
         (Layer::Menu, "Menus and palette"),
         (Layer::Confirm, "Confirmation"),
         (Layer::Input, "Text fields"),

@@ -56,6 +56,7 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Panel, Command::Actions, "actions"),
             (Layer::Global, Command::Evidence, "evidence"),
             (Layer::Global, Command::StartIncident, "incident"),
+            (Layer::Panel, Command::Logs, "logs"),
             (Layer::Global, Command::Palette, "palette"),
             (Layer::Global, Command::ToggleChecklist, "checklist"),
         ],
@@ -63,6 +64,15 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Popup, Command::Close, "close"),
             (Layer::Popup, Command::MoveDown, "scroll"),
             (Layer::Popup, Command::PageDown, "page"),
+        ],
+        Some(Overlay::Viewer(v)) if v.input.is_some() => {
+            &[(Layer::Input, Command::Submit, "search"), (Layer::Input, Command::Cancel, "cancel")]
+        }
+        Some(Overlay::Viewer(_)) => &[
+            (Layer::Viewer, Command::Close, "close"),
+            (Layer::Viewer, Command::MoveDown, "scroll"),
+            (Layer::Viewer, Command::Bottom, "end"),
+            (Layer::Viewer, Command::NextMatch, "next match"),
         ],
         Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[
             (Layer::Menu, Command::Select, "choose"),

@@ -12,6 +12,7 @@ mod pods;
 mod rds;
 mod status;
 mod trail;
+mod viewer;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};

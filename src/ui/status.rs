@@ -37,6 +37,8 @@ pub fn source_status(app: &App, id: SourceId) -> (Health, String) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Detail {
     Full,
+    /// Without the API server's host.
+    NoCluster,
     /// `RO DRY DEMO` in one badge.
     ShortModes,
     /// `account@region` without the profile name (an account number and
@@ -52,8 +54,9 @@ enum Detail {
     NoNamespace,
 }
 
-const DETAILS: [Detail; 7] = [
+const DETAILS: [Detail; 8] = [
     Detail::Full,
+    Detail::NoCluster,
     Detail::ShortModes,
     Detail::NoProfile,
     Detail::ShortSources,
@@ -123,6 +126,11 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
         sanitize(&env.kube_context).into_owned()
     } else {
         format!("{}/{}", sanitize(&env.kube_context), sanitize(&env.namespace))
+    };
+    let kube = if detail == Detail::Full && !env.kube_cluster.is_empty() {
+        format!("{kube} @{}", sanitize(&env.kube_cluster))
+    } else {
+        kube
     };
     let aws = if env.aws_account.is_empty() && env.aws_region.is_empty() {
         "no AWS".to_string()

@@ -16,6 +16,7 @@
 //! answers actions, and `task` the supervised task and its executor.
 
 mod alarms;
+mod cluster;
 mod execute;
 mod kube;
 mod rds;
@@ -44,6 +45,7 @@ use crate::model::{
 use crate::state::{ErrorKind, SourceError};
 
 pub const NAMESPACE: &str = "shop";
+const CONTEXT: &str = "demo-eks-prod";
 const CLUSTER: &str = "orders";
 const PRIMARY: &str = "orders-db";
 const REPLICA: &str = "orders-db-replica-1";
@@ -66,7 +68,18 @@ const POLL: Duration = Duration::from_secs(10);
 /// The environment the demo pretends to be.
 pub fn environment() -> Environment {
     Environment {
-        kube_context: "demo-eks-prod".into(),
+        kube_context: CONTEXT.into(),
+        kube_cluster: String::new(),
+        kube_target: super::kube::Target {
+            kubeconfig: None,
+            context: Some(CONTEXT.into()),
+            namespaces: vec![NAMESPACE.into()],
+        },
+        kube_contexts: vec![super::kube::KubeContext {
+            name: CONTEXT.into(),
+            cluster: String::new(),
+            namespace: Some(NAMESPACE.into()),
+        }],
         namespace: NAMESPACE.into(),
         aws_profile: "demo".into(),
         aws_region: "eu-west-1".into(),

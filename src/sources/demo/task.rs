@@ -13,6 +13,8 @@ pub(super) struct Execute {
 #[derive(Clone)]
 pub struct DemoExecutor {
     tx: mpsc::Sender<Execute>,
+    /// The world, for what reads it without changing it (logs, YAML).
+    pub(super) shared: Arc<Shared>,
 }
 
 impl Executor for DemoExecutor {
@@ -51,10 +53,11 @@ pub fn spawn(seed: u64, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdat
         commands: tokio::sync::Mutex::new(rx),
     });
     let run_clock = clock.clone();
+    let world = shared.clone();
     crate::sources::supervisor::supervise(&FEEDS, updates, clock, move |updates| {
-        Box::pin(run(shared.clone(), run_clock.clone(), updates))
+        Box::pin(run(world.clone(), run_clock.clone(), updates))
     });
-    DemoExecutor { tx }
+    DemoExecutor { tx, shared }
 }
 
 /// The demo's task: everything as it is now, then changes every 200 ms

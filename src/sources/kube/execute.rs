@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::{AsyncBufReadExt, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment as KDeployment;
 use k8s_openapi::api::core::v1::Pod as KPod;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
@@ -22,6 +23,7 @@ use crate::actions::{
     LOG_TAIL_LINES, RESTORE_ANNOTATION, restore_after,
 };
 use crate::sources::clock::Clock;
+use crate::sources::cluster::LogTarget;
 
 /// The annotation `kubectl rollout restart` sets on the pod template.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
@@ -42,10 +44,16 @@ pub struct LogRequest {
 /// The answer of a log source: the text, or why there is none.
 pub type LogFuture = Pin<Box<dyn Future<Output = Result<String, String>> + Send>>;
 
-/// Where collected logs come from: the API server (which asks the node's
-/// kubelet for them), or a source a test provides.
+/// A log as it streams: raw chunks, cut into lines by the reader.
+pub type ByteStream = Pin<Box<dyn futures_util::Stream<Item = Result<Vec<u8>, String>> + Send>>;
+
+/// Where logs come from: the API server (which asks the node's kubelet
+/// for them), or a source a test provides.
 pub trait LogSource: Send + Sync + 'static {
+    /// One container's log, whole (for evidence).
     fn logs(&self, client: Client, request: LogRequest) -> LogFuture;
+    /// One container's log as it streams (for the log view).
+    fn stream(&self, client: Client, target: LogTarget) -> ByteStream;
 }
 
 /// Logs through the API server: the last [`LOG_TAIL_LINES`] lines.
@@ -63,13 +71,51 @@ impl LogSource for ApiLogs {
             Api::<KPod>::namespaced(client, &r.namespace).logs(&r.pod, &params).await.map_err(|e| api_message(&e))
         })
     }
+
+    fn stream(&self, client: Client, t: LogTarget) -> ByteStream {
+        let opened = async move {
+            let params = LogParams {
+                container: Some(t.container),
+                previous: t.previous,
+                follow: t.follow,
+                tail_lines: Some(t.tail as i64),
+                ..LogParams::default()
+            };
+            Api::<KPod>::namespaced(client, &t.namespace).log_stream(&t.pod, &params).await
+        };
+        let chunks = futures_util::stream::once(opened).flat_map(|opened| match opened {
+            Ok(reader) => chunks(Box::pin(reader)).boxed(),
+            Err(e) => futures_util::stream::iter([Err(api_message(&e))]).boxed(),
+        });
+        Box::pin(chunks)
+    }
+}
+
+/// A reader's bytes as they arrive, until it ends or fails.
+fn chunks<R>(reader: Pin<Box<R>>) -> impl futures_util::Stream<Item = Result<Vec<u8>, String>> + Send
+where
+    R: futures_util::AsyncBufRead + Send + ?Sized,
+{
+    futures_util::stream::unfold(Some(reader), |reader| async move {
+        let mut reader = reader?;
+        match reader.fill_buf().await {
+            Ok([]) => None,
+            Ok(buf) => {
+                let chunk = buf.to_vec();
+                reader.as_mut().consume(chunk.len());
+                Some((Ok(chunk), Some(reader)))
+            }
+            Err(e) => Some((Err(e.to_string()), None)),
+        }
+    })
 }
 
 /// Runs Kubernetes actions against the cluster of its [`Target`],
-/// connecting on first use.
+/// connecting on first use. Clones share the target: after
+/// [`KubeExecutor::retarget`] every clone acts on the new one.
 #[derive(Clone)]
 pub struct KubeExecutor {
-    inner: Arc<Inner>,
+    current: Arc<std::sync::Mutex<Arc<Inner>>>,
 }
 
 struct Inner {
@@ -86,13 +132,36 @@ impl KubeExecutor {
 
     /// Collects logs from `logs` instead of the API server.
     pub fn with_logs(target: Target, clock: Arc<dyn Clock>, logs: Arc<dyn LogSource>) -> Self {
-        KubeExecutor { inner: Arc::new(Inner { target, client: OnceCell::new(), logs, clock }) }
+        let inner = Arc::new(Inner { target, client: OnceCell::new(), logs, clock });
+        KubeExecutor { current: Arc::new(std::sync::Mutex::new(inner)) }
+    }
+
+    fn inner(&self) -> Arc<Inner> {
+        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Acts on `target` from now on (actions already running finish where
+    /// they started).
+    pub fn retarget(&self, target: Target) {
+        let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (logs, clock) = (current.logs.clone(), current.clock.clone());
+        *current = Arc::new(Inner { target, client: OnceCell::new(), logs, clock });
+    }
+
+    /// The client for the current target, connected on first use.
+    pub async fn client(&self) -> Result<Client, String> {
+        self.inner().client().await.map_err(|e| e.to_string())
+    }
+
+    /// Where logs come from.
+    pub fn log_source(&self) -> Arc<dyn LogSource> {
+        self.inner().logs.clone()
     }
 }
 
 impl Executor for KubeExecutor {
     fn execute(&self, action: Action) -> Execution {
-        let inner = self.inner.clone();
+        let inner = self.inner();
         Box::pin(async move { inner.run(action.kind).await })
     }
 }

@@ -12,9 +12,11 @@
 //! objects. A failing watch reports *failed* with the error's kind, the
 //! attempt and when it will retry, waits that long and carries on.
 
+pub mod control;
 pub mod convert;
 pub mod execute;
 
+pub use control::LiveCluster;
 pub use execute::KubeExecutor;
 
 use std::collections::HashSet;
@@ -97,6 +99,40 @@ impl Target {
     pub fn namespaces_label(&self) -> String {
         if self.namespaces.is_empty() { "all namespaces".into() } else { self.namespaces.join(",") }
     }
+}
+
+/// A kubeconfig context, as the palette offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeContext {
+    pub name: String,
+    /// Its API server's host.
+    pub cluster: String,
+    /// Its default namespace.
+    pub namespace: Option<String>,
+}
+
+/// The kubeconfig's contexts, in its order.
+pub fn contexts(kubeconfig: &kube::config::Kubeconfig) -> Vec<KubeContext> {
+    kubeconfig
+        .contexts
+        .iter()
+        .map(|c| {
+            let context = c.context.as_ref();
+            let cluster = context
+                .and_then(|ctx| kubeconfig.clusters.iter().find(|k| k.name == ctx.cluster))
+                .and_then(|k| k.cluster.as_ref())
+                .and_then(|k| k.server.as_deref())
+                .map(server_host)
+                .unwrap_or_default();
+            KubeContext { name: c.name.clone(), cluster, namespace: context.and_then(|ctx| ctx.namespace.clone()) }
+        })
+        .collect()
+}
+
+/// The host (and port) of an API server URL.
+pub fn server_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_string()
 }
 
 /// Where a connected client points, for the status bar.

@@ -102,3 +102,30 @@ fn a_context_the_kubeconfig_lacks_is_an_error_that_lists_the_ones_it_has() {
     let err = resolve(Some("prod"), &[], false, None, None).unwrap_err();
     assert!(err.contains("(contexts there: none)"), "{err}");
 }
+
+#[test]
+fn contexts_name_their_server_host_and_default_namespace() {
+    let kubeconfig: kube::config::Kubeconfig = serde_json::from_value(json!({
+        "clusters": [
+            {"name": "prod", "cluster": {"server": "https://ABC.gr7.eu-west-1.eks.amazonaws.com"}},
+            {"name": "local", "cluster": {"server": "https://127.0.0.1:6443/"}}
+        ],
+        "contexts": [
+            {"name": "prod-admin", "context": {"cluster": "prod", "user": "a", "namespace": "shop"}},
+            {"name": "kind", "context": {"cluster": "local", "user": "b"}},
+            {"name": "dangling", "context": {"cluster": "gone", "user": "c"}}
+        ]
+    }))
+    .unwrap();
+    let got = contexts(&kubeconfig);
+    let view: Vec<(&str, &str, Option<&str>)> =
+        got.iter().map(|c| (c.name.as_str(), c.cluster.as_str(), c.namespace.as_deref())).collect();
+    assert_eq!(
+        view,
+        [
+            ("prod-admin", "ABC.gr7.eu-west-1.eks.amazonaws.com", Some("shop")),
+            ("kind", "127.0.0.1:6443", None),
+            ("dangling", "", None),
+        ]
+    );
+}
