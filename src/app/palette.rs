@@ -66,7 +66,9 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
     let q = query.to_lowercase();
     let words: Vec<&str> = q.split_whitespace().collect();
     all.retain(|i| {
-        let l = i.label.to_lowercase();
+        // `ns` finds the namespaces, as kubectl's short name does.
+        let ns = if matches!(i.cmd, PaletteCmd::Namespace(_)) { " ns" } else { "" };
+        let l = format!("{}{ns}", i.label.to_lowercase());
         words.iter().all(|w| l.contains(w))
     });
     all
@@ -112,9 +114,10 @@ fn kube_items(app: &App, query: &str) -> Vec<PaletteItem> {
     if let (Some("ns" | "namespace"), Some(name), None) = (words.next(), words.next(), words.next())
         && !env.demo
         && valid_namespace(name)
+        && !matches!(&app.namespaces, Some(Ok(listed)) if listed.iter().any(|n| n == name))
     {
         items.push(PaletteItem {
-            label: format!("Namespace: {name} (typed) ns"),
+            label: format!("Namespace: {name} (typed)"),
             cmd: PaletteCmd::Namespace(Some(name.to_string())),
         });
     }

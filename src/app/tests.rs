@@ -975,7 +975,7 @@ fn the_palette_lists_namespaces_and_switching_one_retargets_the_watches() {
     for must in ["Context: demo-eks-prod (current)", "Namespace: all namespaces", "Namespace: shop (current)"] {
         assert!(labels.iter().any(|l| l == must), "{must} not in {labels:?}");
     }
-    type_text(&mut app, "namespace kube-sys");
+    type_text(&mut app, "ns kube-sys");
     let effects = press(&mut app, "<Enter>");
     let [Effect::Retarget(target)] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(target.namespaces, ["kube-system"]);
@@ -995,7 +995,7 @@ fn a_typed_namespace_is_offered_in_live_mode_when_it_is_a_valid_name() {
     deliver(&mut app, Msg::Namespaces(Err("403 Forbidden: namespaces is forbidden".into())));
     type_text(&mut app, "ns payments");
     let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
-    assert_eq!(labels, ["Namespace: payments (typed) ns"]);
+    assert_eq!(labels, ["Namespace: payments (typed)"]);
     let effects = press(&mut app, "<Enter>");
     assert!(matches!(effects.as_slice(), [Effect::Retarget(t)] if t.namespaces == ["payments"]), "{effects:?}");
     press(&mut app, ":");
@@ -1004,4 +1004,19 @@ fn a_typed_namespace_is_offered_in_live_mode_when_it_is_a_valid_name() {
     press(&mut app, "<Esc>:");
     type_text(&mut app, "not listed");
     assert!(app.palette_items().iter().any(|i| i.label.contains("403 Forbidden")));
+}
+
+#[test]
+fn ns_finds_listed_namespaces_before_offering_the_typed_name() {
+    let mut app = app();
+    app.env.demo = false;
+    press(&mut app, ":");
+    deliver(&mut app, Msg::Namespaces(Ok(vec!["payments".into(), "shop".into()])));
+    type_text(&mut app, "ns pay");
+    let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
+    assert_eq!(labels, ["Namespace: payments", "Namespace: pay (typed)"]);
+    press(&mut app, "<Esc>:");
+    type_text(&mut app, "ns payments");
+    let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
+    assert_eq!(labels, ["Namespace: payments"], "no typed twin of a listed namespace");
 }

@@ -174,6 +174,10 @@ impl App {
     /// `l`: the selected pod's log.
     pub(super) fn open_logs(&mut self) -> Vec<Effect> {
         let Some(pod) = self.selected_pod() else { return Vec::new() };
+        if pod.node.is_none() {
+            self.notice = Some(format!("{} is not on a node yet: no container has run, so there is no log", pod.name));
+            return Vec::new();
+        }
         let Some((container, previous)) = first_log(&pod) else {
             self.notice = Some(format!("{} has no containers", pod.key()));
             return Vec::new();
