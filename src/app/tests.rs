@@ -896,7 +896,7 @@ fn nothing_shows_before_it_is_recorded() {
 fn logs_open_on_the_selected_pod_stream_and_stop_when_closed() {
     let mut app = app();
     // The first row is a crash-looping pod: its previous instance says why.
-    let pod = app.live.pods.get(&app.selected_key().unwrap()).unwrap().clone();
+    let pod = app.pods().selected().unwrap().clone();
     assert_eq!(pod.status(), "CrashLoopBackOff");
     let effects = press(&mut app, "l");
     let [Effect::StreamLogs { stream, target }] = effects.as_slice() else { panic!("{effects:?}") };
@@ -950,7 +950,7 @@ fn the_viewer_searches_with_slash_and_n() {
 #[test]
 fn yaml_of_the_selected_pod_and_its_deployment() {
     let mut app = app();
-    let pod = app.live.pods.get(&app.selected_key().unwrap()).unwrap().clone();
+    let pod = app.pods().selected().unwrap().clone();
     let object = |kind, name: &str| ObjectRef { kind, namespace: pod.namespace.clone(), name: name.into() };
     assert_eq!(press(&mut app, "y"), vec![Effect::LoadManifest(object(ObjectKind::Pod, &pod.name))]);
     deliver(

@@ -231,7 +231,7 @@ impl App {
         if self.focus != PanelId::Pods {
             return None;
         }
-        self.selected_key().and_then(|k| self.live.pods.get(&k).cloned())
+        self.pods().selected().cloned()
     }
 
     /// Lines of the stream `stream` arrived.

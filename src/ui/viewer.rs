@@ -133,9 +133,16 @@ pub fn wrap(line: &str, cols: usize) -> Vec<String> {
     rows
 }
 
-/// The start of a line that fits in `cols` columns.
+/// The start of a line that fits in `cols` columns (the first row
+/// [`wrap`] would make, without wrapping the rest).
 fn clip(line: &str, cols: usize) -> String {
-    wrap(line, cols).into_iter().next().unwrap_or_default()
+    let mut width = 0;
+    line.chars()
+        .take_while(|c| {
+            width += c.width().unwrap_or(0);
+            width <= cols || width == c.width().unwrap_or(0)
+        })
+        .collect()
 }
 
 /// Wrapped rows from the first line shown; pinned to the end, the rows
@@ -206,5 +213,8 @@ mod tests {
         // Wide characters take two columns and are never split.
         assert_eq!(wrap("日本語です", 4), vec!["日本", "語で", "す"]);
         assert_eq!(clip("abcdef", 3), "abc");
+        for (line, cols) in [("日本語です", 3), ("日本語", 1), ("", 2), ("ab", 5)] {
+            assert_eq!(clip(line, cols), wrap(line, cols)[0], "{line} in {cols}");
+        }
     }
 }

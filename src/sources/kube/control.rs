@@ -4,11 +4,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryFutureExt};
 use k8s_openapi::api::apps::v1::Deployment as KDeployment;
 use k8s_openapi::api::core::v1::{Namespace, Pod as KPod};
+use kube::Resource;
 use kube::api::{Api, ListParams};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
@@ -40,9 +42,15 @@ impl LiveCluster {
         cluster
     }
 
-    /// Starts the watches of `target` in a task of their own, after
-    /// emptying the feeds when `reset`.
+    /// Stops the current watches, if any, and starts those of `target`
+    /// in a task of their own, after emptying the feeds when `reset`.
+    /// The old ones stop first: what they sent before is already in the
+    /// channel, ahead of the reset.
     fn watch(&self, target: Target, reset: bool) {
+        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = watches.take() {
+            old.abort();
+        }
         let (clock, updates) = (self.clock.clone(), self.updates.clone());
         let task = tokio::spawn(async move {
             if reset {
@@ -58,10 +66,7 @@ impl LiveCluster {
             })
             .await;
         });
-        let previous = self.watches.lock().unwrap_or_else(PoisonError::into_inner).replace(task.abort_handle());
-        if let Some(previous) = previous {
-            previous.abort();
-        }
+        *watches = Some(task.abort_handle());
     }
 }
 
@@ -80,11 +85,6 @@ pub fn emptied(at: chrono::DateTime<chrono::Utc>) -> Vec<SourceUpdate> {
 impl Cluster for LiveCluster {
     fn retarget(&self, target: Target) {
         tracing::info!(?target, "watching another target");
-        // Stop the old watches first: what they sent before is already in
-        // the channel, ahead of the reset.
-        if let Some(old) = self.watches.lock().unwrap_or_else(PoisonError::into_inner).take() {
-            old.abort();
-        }
         self.executor.retarget(target.clone());
         self.watch(target, true);
     }
@@ -105,37 +105,20 @@ impl Cluster for LiveCluster {
         let executor = self.executor.clone();
         Box::pin(async move {
             let client = executor.client().await?;
-            let ObjectRef { kind, namespace, name } = object;
-            match kind {
-                ObjectKind::Pod => {
-                    let mut p = Api::<KPod>::namespaced(client, &namespace).get(&name).await;
-                    if let Ok(p) = &mut p {
-                        p.metadata.managed_fields = None;
-                    }
-                    to_yaml(&p.map_err(|e| api_message(&e))?)
-                }
-                ObjectKind::Deployment => {
-                    let mut d = Api::<KDeployment>::namespaced(client, &namespace).get(&name).await;
-                    if let Ok(d) = &mut d {
-                        d.metadata.managed_fields = None;
-                    }
-                    to_yaml(&d.map_err(|e| api_message(&e))?)
-                }
+            match object.kind {
+                ObjectKind::Pod => yaml_of::<KPod>(client, &object).await,
+                ObjectKind::Deployment => yaml_of::<KDeployment>(client, &object).await,
             }
         })
     }
 
     fn logs(&self, target: LogTarget) -> LineStream {
         let executor = self.executor.clone();
-        let opened = async move {
+        let bytes = async move {
             let client = executor.client().await?;
-            Ok::<_, String>(executor.log_source().stream(client, target))
+            Ok(executor.log_source().stream(client, target))
         };
-        let bytes = futures_util::stream::once(opened).flat_map(|opened| match opened {
-            Ok(stream) => stream,
-            Err(e) => futures_util::stream::iter([Err(e)]).boxed(),
-        });
-        Box::pin(lines(bytes.boxed()))
+        Box::pin(lines(bytes.try_flatten_stream().boxed()))
     }
 }
 
@@ -159,6 +142,18 @@ where
             }
         }
     })
+}
+
+/// An object read from the API as YAML, without its managed fields.
+async fn yaml_of<K>(client: kube::Client, object: &ObjectRef) -> Result<String, String>
+where
+    K: Resource<DynamicType = ()> + Serialize + DeserializeOwned + Clone + std::fmt::Debug,
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let mut found =
+        Api::<K>::namespaced(client, &object.namespace).get(&object.name).await.map_err(|e| api_message(&e))?;
+    found.meta_mut().managed_fields = None;
+    to_yaml(&found)
 }
 
 /// An object as YAML.

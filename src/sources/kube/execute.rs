@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use futures_util::{AsyncBufReadExt, StreamExt};
+use futures_util::{AsyncBufReadExt, TryFutureExt};
 use k8s_openapi::api::apps::v1::Deployment as KDeployment;
 use k8s_openapi::api::core::v1::Pod as KPod;
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicySpec};
@@ -81,13 +81,10 @@ impl LogSource for ApiLogs {
                 tail_lines: Some(t.tail as i64),
                 ..LogParams::default()
             };
-            Api::<KPod>::namespaced(client, &t.namespace).log_stream(&t.pod, &params).await
+            let reader = Api::<KPod>::namespaced(client, &t.namespace).log_stream(&t.pod, &params).await;
+            reader.map(|r| chunks(Box::pin(r))).map_err(|e| api_message(&e))
         };
-        let chunks = futures_util::stream::once(opened).flat_map(|opened| match opened {
-            Ok(reader) => chunks(Box::pin(reader)).boxed(),
-            Err(e) => futures_util::stream::iter([Err(api_message(&e))]).boxed(),
-        });
-        Box::pin(chunks)
+        Box::pin(opened.try_flatten_stream())
     }
 }
 

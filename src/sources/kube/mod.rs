@@ -455,13 +455,5 @@ pub async fn run(target: Target, clock: Arc<dyn Clock>, updates: mpsc::Sender<So
     );
 }
 
-/// Starts the source under the supervisor.
-pub fn spawn(target: Target, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdate>) {
-    let run_clock = clock.clone();
-    super::supervisor::supervise(&FEEDS, updates, clock, move |updates| {
-        Box::pin(run(target.clone(), run_clock.clone(), updates))
-    });
-}
-
 #[cfg(test)]
 mod tests;
