@@ -177,20 +177,94 @@ impl Deployment {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KubeEvent {
     pub namespace: String,
+    /// The Event object's own name: one object can have several events
+    /// with the same reason (a message that changed, a new series), so
+    /// rows are grouped for display ([`group_warnings`]), not keyed by it.
+    pub name: String,
     /// `Pod/backend-6c7d…` style reference.
     pub object: String,
     pub reason: String,
     pub message: String,
+    /// How many times it happened (the series' count where there is one).
     pub count: u32,
     pub last_seen: DateTime<Utc>,
     pub warning: bool,
 }
 
 impl KubeEvent {
-    /// One row per object and reason: repeats update its count.
+    /// The Event object: its namespace and name.
     pub fn key(&self) -> String {
-        format!("{}/{}/{}", self.namespace, self.object, self.reason)
+        format!("{}/{}", self.namespace, self.name)
     }
+}
+
+/// The Warning events of one involved object, as the events strip and the
+/// pod details show them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningGroup {
+    pub namespace: String,
+    /// `Kind/name`.
+    pub object: String,
+    /// All its events' counts together.
+    pub count: u32,
+    pub last_seen: DateTime<Utc>,
+    /// One entry per reason, the most recent first.
+    pub reasons: Vec<ReasonCount>,
+}
+
+/// The events of one object with one reason, together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: u32,
+    pub last_seen: DateTime<Utc>,
+    /// The most recent event's message.
+    pub message: String,
+}
+
+/// Groups Warning events seen at or after `since` by involved object and,
+/// within one, by reason; the most recently active object first (ties by
+/// namespace and object, so the order is stable).
+pub fn group_warnings<'a>(events: impl IntoIterator<Item = &'a KubeEvent>, since: DateTime<Utc>) -> Vec<WarningGroup> {
+    let mut index: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    let mut groups: Vec<WarningGroup> = Vec::new();
+    for e in events.into_iter().filter(|e| e.warning && e.last_seen >= since) {
+        let i = *index.entry((e.namespace.as_str(), e.object.as_str())).or_insert_with(|| {
+            groups.push(WarningGroup {
+                namespace: e.namespace.clone(),
+                object: e.object.clone(),
+                count: 0,
+                last_seen: e.last_seen,
+                reasons: Vec::new(),
+            });
+            groups.len() - 1
+        });
+        let g = &mut groups[i];
+        g.count = g.count.saturating_add(e.count);
+        g.last_seen = g.last_seen.max(e.last_seen);
+        match g.reasons.iter_mut().find(|r| r.reason == e.reason) {
+            Some(r) => {
+                r.count = r.count.saturating_add(e.count);
+                if (e.last_seen, &r.message) > (r.last_seen, &e.message) {
+                    r.last_seen = e.last_seen;
+                    r.message.clone_from(&e.message);
+                }
+            }
+            None => g.reasons.push(ReasonCount {
+                reason: e.reason.clone(),
+                count: e.count,
+                last_seen: e.last_seen,
+                message: e.message.clone(),
+            }),
+        }
+    }
+    for g in &mut groups {
+        g.reasons.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.reason.cmp(&b.reason)));
+    }
+    groups.sort_by(|a, b| {
+        b.last_seen.cmp(&a.last_seen).then_with(|| (&a.namespace, &a.object).cmp(&(&b.namespace, &b.object)))
+    });
+    groups
 }
 
 /// One RDS DB instance as DescribeDBInstances describes it. Its metrics
@@ -479,5 +553,57 @@ mod tests {
         assert_eq!(e.security_flag(), Some(SecurityFlag::AlarmsMuted));
         e.name = "EnableAlarmActions".into();
         assert_eq!(e.security_flag(), None);
+    }
+
+    fn warning(ns: &str, name: &str, object: &str, reason: &str, count: u32, mins: i64) -> KubeEvent {
+        KubeEvent {
+            namespace: ns.into(),
+            name: name.into(),
+            object: object.into(),
+            reason: reason.into(),
+            message: format!("{reason} at {mins}"),
+            count,
+            last_seen: crate::fixtures::t0() + chrono::TimeDelta::minutes(mins),
+            warning: true,
+        }
+    }
+
+    #[test]
+    fn warnings_group_by_object_then_reason_with_counts() {
+        let events = [
+            warning("shop", "a.1", "Pod/a", "BackOff", 12, 50),
+            // A second event with the same reason (a new series) adds up.
+            warning("shop", "a.2", "Pod/a", "BackOff", 3, 55),
+            warning("shop", "a.3", "Pod/a", "Unhealthy", 4, 40),
+            warning("shop", "b.1", "Pod/b", "FailedScheduling", 1, 58),
+            // The same object name in another namespace is another object.
+            warning("payments", "a.1", "Pod/a", "BackOff", 7, 20),
+            // Older than the window: left out.
+            warning("shop", "c.1", "Pod/c", "BackOff", 9, -5),
+            KubeEvent { warning: false, ..warning("shop", "d.1", "Pod/d", "Pulled", 1, 59) },
+        ];
+        let groups = group_warnings(&events, crate::fixtures::t0());
+        let seen: Vec<(&str, &str, u32)> =
+            groups.iter().map(|g| (g.namespace.as_str(), g.object.as_str(), g.count)).collect();
+        assert_eq!(seen, [("shop", "Pod/b", 1), ("shop", "Pod/a", 19), ("payments", "Pod/a", 7)]);
+        let a = &groups[1];
+        let reasons: Vec<(&str, u32, &str)> =
+            a.reasons.iter().map(|r| (r.reason.as_str(), r.count, r.message.as_str())).collect();
+        assert_eq!(reasons, [("BackOff", 15, "BackOff at 55"), ("Unhealthy", 4, "Unhealthy at 40")]);
+        assert_eq!(a.last_seen, crate::fixtures::t0() + chrono::TimeDelta::minutes(55));
+    }
+
+    #[test]
+    fn warning_groups_do_not_depend_on_the_order_events_come_in() {
+        let mut events = vec![
+            warning("shop", "a.1", "Pod/a", "BackOff", 1, 10),
+            warning("shop", "b.1", "Pod/b", "BackOff", 1, 10),
+            warning("shop", "a.2", "Pod/a", "Unhealthy", 1, 10),
+            warning("shop", "a.3", "Pod/a", "Unhealthy", 2, 10),
+        ];
+        let first = group_warnings(&events, crate::fixtures::t0());
+        events.reverse();
+        assert_eq!(group_warnings(&events, crate::fixtures::t0()), first);
+        assert_eq!(first.iter().map(|g| g.object.as_str()).collect::<Vec<_>>(), ["Pod/a", "Pod/b"]);
     }
 }

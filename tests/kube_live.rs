@@ -8,7 +8,7 @@ mod k8s;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Pod as KPod};
+use k8s_openapi::api::core::v1::{Event as KEvent, Namespace, Pod as KPod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -261,4 +261,81 @@ async fn a_watch_too_old_to_resume_is_relisted_through_syncing() {
     .await;
     let relisted = console.pod_phases.windows(2).any(|w| w == [FeedPhase::Syncing, FeedPhase::Live]);
     assert!(relisted, "syncing, then live: {:?}", console.pod_phases);
+}
+
+/// A core/v1 Event about `object` (a pod in `ns`) last seen `ago` before now.
+fn event(ns: &str, name: &str, pod: &str, type_: &str, reason: &str, count: i32, ago: chrono::TimeDelta) -> KEvent {
+    let at = (chrono::Utc::now() - ago).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": ns},
+        "involvedObject": {"kind": "Pod", "name": pod, "namespace": ns, "apiVersion": "v1"},
+        "type": type_, "reason": reason, "message": format!("{reason} on {pod}"),
+        "count": count, "firstTimestamp": at, "lastTimestamp": at,
+        "source": {"component": "kubelet", "host": "node-1"}
+    }))
+    .unwrap()
+}
+
+/// The last hour's warning groups in words: `Pod/a 10: BackOff ×7, Unhealthy ×3`.
+fn groups(l: &LiveState) -> Vec<String> {
+    l.warning_groups(chrono::Utc::now() - chrono::TimeDelta::hours(1))
+        .into_iter()
+        .map(|g| {
+            let reasons: Vec<String> = g.reasons.iter().map(|r| format!("{} ×{}", r.reason, r.count)).collect();
+            format!("{} {}: {}", g.object, g.count, reasons.join(", "))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn warning_events_of_the_last_hour_are_grouped_by_object_with_counts() {
+    use chrono::TimeDelta;
+    let server = k8s::shared();
+    let admin = server.admin().await;
+    namespace(&admin, "warnings").await;
+    let events: Api<KEvent> = Api::namespaced(admin.clone(), "warnings");
+    let mins = TimeDelta::minutes;
+    for e in [
+        event("warnings", "a.1", "backend-a", "Warning", "BackOff", 5, mins(3)),
+        // The same object and reason in a second Event object (a new
+        // series): both count.
+        event("warnings", "a.2", "backend-a", "Warning", "BackOff", 2, mins(2)),
+        event("warnings", "a.3", "backend-a", "Warning", "Unhealthy", 3, mins(4)),
+        event("warnings", "b.1", "backend-b", "Warning", "FailedScheduling", 1, mins(1)),
+        // Not a warning: never watched.
+        event("warnings", "a.4", "backend-a", "Normal", "Pulled", 1, mins(1)),
+        // A warning older than an hour: kept, but not shown.
+        event("warnings", "c.1", "backend-c", "Warning", "BackOff", 9, TimeDelta::hours(2)),
+    ] {
+        events.create(&PostParams::default(), &e).await.unwrap();
+    }
+
+    let mut console = Console::start(server, &["warnings"]);
+    console.until("the warnings are in", |l| live(l, FeedId::KubeEvents) && l.kube_events.len() == 5).await;
+    assert!(console.live.kube_events.get("warnings/a.4").is_none(), "Normal events are not watched");
+    assert_eq!(
+        groups(&console.live),
+        ["Pod/backend-b 1: FailedScheduling ×1", "Pod/backend-a 10: BackOff ×7, Unhealthy ×3"]
+    );
+
+    // A repeat raises the count; a deleted Event takes only its own count.
+    events
+        .patch(
+            "b.1",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"count": 4, "lastTimestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)})),
+        )
+        .await
+        .unwrap();
+    events.delete("a.1", &DeleteParams::default()).await.unwrap();
+    console
+        .until("the repeat and the deletion are seen", |l| {
+            l.kube_events.get("warnings/a.1").is_none()
+                && l.kube_events.get("warnings/b.1").is_some_and(|e| e.count == 4)
+        })
+        .await;
+    assert_eq!(
+        groups(&console.live),
+        ["Pod/backend-b 4: FailedScheduling ×4", "Pod/backend-a 5: BackOff ×2, Unhealthy ×3"]
+    );
 }

@@ -358,6 +358,7 @@ fn hostile_strings_never_reach_the_terminal() {
     dbs[0].endpoint = EVIL.into();
     let kube_event = KubeEvent {
         namespace: "shop".into(),
+        name: EVIL.into(),
         object: format!("Pod/{}", pod.name),
         reason: EVIL.into(),
         message: EVIL.into(),

@@ -37,7 +37,9 @@ pub use error::{ErrorKind, SourceError};
 pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, SourceId};
 pub use store::{Changes, Item, Store};
 
-use crate::model::{Alarm, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, TrailEvent};
+use crate::model::{
+    Alarm, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, TrailEvent, WarningGroup, group_warnings,
+};
 
 /// A change to one feed's items.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,9 +119,6 @@ pub struct LiveState {
     pub deployments: Store<Deployment>,
     /// Warning events, keyed by [`KubeEvent::key`].
     pub kube_events: Store<KubeEvent>,
-    /// Their keys, most recent first; re-sorted when they change, not per
-    /// frame.
-    recent_events: Vec<String>,
     /// DB instances joined with their metrics: the instances feed decides
     /// which exist, the metrics feed fills in their numbers.
     pub dbs: Store<Db>,
@@ -138,7 +137,6 @@ impl Default for LiveState {
             pods: Store::default(),
             deployments: Store::default(),
             kube_events: Store::default(),
-            recent_events: Vec::new(),
             dbs: Store::default(),
             db_metrics: Store::default(),
             alarms: Store::default(),
@@ -168,13 +166,7 @@ impl LiveState {
                 let items = match d {
                     FeedData::Pods(d) => self.pods.apply(d, at),
                     FeedData::Deployments(d) => self.deployments.apply(d, at),
-                    FeedData::KubeEvents(d) => {
-                        let changes = self.kube_events.apply(d, at);
-                        if !changes.is_empty() {
-                            self.sort_recent_events();
-                        }
-                        changes
-                    }
+                    FeedData::KubeEvents(d) => self.kube_events.apply(d, at),
                     FeedData::DbInstances(d) => self.apply_db_instances(d, at),
                     FeedData::DbMetrics(d) => self.apply_db_metrics(d, at),
                     FeedData::Alarms(d) => self.alarms.apply(d, at),
@@ -213,15 +205,10 @@ impl LiveState {
         self.dbs.apply(Delta::Upsert(rejoined), at)
     }
 
-    /// Warning events, most recent first.
-    pub fn recent_kube_events(&self) -> impl Iterator<Item = &KubeEvent> {
-        self.recent_events.iter().filter_map(|k| self.kube_events.get(k))
-    }
-
-    fn sort_recent_events(&mut self) {
-        let mut events: Vec<&KubeEvent> = self.kube_events.values().collect();
-        events.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then_with(|| a.key().cmp(&b.key())));
-        self.recent_events = events.into_iter().map(KubeEvent::key).collect();
+    /// Warning events seen since `since`, grouped by involved object, the
+    /// most recently active first.
+    pub fn warning_groups(&self, since: DateTime<Utc>) -> Vec<WarningGroup> {
+        group_warnings(self.kube_events.values(), since)
     }
 }
 
@@ -236,6 +223,7 @@ mod tests {
     fn event(object: &str, secs: i64) -> KubeEvent {
         KubeEvent {
             namespace: "shop".into(),
+            name: format!("{object}.{secs}"),
             object: object.into(),
             reason: "BackOff".into(),
             message: "Back-off restarting failed container".into(),
@@ -246,7 +234,7 @@ mod tests {
     }
 
     fn recent(live: &LiveState) -> Vec<String> {
-        live.recent_kube_events().map(|e| e.object.clone()).collect()
+        live.warning_groups(t0()).into_iter().map(|g| g.object).collect()
     }
 
     fn send_dbs(live: &mut LiveState, d: Delta<DbInstance>) -> Changes {
@@ -308,14 +296,22 @@ mod tests {
     }
 
     #[test]
-    fn warning_events_stay_most_recent_first_as_they_change() {
+    fn warning_groups_stay_most_recent_first_as_events_change() {
         let mut live = LiveState::default();
         let send = |live: &mut LiveState, d| live.apply(SourceUpdate::data(t0(), FeedData::KubeEvents(d)));
         send(&mut live, Delta::Reset(vec![event("Pod/a", 1), event("Pod/b", 3), event("Pod/c", 2)]));
         assert_eq!(recent(&live), ["Pod/b", "Pod/c", "Pod/a"]);
-        // A repeat moves its row to the top; a deleted one goes.
+        // A new event moves its object to the top; a deleted one's object
+        // goes when it has no other event.
         send(&mut live, Delta::Upsert(vec![event("Pod/a", 9)]));
-        send(&mut live, Delta::Delete(vec![event("Pod/c", 0).key()]));
+        send(&mut live, Delta::Delete(vec![event("Pod/c", 2).key()]));
         assert_eq!(recent(&live), ["Pod/a", "Pod/b"]);
+        send(&mut live, Delta::Delete(vec![event("Pod/a", 9).key()]));
+        assert_eq!(recent(&live), ["Pod/b", "Pod/a"], "Pod/a still has its first event");
+        // Only what was seen since the cut-off counts.
+        assert_eq!(
+            live.warning_groups(t0() + TimeDelta::seconds(2)).into_iter().map(|g| g.object).collect::<Vec<_>>(),
+            ["Pod/b"]
+        );
     }
 }

@@ -287,19 +287,21 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
         }
     }
     l.push(Line::default());
-    l.push(heading(app, "Recent events"));
+    l.push(heading(app, "Warnings, last hour"));
     let object = format!("Pod/{}", p.name);
-    let events: Vec<_> =
-        app.live.recent_kube_events().filter(|e| e.object == object && e.namespace == p.namespace).collect();
-    if events.is_empty() {
-        l.push(Line::styled("none", app.theme.style(Slot::TextDim)));
-    }
-    for e in events {
-        l.push(Line::from(vec![
-            Span::styled(format!("{:>6} ", fmt_age(app.now - e.last_seen)), app.theme.style(Slot::TextDim)),
-            Span::styled(format!("{} ", sanitize(&e.reason)), app.theme.style(Slot::StatusWarn)),
-            Span::raw(format!("{} ×{}", sanitize(&e.message), e.count)),
-        ]));
+    let groups = app.live.warning_groups(app.now - chrono::TimeDelta::hours(1));
+    let group = groups.into_iter().find(|g| g.object == object && g.namespace == p.namespace);
+    match group {
+        None => l.push(Line::styled("none", app.theme.style(Slot::TextDim))),
+        Some(g) => {
+            for r in g.reasons {
+                l.push(Line::from(vec![
+                    Span::styled(format!("{:>6} ", fmt_age(app.now - r.last_seen)), app.theme.style(Slot::TextDim)),
+                    Span::styled(format!("{} ×{} ", sanitize(&r.reason), r.count), app.theme.style(Slot::StatusWarn)),
+                    Span::raw(sanitize(&r.message).into_owned()),
+                ]));
+            }
+        }
     }
     l
 }

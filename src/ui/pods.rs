@@ -94,20 +94,49 @@ fn draw_events(app: &App, frame: &mut Frame, area: Rect) {
     if area.height == 0 {
         return;
     }
-    let mut lines = vec![Line::styled("Recent warnings", app.theme.style(Slot::TableHeader))];
-    let warnings: Vec<_> = app.live.recent_kube_events().filter(|e| e.warning).collect();
-    if warnings.is_empty() {
+    let groups = app.live.warning_groups(app.now - TimeDelta::hours(1));
+    let mut header = vec![Span::styled("Warnings, last hour", app.theme.style(Slot::TableHeader))];
+    if !groups.is_empty() {
+        let events: u32 = groups.iter().fold(0, |n, g| n.saturating_add(g.count));
+        let objects = groups.len();
+        header.push(Span::styled(
+            format!(" · {events} on {objects} object{}", if objects == 1 { "" } else { "s" }),
+            app.theme.style(Slot::TextDim),
+        ));
+    }
+    let mut lines = vec![Line::from(header)];
+    if groups.is_empty() {
         let text = super::feed_waiting(app, FeedId::KubeEvents).unwrap_or_else(|| "none".into());
         lines.push(Line::styled(text, app.theme.style(Slot::TextDim)));
     }
-    for e in warnings.iter().take(usize::from(area.height.saturating_sub(1))) {
-        let count = if e.count > 1 { format!(" ×{}", e.count) } else { String::new() };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:>5} ", fmt_age(app.now - e.last_seen)), app.theme.style(Slot::TextDim)),
-            Span::styled(format!("{} ", sanitize(&e.reason)), app.theme.style(Slot::StatusWarn)),
-            Span::raw(format!("{} ", sanitize(&e.object))),
-            Span::styled(format!("{}{count}", sanitize(&e.message)), app.theme.style(Slot::TextDim)),
-        ]));
+    let rows = usize::from(area.height.saturating_sub(1));
+    // When they do not all fit, the last row says how many are left out.
+    let shown = if groups.len() > rows { rows.saturating_sub(1) } else { rows };
+    let several_namespaces = groups.iter().any(|g| g.namespace != groups[0].namespace);
+    for g in groups.iter().take(shown) {
+        let object = if several_namespaces { format!("{}/{}", g.namespace, g.object) } else { g.object.clone() };
+        let mut spans = vec![
+            Span::styled(format!("{:>5} ", fmt_age(app.now - g.last_seen)), app.theme.style(Slot::TextDim)),
+            Span::raw(format!("{} ", sanitize(&object))),
+        ];
+        for (i, r) in g.reasons.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            spans.push(Span::styled(
+                format!("{sep}{} ×{}", sanitize(&r.reason), r.count),
+                app.theme.style(Slot::StatusWarn),
+            ));
+        }
+        if let Some(latest) = g.reasons.first() {
+            spans.push(Span::styled(format!("  {}", sanitize(&latest.message)), app.theme.style(Slot::TextDim)));
+        }
+        lines.push(Line::from(spans));
+    }
+    if shown < groups.len() {
+        let more = groups.len() - shown;
+        lines.push(Line::styled(
+            format!("      +{more} more object{}", if more == 1 { "" } else { "s" }),
+            app.theme.style(Slot::TextDim),
+        ));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

@@ -139,6 +139,7 @@ impl DemoWorld {
         } else {
             self.events.push(KubeEvent {
                 namespace: NAMESPACE.into(),
+                name: format!("{pod}.{}", reason.to_ascii_lowercase()),
                 object,
                 reason: reason.into(),
                 message: message.into(),

@@ -210,19 +210,24 @@ pub fn event(e: &core::Event) -> Option<KubeEvent> {
     let obj = &e.involved_object;
     let kind = obj.kind.as_deref()?;
     let name = obj.name.as_deref()?;
-    let last = e
-        .last_timestamp
-        .as_ref()
-        .map(time)
+    // Events recorded through events.k8s.io keep their repeats in a series
+    // and may leave the older count and timestamps unset.
+    let series = e.series.as_ref();
+    let last = series
+        .and_then(|s| s.last_observed_time.as_ref())
+        .map(|t| time(&Time(t.0)))
+        .or_else(|| e.last_timestamp.as_ref().map(time))
         .or_else(|| e.event_time.as_ref().map(|t| time(&Time(t.0))))
         .or_else(|| e.first_timestamp.as_ref().map(time))
         .unwrap_or_else(|| created(&e.metadata));
+    let count = series.and_then(|s| s.count).or(e.count);
     Some(KubeEvent {
         namespace: obj.namespace.clone().or_else(|| e.metadata.namespace.clone()).unwrap_or_default(),
+        name: text(&e.metadata.name),
         object: format!("{kind}/{name}"),
         reason: text(&e.reason),
         message: text(&e.message),
-        count: e.count.and_then(|c| u32::try_from(c).ok()).unwrap_or(1),
+        count: count.and_then(|c| u32::try_from(c).ok()).filter(|c| *c > 0).unwrap_or(1),
         last_seen: last,
         warning: e.type_.as_deref() == Some("Warning"),
     })

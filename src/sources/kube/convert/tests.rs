@@ -199,4 +199,23 @@ fn warning_events_name_their_object() {
     let e = event(&e).unwrap();
     assert_eq!((e.object.as_str(), e.reason.as_str(), e.count, e.warning), ("Pod/backend-x", "BackOff", 12, true));
     assert_eq!(e.last_seen, DateTime::parse_from_rfc3339("2026-01-01T00:10:00Z").unwrap());
+    assert_eq!(e.key(), "shop/backend-x.17a");
+}
+
+#[test]
+fn event_series_count_and_last_observation_win() {
+    // What the events.k8s.io API writes: an eventTime, a series, no count
+    // and no lastTimestamp.
+    let e: core::Event = serde_json::from_value(json!({
+        "metadata": {"name": "backend-x.17b", "namespace": "shop", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "involvedObject": {"kind": "Pod", "name": "backend-x", "namespace": "shop"},
+        "reason": "Unhealthy", "message": "Readiness probe failed", "type": "Warning",
+        "eventTime": "2026-01-01T00:01:00.000000Z",
+        "series": {"count": 40, "lastObservedTime": "2026-01-01T00:20:00.000000Z"},
+        "reportingComponent": "kubelet", "reportingInstance": "node-1", "action": "Probe"
+    }))
+    .unwrap();
+    let e = event(&e).unwrap();
+    assert_eq!(e.count, 40);
+    assert_eq!(e.last_seen, DateTime::parse_from_rfc3339("2026-01-01T00:20:00Z").unwrap());
 }
