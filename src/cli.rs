@@ -48,6 +48,16 @@ pub struct Cli {
     /// Watch every namespace.
     #[arg(short = 'A', long, conflicts_with_all = ["namespaces", "demo"])]
     pub all_namespaces: bool,
+
+    /// AWS profile from the shared config (default: config.toml, then
+    /// AWS_PROFILE, then the default credential chain).
+    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    pub profile: Option<String>,
+
+    /// AWS region (default: config.toml, then AWS_REGION, then the
+    /// profile's).
+    #[arg(long, value_name = "REGION", conflicts_with = "demo")]
+    pub region: Option<String>,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

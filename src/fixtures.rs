@@ -147,6 +147,8 @@ pub fn alarm(name: &str, state: crate::model::AlarmState) -> crate::model::Alarm
         state,
         since: DateTime::from_timestamp(0, 0).unwrap_or_default(),
         reason: String::new(),
+        description: String::new(),
+        rule: None,
         namespace: "AWS/RDS".into(),
         metric: "CPUUtilization".into(),
         dimensions: vec![],

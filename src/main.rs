@@ -13,9 +13,11 @@ use warroom::config::paths::Paths;
 use warroom::config::theme::ColorSupport;
 use warroom::incident::MemoryRecorder;
 use warroom::runtime::{self, Channels, Exit};
+use warroom::sources::aws as aws_source;
 use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
 use warroom::sources::cluster::Cluster;
 use warroom::sources::kube as kube_source;
+use warroom::sources::supervisor::supervise;
 use warroom::sources::{Environment, FeedSignal, SourceId, SourceUpdate, demo};
 use warroom::startup;
 use warroom::terminal::TerminalGuard;
@@ -116,7 +118,14 @@ async fn run(
         Some((target, kubeconfig)) => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let env = live_environment(&target, kubeconfig.as_ref());
+            let aws = aws_target(&cli, &prepared.settings.aws);
+            let env = Environment { aws_profile: aws_profile_label(&aws), aws_region: aws_region(&aws), ..env };
+            let intervals = aws_source::Intervals { alarms: prepared.settings.refresh.alarms };
             aws_off(&tx, clock.now()).await;
+            supervise(&aws_source::FEEDS, tx.clone(), clock.clone(), {
+                let clock = clock.clone();
+                move |tx| Box::pin(aws_source::run(aws.clone(), intervals, clock.clone(), tx))
+            });
             let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
             let actions = Router::new().with(Domain::Kubernetes, Arc::new(executor.clone()));
             let cluster: Arc<dyn Cluster> =
@@ -164,14 +173,42 @@ fn live_environment(target: &kube_source::Target, kubeconfig: Option<&kube::conf
     }
 }
 
-/// Says on every AWS feed that this build has no AWS source.
+/// Says on every AWS feed the AWS source does not serve yet that nothing
+/// does.
 async fn aws_off(tx: &mpsc::Sender<SourceUpdate>, at: chrono::DateTime<chrono::Utc>) {
-    let why = "no AWS source is configured in this build";
+    let why = "not served by the AWS source of this build";
     for source in [SourceId::Rds, SourceId::Alarms, SourceId::Trail] {
-        for feed in source.feeds() {
+        for feed in source.feeds().iter().filter(|f| !aws_source::FEEDS.contains(f)) {
             let _ = tx.send(SourceUpdate::signal(*feed, at, FeedSignal::Off(why.into()))).await;
         }
     }
+}
+
+/// The AWS profile and region: flags, then `config.toml`; the SDK's chain
+/// fills in the rest.
+fn aws_target(cli: &Cli, defaults: &warroom::config::settings::AwsDefaults) -> aws_source::AwsTarget {
+    aws_source::AwsTarget {
+        profile: cli.profile.clone().or_else(|| defaults.profile.clone()),
+        region: cli.region.clone().or_else(|| defaults.region.clone()),
+    }
+}
+
+/// The profile in words for the status bar, before the source connects.
+fn aws_profile_label(target: &aws_source::AwsTarget) -> String {
+    target.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).unwrap_or_else(|| "default".into())
+}
+
+/// The region as far as it is known before the source connects (the
+/// source's caller answer names the one it really uses).
+fn aws_region(target: &aws_source::AwsTarget) -> String {
+    let profile = aws_profile_label(target);
+    target
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .or_else(|| aws_source::profiles::load().into_iter().find(|p| p.name == profile).and_then(|p| p.region))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// Resolves to the number of the first signal that should end the

@@ -267,6 +267,16 @@ pub fn group_warnings<'a>(events: impl IntoIterator<Item = &'a KubeEvent>, since
     groups
 }
 
+/// Who the AWS credentials are (STS GetCallerIdentity), and the region
+/// the calls go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsCaller {
+    pub account: String,
+    /// `arn:aws:sts::123456789012:assumed-role/oncall/alice`.
+    pub arn: String,
+    pub region: String,
+}
+
 /// One RDS DB instance as DescribeDBInstances describes it. Its metrics
 /// are a feed of their own ([`DbMetrics`]); [`Db`] joins the two.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -438,13 +448,20 @@ impl AlarmState {
     }
 }
 
-/// A CloudWatch metric alarm.
+/// A CloudWatch alarm: a metric alarm, or a composite one (a `rule` over
+/// other alarms, with no metric of its own).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub state: AlarmState,
     pub since: DateTime<Utc>,
     pub reason: String,
+    /// What its author wrote about it (often the runbook link).
+    #[serde(default)]
+    pub description: String,
+    /// A composite alarm's rule (`ALARM(a) OR ALARM(b)`).
+    #[serde(default)]
+    pub rule: Option<String>,
     pub namespace: String,
     pub metric: String,
     pub dimensions: Vec<(String, String)>,

@@ -353,6 +353,9 @@ fn hostile_strings_never_reach_the_terminal() {
     let mut alarms: Vec<_> = app.alarms().values().cloned().collect();
     alarms[0].reason = EVIL.into();
     alarms[0].name = format!("a{EVIL}");
+    alarms[0].description = EVIL.into();
+    alarms[1].rule = Some(EVIL.into());
+    alarms[1].name = format!("b{EVIL}");
     let mut dbs: Vec<_> = app.dbs().values().map(|d| d.instance.clone()).collect();
     dbs[0].status = EVIL.into();
     dbs[0].endpoint = EVIL.into();
@@ -376,6 +379,10 @@ fn hostile_strings_never_reach_the_terminal() {
     ] {
         app.update(Msg::Source(SourceUpdate::data(at, data)));
     }
+    // Who the AWS credentials are, in the status bar.
+    let caller =
+        warroom::model::AwsCaller { account: EVIL.into(), arn: format!("arn:aws:sts::1:{EVIL}"), region: EVIL.into() };
+    app.update(Msg::Source(SourceUpdate::caller(at, caller)));
     app.settle();
     let clean = |app: &App| {
         let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();

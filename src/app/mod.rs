@@ -30,7 +30,7 @@ use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent
 use crate::model::DbInstance;
 use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
 use crate::sources::kube::Target;
-use crate::sources::{Environment, SourceUpdate};
+use crate::sources::{Environment, FeedEvent, SourceUpdate};
 use crate::state::{FeedPhase, LiveState};
 pub use confirm::Confirm;
 use list::List;
@@ -324,6 +324,12 @@ impl App {
     }
 
     fn on_source(&mut self, u: SourceUpdate) {
+        if let FeedEvent::Caller(c) = &u.event {
+            // Actions name the account and region they act in.
+            self.env.aws_account.clone_from(&c.account);
+            self.env.aws_region.clone_from(&c.region);
+            self.env.aws_caller = crate::sources::aws::caller_name(&c.arn).to_string();
+        }
         let feed = u.feed;
         let rank = |app: &App| app.live.feeds.get(feed).map(|f| f.status(app.now).rank());
         let before = rank(self);

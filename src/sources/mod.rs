@@ -1,12 +1,14 @@
 //! Live data: every source is a task that owns its client and sends typed
 //! [`SourceUpdate`]s on a bounded channel. Sources never touch UI state.
 
+pub mod aws;
 pub mod clock;
 pub mod cluster;
 pub mod demo;
 pub mod kube;
 pub mod supervisor;
 
+use crate::state::SourceError;
 pub use crate::state::{Delta, FeedData, FeedEvent, FeedId, FeedSignal, SourceId, SourceUpdate};
 
 /// Where the console is pointed, for the status bar and action scopes.
@@ -24,6 +26,16 @@ pub struct Environment {
     pub aws_profile: String,
     pub aws_region: String,
     pub aws_account: String,
+    /// Who the credentials are within the account (`assumed-role/OnCall/alice`).
+    pub aws_caller: String,
     /// Set for the built-in demo so nobody mistakes it for production.
     pub demo: bool,
+}
+
+/// A failure as a feed reports it, and how long to wait before retrying
+/// (the error kind's policy, with jitter).
+pub fn failed(error: SourceError, attempt: u32, clock: &dyn clock::Clock) -> (FeedSignal, std::time::Duration) {
+    let delay = error.kind.retry_delay(attempt, fastrand::f64());
+    let next = clock.now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
+    (FeedSignal::Failed { error, attempt, next_retry: Some(next) }, delay)
 }

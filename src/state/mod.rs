@@ -38,7 +38,7 @@ pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, 
 pub use store::{Changes, Item, Store};
 
 use crate::model::{
-    Alarm, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, TrailEvent, WarningGroup, group_warnings,
+    Alarm, AwsCaller, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, TrailEvent, WarningGroup, group_warnings,
 };
 
 /// A change to one feed's items.
@@ -87,6 +87,9 @@ pub enum FeedEvent {
     Signal(FeedSignal),
     /// Data; the feed is live.
     Data(FeedData),
+    /// Who the AWS source's credentials are: learned once it connects,
+    /// for the whole source (see [`SourceUpdate::caller`]).
+    Caller(AwsCaller),
 }
 
 /// One message from a source.
@@ -104,6 +107,12 @@ impl SourceUpdate {
 
     pub fn signal(feed: FeedId, at: DateTime<Utc>, signal: FeedSignal) -> Self {
         SourceUpdate { feed, at, event: FeedEvent::Signal(signal) }
+    }
+
+    /// The AWS caller; it concerns every AWS feed, and travels as the
+    /// alarms feed's (the first the AWS source serves).
+    pub fn caller(at: DateTime<Utc>, caller: AwsCaller) -> Self {
+        SourceUpdate { feed: FeedId::Alarms, at, event: FeedEvent::Caller(caller) }
     }
 }
 
@@ -128,6 +137,8 @@ pub struct LiveState {
     pub alarms: Store<Alarm>,
     /// At most [`TRAIL_CAP`] events, the newest.
     pub trail: Store<TrailEvent>,
+    /// Who the AWS credentials are, once the AWS source has asked.
+    pub aws_caller: Option<AwsCaller>,
 }
 
 impl Default for LiveState {
@@ -141,6 +152,7 @@ impl Default for LiveState {
             db_metrics: Store::default(),
             alarms: Store::default(),
             trail: Store::capped(TRAIL_CAP),
+            aws_caller: None,
         }
     }
 }
@@ -159,6 +171,11 @@ impl LiveState {
     pub fn apply(&mut self, u: SourceUpdate) -> Applied {
         match u.event {
             FeedEvent::Signal(s) => Applied { status: self.feeds.signal(u.feed, u.at, s), items: Changes::default() },
+            FeedEvent::Caller(c) => {
+                let status = self.aws_caller.as_ref() != Some(&c);
+                self.aws_caller = Some(c);
+                Applied { status, items: Changes::default() }
+            }
             FeedEvent::Data(d) => {
                 debug_assert_eq!(d.feed(), u.feed, "data sent on another feed");
                 let status = self.feeds.signal(d.feed(), u.at, FeedSignal::Data);

@@ -206,17 +206,29 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
                         "Since",
                         format!("{} UTC ({} ago)", a.since.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - a.since)),
                     ),
-                    kv(app, "Metric", format!("{} {}", sanitize(&a.namespace), sanitize(&a.metric))),
                 ];
-                for (k, v) in &a.dimensions {
-                    l.push(kv(app, "Dimension", format!("{}={}", sanitize(k), sanitize(v))));
+                if !a.description.is_empty() {
+                    l.push(kv(app, "Description", sanitize(&a.description).into_owned()));
                 }
-                l.extend([
-                    kv(app, "Statistic", sanitize(&a.statistic).into_owned()),
-                    kv(app, "Condition", format!("{} {}", sanitize(&a.comparison), a.threshold)),
-                    kv(app, "Period", format!("{} s × {} periods", a.period_s, a.evaluation_periods)),
-                    kv(app, "Actions enabled", if a.actions_enabled { "yes" } else { "NO (notifications suppressed)" }),
-                ]);
+                match &a.rule {
+                    Some(rule) => l.push(kv(app, "Rule", sanitize(rule).into_owned())),
+                    None => {
+                        l.push(kv(app, "Metric", format!("{} {}", sanitize(&a.namespace), sanitize(&a.metric))));
+                        for (k, v) in &a.dimensions {
+                            l.push(kv(app, "Dimension", format!("{}={}", sanitize(k), sanitize(v))));
+                        }
+                        l.extend([
+                            kv(app, "Statistic", sanitize(&a.statistic).into_owned()),
+                            kv(app, "Condition", format!("{} {}", sanitize(&a.comparison), a.threshold)),
+                            kv(app, "Period", format!("{} s × {} periods", a.period_s, a.evaluation_periods)),
+                        ]);
+                    }
+                }
+                l.push(kv(
+                    app,
+                    "Actions enabled",
+                    if a.actions_enabled { "yes" } else { "NO (notifications suppressed)" },
+                ));
                 for act in &a.alarm_actions {
                     l.push(kv(app, "Alarm action", sanitize(act).into_owned()));
                 }

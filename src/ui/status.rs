@@ -137,7 +137,12 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
     } else if detail >= Detail::NoProfile {
         format!("{}@{}", sanitize(&env.aws_account), sanitize(&env.aws_region))
     } else {
-        format!("aws {}@{} ({})", sanitize(&env.aws_profile), sanitize(&env.aws_region), sanitize(&env.aws_account))
+        let who = match (env.aws_account.as_str(), env.aws_caller.as_str()) {
+            ("", _) => "connecting".to_string(),
+            (account, "") => sanitize(account).into_owned(),
+            (account, caller) => format!("{} {}", sanitize(account), sanitize(caller)),
+        };
+        format!("aws {}@{} ({who})", sanitize(&env.aws_profile), sanitize(&env.aws_region))
     };
     spans.push(Span::raw(format!("│ ⎈ {kube} │ {aws}")));
     Line::from(spans)

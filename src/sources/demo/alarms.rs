@@ -131,6 +131,8 @@ pub(super) fn initial_alarms(since: DateTime<Utc>) -> Vec<Alarm> {
         state: AlarmState::Ok,
         since,
         reason: format!("Threshold Crossed: no datapoints were breaching the threshold ({threshold:.1})."),
+        description: String::new(),
+        rule: None,
         namespace: ns.into(),
         metric: metric.into(),
         dimensions: vec![(dim.0.into(), dim.1.into())],

@@ -82,6 +82,7 @@ pub fn environment() -> Environment {
         }],
         namespace: NAMESPACE.into(),
         aws_profile: "demo".into(),
+        aws_caller: "assumed-role/OnCall/demo".into(),
         aws_region: "eu-west-1".into(),
         aws_account: "123456789012".into(),
         demo: true,

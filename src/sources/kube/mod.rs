@@ -213,14 +213,6 @@ fn expired(e: &watcher::Error) -> bool {
     }
 }
 
-/// A failure as a feed reports it, and how long to wait before retrying
-/// (the error kind's policy, with jitter).
-fn failed(error: SourceError, attempt: u32, clock: &dyn Clock) -> (FeedSignal, std::time::Duration) {
-    let delay = error.kind.retry_delay(attempt, fastrand::f64());
-    let next = clock.now() + chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::MAX);
-    (FeedSignal::Failed { error, attempt, next_retry: Some(next) }, delay)
-}
-
 /// One kind of object: how to convert it, key it and wrap it for its feed.
 trait Kind: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static {
     /// Keyed as its store keys it.
@@ -389,7 +381,7 @@ where
             Err(e) => {
                 attempt += 1;
                 tracing::warn!(feed = ?K::FEED, %e, attempt, "watch failed");
-                let (signal, delay) = failed(classify_watch(&e), attempt, clock.as_ref());
+                let (signal, delay) = super::failed(classify_watch(&e), attempt, clock.as_ref());
                 if !send(SourceUpdate::signal(K::FEED, clock.now(), signal)).await {
                     return;
                 }
@@ -437,7 +429,7 @@ pub async fn run(target: Target, clock: Arc<dyn Clock>, updates: mpsc::Sender<So
             Err(error) => {
                 attempt += 1;
                 tracing::warn!(%error, attempt, "kubernetes connection failed");
-                let (signal, delay) = failed(error, attempt, clock.as_ref());
+                let (signal, delay) = super::failed(error, attempt, clock.as_ref());
                 for feed in FEEDS {
                     if updates.send(SourceUpdate::signal(feed, clock.now(), signal.clone())).await.is_err() {
                         return;

@@ -1,0 +1,196 @@
+//! The AWS source against moto behind the project's launcher (see
+//! `tests/support/aws.rs`): who the caller is, alarms of every page,
+//! state changes between polls, faults and recovery.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/aws.rs"]
+mod aws;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+use serde_json::json;
+use tokio::sync::mpsc;
+use warroom::model::AlarmState;
+use warroom::sources::aws::{self as source, Intervals};
+use warroom::sources::clock::SystemClock;
+use warroom::state::{ErrorKind, FeedId, FeedPhase, LiveState, SourceUpdate};
+
+/// Runs the AWS source against `moto` and keeps a live state of what it
+/// says.
+struct Console {
+    live: LiveState,
+    /// The alarms feed's phases in the order it reported them.
+    phases: Vec<FeedPhase>,
+    rx: mpsc::Receiver<SourceUpdate>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Console {
+    async fn start(moto: &aws::Moto, intervals: Intervals) -> Console {
+        let (tx, rx) = mpsc::channel(4096);
+        let config = moto.console_config().await;
+        let login = "run `aws sso login --profile test`".to_string();
+        let task = tokio::spawn(source::serve(config, login, intervals, Arc::new(SystemClock), tx));
+        Console { live: LiveState::default(), phases: Vec::new(), rx, task }
+    }
+
+    /// Applies updates until `done` holds; panics after 30 s with what
+    /// the state was.
+    async fn until(&mut self, what: &str, done: impl Fn(&LiveState) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !done(&self.live) {
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(u)) => {
+                    self.live.apply(u);
+                    let phase = self.live.feeds.get(FeedId::Alarms).map(|f| f.phase.clone());
+                    if let Some(p) = phase.filter(|p| self.phases.last() != Some(p)) {
+                        self.phases.push(p);
+                    }
+                }
+                Ok(None) => panic!("the source stopped before: {what}"),
+                Err(_) => panic!("not within 30 s: {what}; feeds {:?}", self.live.feeds),
+            }
+        }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn quick() -> Intervals {
+    Intervals { alarms: Duration::from_millis(300) }
+}
+
+/// `n` CPU alarms on DB instances `db-000`…, through the SDK (and so the
+/// launcher's CBOR bridge).
+async fn seed_alarms(client: &aws_sdk_cloudwatch::Client, n: usize) {
+    for i in 0..n {
+        client
+            .put_metric_alarm()
+            .alarm_name(format!("db-{i:03}-high-cpu"))
+            .alarm_description("runbook: database#high-cpu")
+            .namespace("AWS/RDS")
+            .metric_name("CPUUtilization")
+            .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(format!("db-{i:03}")).build())
+            .statistic(Statistic::Average)
+            .period(60)
+            .evaluation_periods(3)
+            .threshold(80.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .alarm_actions("arn:aws:sns:us-east-1:123456789012:pager")
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+fn alarm_phase(l: &LiveState) -> Option<FeedPhase> {
+    l.feeds.get(FeedId::Alarms).map(|f| f.phase.clone())
+}
+
+#[tokio::test]
+async fn alarms_of_every_page_arrive_with_who_the_caller_is() {
+    let moto = aws::Moto::start();
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await);
+    // More than two of DescribeAlarms' 50-alarm pages.
+    seed_alarms(&cw, 120).await;
+
+    let mut console = Console::start(&moto, quick()).await;
+    console.until("every alarm is in", |l| l.alarms.len() == 120).await;
+    let caller = console.live.aws_caller.clone().expect("the caller is known first");
+    assert_eq!(caller.account, aws::ACCOUNT);
+    assert_eq!(caller.region, aws::REGION);
+    assert!(caller.arn.starts_with(&format!("arn:aws:sts::{}:", aws::ACCOUNT)), "{}", caller.arn);
+    assert_eq!(alarm_phase(&console.live), Some(FeedPhase::Live));
+
+    let a = console.live.alarms.get("db-007-high-cpu").unwrap();
+    assert_eq!((a.namespace.as_str(), a.metric.as_str()), ("AWS/RDS", "CPUUtilization"));
+    assert_eq!(a.dimensions, [("DBInstanceIdentifier".to_string(), "db-007".to_string())]);
+    assert_eq!((a.comparison.as_str(), a.threshold, a.evaluation_periods), ("GreaterThanThreshold", 80.0, 3));
+    assert_eq!(a.description, "runbook: database#high-cpu");
+    assert!(a.actions_enabled);
+    let describes = moto.console_calls().iter().filter(|c| c["operation"] == "DescribeAlarms").count();
+    assert!(describes >= 3, "followed the page tokens: {describes} calls");
+    assert!(moto.console_calls().iter().all(|c| c["mutating"] == false), "the console only reads");
+}
+
+#[tokio::test]
+async fn a_state_change_between_polls_shows_with_its_reason() {
+    let moto = aws::Moto::start();
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await);
+    seed_alarms(&cw, 2).await;
+    let mut console = Console::start(&moto, quick()).await;
+    console.until("the alarms are in", |l| l.alarms.len() == 2).await;
+
+    cw.set_alarm_state()
+        .alarm_name("db-001-high-cpu")
+        .state_value(StateValue::Alarm)
+        .state_reason("Threshold Crossed: 3 datapoints [97.1, 95.0, 99.4] were greater than the threshold (80.0).")
+        .send()
+        .await
+        .unwrap();
+    console
+        .until("the next poll sees it fire", |l| {
+            l.alarms.get("db-001-high-cpu").is_some_and(|a| a.state == AlarmState::Alarm)
+        })
+        .await;
+    let a = console.live.alarms.get("db-001-high-cpu").unwrap();
+    assert!(a.reason.contains("97.1"), "{}", a.reason);
+    assert_eq!(console.live.alarms.notable(), 1, "one firing");
+    // And the launcher kept the change for DescribeAlarmHistory.
+    let history = cw.describe_alarm_history().alarm_name("db-001-high-cpu").send().await.unwrap();
+    let summaries: Vec<&str> = history.alarm_history_items().iter().filter_map(|h| h.history_summary()).collect();
+    assert!(summaries.iter().any(|s| s.contains("to ALARM")), "{summaries:?}");
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_fail_the_feed_which_then_recovers() {
+    let moto = aws::Moto::start();
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await);
+    seed_alarms(&cw, 3).await;
+    let mut console = Console::start(&moto, quick()).await;
+    console.until("live", |l| l.alarms.len() == 3).await;
+
+    // The console retries once within a call: two faults fail one poll.
+    moto.faults(&json!([{"service": "cloudwatch", "operation": "DescribeAlarms", "mode": "throttle", "count": 2}]));
+    console
+        .until(
+            "the feed fails as throttled",
+            |l| matches!(alarm_phase(l), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Throttled),
+        )
+        .await;
+    assert_eq!(console.live.alarms.len(), 3, "what was known stays");
+    console.until("it recovers", |l| alarm_phase(l) == Some(FeedPhase::Live)).await;
+
+    moto.faults(&json!([{"service": "cloudwatch", "mode": "garbage", "count": 2}]));
+    console
+        .until(
+            "a garbage answer is a bad response",
+            |l| matches!(alarm_phase(l), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Malformed),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn expired_credentials_fail_every_aws_feed_with_the_command_that_fixes_them() {
+    let moto = aws::Moto::start();
+    moto.faults(&json!([{"service": "sts", "mode": "expired", "count": 100}]));
+    let mut console = Console::start(&moto, quick()).await;
+    console
+        .until(
+            "unauthorized",
+            |l| matches!(alarm_phase(l), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Unauthorized),
+        )
+        .await;
+    let Some(FeedPhase::Failed(f)) = alarm_phase(&console.live) else { unreachable!() };
+    assert!(f.error.message.contains("ExpiredToken"), "{}", f.error.message);
+    assert!(f.error.message.contains("aws sso login --profile test"), "{}", f.error.message);
+    assert!(f.next_retry.is_some(), "and says when it tries again");
+    assert!(console.live.aws_caller.is_none());
+    assert!(!f.error.message.contains("testing"), "no credential in the message: {}", f.error.message);
+}
