@@ -18,7 +18,7 @@ use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
 use warroom::sources::cluster::Cluster;
 use warroom::sources::kube as kube_source;
 use warroom::sources::supervisor::supervise;
-use warroom::sources::{Environment, FeedSignal, SourceId, SourceUpdate, demo};
+use warroom::sources::{Environment, FeedId, FeedSignal, SourceUpdate, demo};
 use warroom::startup;
 use warroom::terminal::TerminalGuard;
 
@@ -120,7 +120,8 @@ async fn run(
             let env = live_environment(&target, kubeconfig.as_ref());
             let aws = aws_target(&cli, &prepared.settings.aws);
             let env = Environment { aws_profile: aws_profile_label(&aws), aws_region: aws_region(&aws), ..env };
-            let intervals = aws_source::Intervals { alarms: prepared.settings.refresh.alarms };
+            let refresh = &prepared.settings.refresh;
+            let intervals = aws_source::Intervals { alarms: refresh.alarms, rds: refresh.rds };
             aws_off(&tx, clock.now()).await;
             supervise(&aws_source::FEEDS, tx.clone(), clock.clone(), {
                 let clock = clock.clone();
@@ -173,15 +174,11 @@ fn live_environment(target: &kube_source::Target, kubeconfig: Option<&kube::conf
     }
 }
 
-/// Says on every AWS feed the AWS source does not serve yet that nothing
-/// does.
+/// Says on the CloudTrail feed that the AWS source of this build does not
+/// serve it.
 async fn aws_off(tx: &mpsc::Sender<SourceUpdate>, at: chrono::DateTime<chrono::Utc>) {
-    let why = "not served by the AWS source of this build";
-    for source in [SourceId::Rds, SourceId::Alarms, SourceId::Trail] {
-        for feed in source.feeds().iter().filter(|f| !aws_source::FEEDS.contains(f)) {
-            let _ = tx.send(SourceUpdate::signal(*feed, at, FeedSignal::Off(why.into()))).await;
-        }
-    }
+    let why = "CloudTrail is not served by the AWS source of this build";
+    let _ = tx.send(SourceUpdate::signal(FeedId::TrailEvents, at, FeedSignal::Off(why.into()))).await;
 }
 
 /// The AWS profile and region: flags, then `config.toml`; the SDK's chain

@@ -50,7 +50,13 @@ impl Console {
                     }
                 }
                 Ok(None) => panic!("the source stopped before: {what}"),
-                Err(_) => panic!("not within 30 s: {what}; feeds {:?}", self.live.feeds),
+                Err(_) => panic!(
+                    "not within 30 s: {what}; feeds {:?}; {} alarms, {} DB instances, metrics {:?}",
+                    self.live.feeds,
+                    self.live.alarms.len(),
+                    self.live.dbs.len(),
+                    self.live.db_metrics.values().filter(|m| !m.cpu.is_empty()).take(2).collect::<Vec<_>>()
+                ),
             }
         }
     }
@@ -63,7 +69,7 @@ impl Drop for Console {
 }
 
 fn quick() -> Intervals {
-    Intervals { alarms: Duration::from_millis(300) }
+    Intervals { alarms: Duration::from_millis(300), rds: Duration::from_millis(300) }
 }
 
 /// `n` CPU alarms on DB instances `db-000`…, through the SDK (and so the
@@ -165,6 +171,10 @@ async fn throttling_and_server_errors_fail_the_feed_which_then_recovers() {
         )
         .await;
     assert_eq!(console.live.alarms.len(), 3, "what was known stays");
+    // The other feeds carry on meanwhile.
+    let last_ok = |l: &LiveState| l.feeds.get(FeedId::DbInstances).and_then(|f| f.last_ok);
+    let before = last_ok(&console.live);
+    console.until("the DB instances poll on", |l| last_ok(l) > before).await;
     console.until("it recovers", |l| alarm_phase(l) == Some(FeedPhase::Live)).await;
 
     moto.faults(&json!([{"service": "cloudwatch", "mode": "garbage", "count": 2}]));
@@ -193,4 +203,79 @@ async fn expired_credentials_fail_every_aws_feed_with_the_command_that_fixes_the
     assert!(f.next_retry.is_some(), "and says when it tries again");
     assert!(console.live.aws_caller.is_none());
     assert!(!f.error.message.contains("testing"), "no credential in the message: {}", f.error.message);
+}
+
+async fn create_db(rds: &aws_sdk_rds::Client, id: &str, multi_az: bool) {
+    rds.create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.t3.micro")
+        .engine("postgres")
+        .allocated_storage(20)
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .multi_az(multi_az)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn db_instances_of_every_page_arrive_with_replicas_and_metrics() {
+    use aws_sdk_cloudwatch::types::MetricDatum;
+    let moto = aws::Moto::start();
+    let config = moto.sdk_config().await;
+    let rds = aws_sdk_rds::Client::new(&config);
+    // More than DescribeDBInstances' 100 per page.
+    for i in 0..100 {
+        create_db(&rds, &format!("db-{i:03}"), false).await;
+    }
+    create_db(&rds, "orders-db", true).await;
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier("orders-db-replica")
+        .source_db_instance_identifier("orders-db")
+        .send()
+        .await
+        .unwrap();
+    // Two CPU points, the newer past the runbook's 80 %, and 2 GiB free.
+    let cw = aws_sdk_cloudwatch::Client::new(&config);
+    let now = chrono::Utc::now();
+    let point = |metric: &str, minutes_ago: i64, value: f64| {
+        MetricDatum::builder()
+            .metric_name(metric)
+            .dimensions(Dimension::builder().name("DBInstanceIdentifier").value("orders-db").build())
+            .timestamp(aws_smithy_types::DateTime::from_secs(
+                (now - chrono::TimeDelta::minutes(minutes_ago)).timestamp(),
+            ))
+            .value(value)
+            .build()
+    };
+    cw.put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(point("CPUUtilization", 3, 42.0))
+        .metric_data(point("CPUUtilization", 1, 93.5))
+        .metric_data(point("FreeStorageSpace", 1, 2.0 * 1024f64.powi(3)))
+        .send()
+        .await
+        .unwrap();
+
+    let mut console = Console::start(&moto, quick()).await;
+    console
+        .until("every instance and the metrics are in", |l| {
+            l.dbs.len() == 102 && l.dbs.get("orders-db").is_some_and(|d| d.cpu().is_some())
+        })
+        .await;
+    let orders = console.live.dbs.get("orders-db").unwrap();
+    assert!(orders.instance.multi_az);
+    assert_eq!(orders.instance.replicas, ["orders-db-replica"]);
+    assert_eq!(orders.metrics.as_ref().unwrap().cpu, [42.0, 93.5], "oldest first");
+    assert!(orders.cpu_high(), "93.5 % is past the runbook's 80 %");
+    assert!((orders.free_gib().unwrap() - 2.0).abs() < 1e-9, "{:?}", orders.free_gib());
+    let replica = console.live.dbs.get("orders-db-replica").unwrap();
+    assert_eq!((replica.instance.role(), replica.instance.replica_of.as_deref()), ("replica", Some("orders-db")));
+    let calls = moto.console_calls();
+    let describes = calls.iter().filter(|c| c["operation"] == "DescribeDBInstances").count();
+    assert!(describes >= 2, "followed the marker: {describes} calls");
+    let metric_calls: Vec<_> = calls.iter().filter(|c| c["operation"] == "GetMetricData").collect();
+    let queries = metric_calls[0]["params"]["MetricDataQueries"].as_array().unwrap().len();
+    assert_eq!(queries, 4 * 102, "one call for every instance's four series");
 }

@@ -29,7 +29,7 @@ import threading
 import time
 import traceback
 import uuid
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import botocore.session
 from botocore.parsers import QueryParser, RpcV2CBORParser
@@ -376,8 +376,9 @@ def describe_alarm_history(call):
     return out
 
 
-# Moto ignores pagination: the bridge pages these answers itself, with the
-# service's default page size, so a console must follow the tokens.
+# Moto's CloudWatch ignores pagination (its RDS pages by itself): the bridge
+# pages these answers, with the service's default page size, so a console
+# must follow the tokens.
 PAGED = {("cloudwatch", "DescribeAlarms"): (["MetricAlarms", "CompositeAlarms"], "MaxRecords", 50, 100)}
 
 
@@ -510,8 +511,6 @@ class Middleware:
         headers["Host"] = request.headers.get("Host", "localhost")
         body = serialized["body"]
         if isinstance(body, dict):
-            from urllib.parse import urlencode
-
             body = urlencode(body)
         env = {"PATH_INFO": "/", "REQUEST_METHOD": "POST", "REMOTE_ADDR": request.remote_addr}
         answer = self.forward(env, body.encode() if isinstance(body, str) else body, headers)

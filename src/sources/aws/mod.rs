@@ -1,5 +1,5 @@
-//! The AWS source: CloudWatch alarms (and, through the same poller, RDS
-//! and CloudTrail) polled with the SDK's standard credential chain.
+//! The AWS source: CloudWatch alarms, RDS instances and their metrics
+//! polled with the SDK's standard credential chain.
 //!
 //! The source first asks STS who the credentials belong to. That answer
 //! names the account in the status bar; failing it (no credentials,
@@ -11,6 +11,7 @@
 pub mod alarms;
 pub mod poll;
 pub mod profiles;
+pub mod rds;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,10 +27,10 @@ use tokio::sync::mpsc;
 
 use super::clock::Clock;
 pub use crate::model::AwsCaller;
-use crate::state::{ErrorKind, FeedId, FeedSignal, SourceError, SourceUpdate};
+use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, SourceError, SourceUpdate};
 
 /// The feeds this source serves.
-pub const FEEDS: [FeedId; 1] = [FeedId::Alarms];
+pub const FEEDS: [FeedId; 3] = [FeedId::Alarms, FeedId::DbInstances, FeedId::DbMetrics];
 
 /// How long one call (all its attempts) may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -214,23 +215,52 @@ pub async fn serve(
         return;
     }
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
-    let alarms = poll::run(FeedId::Alarms, intervals.alarms, clock.clone(), tx.clone(), move || {
-        let client = cloudwatch.clone();
-        let login = login.clone();
-        async move { alarms::fetch(&client, &login).await }
+    let rds = aws_sdk_rds::Client::new(&config);
+    let alarms = poll::run(FeedId::Alarms, intervals.alarms, clock.clone(), tx.clone(), {
+        let (client, login) = (cloudwatch.clone(), login.clone());
+        move || {
+            let (client, login) = (client.clone(), login.clone());
+            async move { alarms::fetch(&client, &login).await }
+        }
     });
-    alarms.await;
+    // The metrics poller asks for the instances the last listing found.
+    let (ids_tx, ids_rx) = tokio::sync::watch::channel(Vec::<String>::new());
+    let ids_tx = Arc::new(ids_tx);
+    let instances = poll::run(FeedId::DbInstances, intervals.rds, clock.clone(), tx.clone(), {
+        let login = login.clone();
+        move || {
+            let (client, login, ids) = (rds.clone(), login.clone(), ids_tx.clone());
+            async move {
+                let found = rds::fetch_instances(&client, &login).await?;
+                ids.send_replace(found.iter().map(|i| i.id.clone()).collect());
+                Ok(FeedData::DbInstances(Delta::Reset(found)))
+            }
+        }
+    });
+    let metrics = poll::run(FeedId::DbMetrics, intervals.rds, clock.clone(), tx.clone(), {
+        let clock = clock.clone();
+        move || {
+            let (client, login, ids, now) = (cloudwatch.clone(), login.clone(), ids_rx.clone(), clock.now());
+            async move {
+                let ids = ids.borrow().clone();
+                rds::fetch_metrics(&client, &ids, now, &login).await
+            }
+        }
+    });
+    tokio::join!(alarms, instances, metrics);
 }
 
 /// How often each feed polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Intervals {
     pub alarms: Duration,
+    /// DB instances and their metrics.
+    pub rds: Duration,
 }
 
 impl Default for Intervals {
     fn default() -> Self {
-        Intervals { alarms: Duration::from_secs(30) }
+        Intervals { alarms: Duration::from_secs(30), rds: Duration::from_secs(30) }
     }
 }
 
