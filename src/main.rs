@@ -18,7 +18,7 @@ use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
 use warroom::sources::cluster::Cluster;
 use warroom::sources::kube as kube_source;
 use warroom::sources::supervisor::supervise;
-use warroom::sources::{Environment, FeedId, FeedSignal, SourceUpdate, demo};
+use warroom::sources::{Environment, demo};
 use warroom::startup;
 use warroom::terminal::TerminalGuard;
 
@@ -121,8 +121,12 @@ async fn run(
             let aws = aws_target(&cli, &prepared.settings.aws);
             let env = Environment { aws_profile: aws_profile_label(&aws), aws_region: aws_region(&aws), ..env };
             let refresh = &prepared.settings.refresh;
-            let intervals = aws_source::Intervals { alarms: refresh.alarms, rds: refresh.rds };
-            aws_off(&tx, clock.now()).await;
+            let intervals = aws_source::Intervals {
+                alarms: refresh.alarms,
+                rds: refresh.rds,
+                trail: refresh.cloudtrail,
+                ..aws_source::Intervals::default()
+            };
             supervise(&aws_source::FEEDS, tx.clone(), clock.clone(), {
                 let clock = clock.clone();
                 move |tx| Box::pin(aws_source::run(aws.clone(), intervals, clock.clone(), tx))
@@ -172,13 +176,6 @@ fn live_environment(target: &kube_source::Target, kubeconfig: Option<&kube::conf
         namespace: target.namespaces_label(),
         ..Environment::default()
     }
-}
-
-/// Says on the CloudTrail feed that the AWS source of this build does not
-/// serve it.
-async fn aws_off(tx: &mpsc::Sender<SourceUpdate>, at: chrono::DateTime<chrono::Utc>) {
-    let why = "CloudTrail is not served by the AWS source of this build";
-    let _ = tx.send(SourceUpdate::signal(FeedId::TrailEvents, at, FeedSignal::Off(why.into()))).await;
 }
 
 /// The AWS profile and region: flags, then `config.toml`; the SDK's chain

@@ -474,6 +474,34 @@ pub struct Alarm {
     pub alarm_actions: Vec<String>,
 }
 
+/// A CloudTrail trail and whether it is recording (GetTrailStatus).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trail {
+    pub name: String,
+    pub arn: String,
+    pub home_region: String,
+    pub multi_region: bool,
+    pub logging: bool,
+    /// When it last delivered log files, if ever.
+    pub latest_delivery: Option<DateTime<Utc>>,
+    /// Why the last delivery failed (`AccessDenied` on the bucket, …).
+    pub delivery_error: Option<String>,
+}
+
+impl Trail {
+    /// A trail that stopped logging is the secure-foundation runbook's
+    /// P1; one that cannot deliver is a warning.
+    pub fn health(&self) -> Health {
+        if !self.logging {
+            Health::Crit
+        } else if self.delivery_error.is_some() {
+            Health::Warn
+        } else {
+            Health::Ok
+        }
+    }
+}
+
 /// A CloudTrail management event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrailEvent {

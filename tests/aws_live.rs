@@ -69,7 +69,12 @@ impl Drop for Console {
 }
 
 fn quick() -> Intervals {
-    Intervals { alarms: Duration::from_millis(300), rds: Duration::from_millis(300) }
+    Intervals {
+        alarms: Duration::from_millis(300),
+        rds: Duration::from_millis(300),
+        trail: Duration::from_millis(300),
+        ..Intervals::default()
+    }
 }
 
 /// `n` CPU alarms on DB instances `db-000`…, through the SDK (and so the
@@ -278,4 +283,80 @@ async fn db_instances_of_every_page_arrive_with_replicas_and_metrics() {
     let metric_calls: Vec<_> = calls.iter().filter(|c| c["operation"] == "GetMetricData").collect();
     let queries = metric_calls[0]["params"]["MetricDataQueries"].as_array().unwrap().len();
     assert_eq!(queries, 4 * 102, "one call for every instance's four series");
+}
+
+/// A CloudTrail record as CloudTrail writes it.
+fn record(n: usize, at: chrono::DateTime<chrono::Utc>, name: &str, ip: &str, failed: bool) -> serde_json::Value {
+    let mut r = json!({
+        "eventVersion": "1.09",
+        "eventID": format!("seed-{n:03}"),
+        "eventTime": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "eventName": name,
+        "eventSource": if name == "ConsoleLogin" { "signin.amazonaws.com" } else { "ec2.amazonaws.com" },
+        "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": aws::ACCOUNT},
+        "sourceIPAddress": ip,
+        "readOnly": name.starts_with("Describe"),
+        "eventType": "AwsConsoleSignIn"
+    });
+    if failed {
+        r["responseElements"] = json!({"ConsoleLogin": "Failure"});
+        r["errorMessage"] = json!("Failed authentication");
+    }
+    r
+}
+
+#[tokio::test]
+async fn cloudtrail_events_of_every_page_arrive_once_paced_with_the_trails_status() {
+    let moto = aws::Moto::start();
+    moto.boto("s3", "create_bucket", json!({"Bucket": "audit-logs"}));
+    moto.boto("cloudtrail", "create_trail", json!({"Name": "org-trail", "S3BucketName": "audit-logs"}));
+    moto.boto("cloudtrail", "start_logging", json!({"Name": "org-trail"}));
+    moto.boto("cloudtrail", "create_trail", json!({"Name": "stopped-trail", "S3BucketName": "audit-logs"}));
+    let now = chrono::Utc::now();
+    let mut records: Vec<serde_json::Value> = (0..57)
+        .map(|n| record(n, now - chrono::TimeDelta::minutes((n % 50) as i64), "DescribeInstances", "10.0.0.5", false))
+        .collect();
+    for n in 57..60 {
+        records.push(record(n, now - chrono::TimeDelta::minutes(2), "ConsoleLogin", "203.0.113.9", true));
+    }
+    // An hour and a half ago: outside the window.
+    records.push(record(99, now - chrono::TimeDelta::minutes(90), "DeleteBucket", "10.0.0.5", false));
+    moto.seed_trail(&json!(records));
+
+    let mut console = Console::start(&moto, quick()).await;
+    // 60 seeded, plus the launcher's record of the three trail calls above.
+    console.until("every event and both trails", |l| l.trail.len() == 63 && l.trails.len() == 2).await;
+    assert!(console.live.trail.get("seed-099").is_none(), "older than the window");
+    let failed: Vec<_> = console
+        .live
+        .trail
+        .values()
+        .filter(|e| e.security_flag() == Some(warroom::model::SecurityFlag::FailedLogin))
+        .collect();
+    assert_eq!(failed.len(), 3);
+    assert!(failed.iter().all(|e| e.source_ip == "203.0.113.9" && e.user == "alice"));
+    assert!(console.live.trail.get("seed-000").is_some_and(|e| e.read_only));
+
+    let trail = |name: &str| console.live.trails.values().find(|t| t.name == name).unwrap().clone();
+    assert!(trail("org-trail").logging);
+    assert!(!trail("stopped-trail").logging);
+    assert_eq!(trail("stopped-trail").health(), warroom::model::Health::Crit);
+
+    // Pages of 50, at most two calls a second.
+    let lookups: Vec<f64> = moto
+        .console_calls()
+        .iter()
+        .filter(|c| c["operation"] == "LookupEvents")
+        .map(|c| c["time"].as_f64().unwrap())
+        .collect();
+    assert!(lookups.len() >= 2, "{} calls", lookups.len());
+    assert!(lookups.windows(2).all(|w| w[1] - w[0] >= 0.45), "paced: {lookups:?}");
+    // Later polls add nothing twice.
+    let seen = lookups.len();
+    console
+        .until("another poll", |_| {
+            moto.console_calls().iter().filter(|c| c["operation"] == "LookupEvents").count() > seen + 1
+        })
+        .await;
+    assert_eq!(console.live.trail.len(), 63);
 }

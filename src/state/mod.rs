@@ -38,7 +38,8 @@ pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, 
 pub use store::{Changes, Item, Store};
 
 use crate::model::{
-    Alarm, AwsCaller, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, TrailEvent, WarningGroup, group_warnings,
+    Alarm, AwsCaller, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, Trail, TrailEvent, WarningGroup,
+    group_warnings,
 };
 
 /// A change to one feed's items.
@@ -65,6 +66,8 @@ pub enum FeedData {
     Alarms(Delta<Alarm>),
     /// CloudTrail events are immutable: an upsert of a known id is ignored.
     TrailEvents(Delta<TrailEvent>),
+    /// Keyed by the trail's ARN.
+    Trails(Delta<Trail>),
 }
 
 impl FeedData {
@@ -77,6 +80,7 @@ impl FeedData {
             FeedData::DbMetrics(_) => FeedId::DbMetrics,
             FeedData::Alarms(_) => FeedId::Alarms,
             FeedData::TrailEvents(_) => FeedId::TrailEvents,
+            FeedData::Trails(_) => FeedId::TrailStatus,
         }
     }
 }
@@ -137,6 +141,8 @@ pub struct LiveState {
     pub alarms: Store<Alarm>,
     /// At most [`TRAIL_CAP`] events, the newest.
     pub trail: Store<TrailEvent>,
+    /// The account's trails and whether they log.
+    pub trails: Store<Trail>,
     /// Who the AWS credentials are, once the AWS source has asked.
     pub aws_caller: Option<AwsCaller>,
 }
@@ -152,6 +158,7 @@ impl Default for LiveState {
             db_metrics: Store::default(),
             alarms: Store::default(),
             trail: Store::capped(TRAIL_CAP),
+            trails: Store::default(),
             aws_caller: None,
         }
     }
@@ -188,6 +195,7 @@ impl LiveState {
                     FeedData::DbMetrics(d) => self.apply_db_metrics(d, at),
                     FeedData::Alarms(d) => self.alarms.apply(d, at),
                     FeedData::TrailEvents(d) => self.trail.apply(d, at),
+                    FeedData::Trails(d) => self.trails.apply(d, at),
                 };
                 Applied { status, items }
             }

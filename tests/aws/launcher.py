@@ -31,6 +31,7 @@ import traceback
 import uuid
 from urllib.parse import parse_qs, urlencode
 
+import boto3
 import botocore.session
 from botocore.parsers import QueryParser, RpcV2CBORParser
 from botocore.serialize import JSONSerializer, QuerySerializer, RpcV2CBORSerializer
@@ -41,6 +42,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Request, Response
 
 ACCOUNT = "123456789012"
+PORT = None  # set by main(); /_warroom/boto calls the server itself
 SESSION = botocore.session.get_session()
 # The credential scope's service name -> botocore's service name.
 SERVICES = {"monitoring": "cloudwatch", "rds": "rds", "cloudtrail": "cloudtrail", "sts": "sts"}
@@ -467,6 +469,7 @@ class Middleware:
                     "user_agent": request.headers.get("User-Agent", ""),
                     "status": response.status_code,
                     "params": plain(call.params),
+                    "time": time.time(),
                 }
             )
         return response(environ, start_response)
@@ -526,6 +529,20 @@ class Middleware:
 
     def admin(self, request):
         what = request.path[len("/_warroom/") :]
+        if what == "boto" and request.method == "POST":
+            # Seeding through boto3 for what the tests have no Rust SDK
+            # for (an S3 bucket for a trail): {service, operation, params}.
+            ask = json.loads(request.get_data())
+            client = boto3.client(
+                ask["service"],
+                endpoint_url=f"http://127.0.0.1:{PORT}",
+                region_name=ask.get("region", "us-east-1"),
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+            answer = getattr(client, ask["operation"])(**ask.get("params", {}))
+            answer.pop("ResponseMetadata", None)
+            return Response(json.dumps(plain(answer)), 200, {"Content-Type": "application/json"})
         with STATE.lock:
             if what == "calls":
                 return Response(json.dumps(STATE.calls), 200, {"Content-Type": "application/json"})
@@ -551,6 +568,8 @@ def main():
     if args.trail_seed:
         with open(args.trail_seed) as f:
             STATE.trail += [lookup_event(r) for r in json.load(f)]
+    global PORT
+    PORT = args.port
     moto = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, Middleware(moto), threaded=True)
 

@@ -125,7 +125,7 @@ impl Moto {
     }
 
     /// Every API call the server saw, in order: service, operation,
-    /// mutating, protocol, user_agent, status, params.
+    /// mutating, protocol, user_agent, status, params, time (seconds).
     pub fn calls(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.admin("GET", "/_warroom/calls", "")).unwrap()
     }
@@ -138,6 +138,13 @@ impl Moto {
     /// Adds CloudTrail records (as CloudTrail writes them) to LookupEvents.
     pub fn seed_trail(&self, records: &serde_json::Value) {
         self.admin("POST", "/_warroom/trail", &records.to_string());
+    }
+
+    /// Makes a boto3 call through the server (for what the tests have no
+    /// Rust SDK for, such as the S3 bucket a trail needs); its answer.
+    pub fn boto(&self, service: &str, operation: &str, params: serde_json::Value) -> serde_json::Value {
+        let ask = serde_json::json!({"service": service, "operation": operation, "params": params});
+        serde_json::from_str(&self.admin("POST", "/_warroom/boto", &ask.to_string())).unwrap()
     }
 
     /// Arms faults: each `{"service"?, "operation"?, "mode", "count"}`;

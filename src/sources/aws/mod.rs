@@ -1,5 +1,6 @@
-//! The AWS source: CloudWatch alarms, RDS instances and their metrics
-//! polled with the SDK's standard credential chain.
+//! The AWS source: CloudWatch alarms, RDS instances and their metrics,
+//! CloudTrail events and trails, polled with the SDK's standard
+//! credential chain.
 //!
 //! The source first asks STS who the credentials belong to. That answer
 //! names the account in the status bar; failing it (no credentials,
@@ -12,6 +13,7 @@ pub mod alarms;
 pub mod poll;
 pub mod profiles;
 pub mod rds;
+pub mod trail;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +32,8 @@ pub use crate::model::AwsCaller;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, SourceError, SourceUpdate};
 
 /// The feeds this source serves.
-pub const FEEDS: [FeedId; 3] = [FeedId::Alarms, FeedId::DbInstances, FeedId::DbMetrics];
+pub const FEEDS: [FeedId; 5] =
+    [FeedId::Alarms, FeedId::DbInstances, FeedId::DbMetrics, FeedId::TrailEvents, FeedId::TrailStatus];
 
 /// How long one call (all its attempts) may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
@@ -238,16 +241,37 @@ pub async fn serve(
         }
     });
     let metrics = poll::run(FeedId::DbMetrics, intervals.rds, clock.clone(), tx.clone(), {
-        let clock = clock.clone();
+        let (client, login, clock) = (cloudwatch.clone(), login.clone(), clock.clone());
         move || {
-            let (client, login, ids, now) = (cloudwatch.clone(), login.clone(), ids_rx.clone(), clock.now());
+            let (client, login, ids, now) = (client.clone(), login.clone(), ids_rx.clone(), clock.now());
             async move {
                 let ids = ids.borrow().clone();
                 rds::fetch_metrics(&client, &ids, now, &login).await
             }
         }
     });
-    tokio::join!(alarms, instances, metrics);
+    let cloudtrail = aws_sdk_cloudtrail::Client::new(&config);
+    let pacer = Arc::new(tokio::sync::Mutex::new((trail::Pacer::default(), None)));
+    let events = poll::run(FeedId::TrailEvents, intervals.trail, clock.clone(), tx.clone(), {
+        let (client, login, clock) = (cloudtrail.clone(), login.clone(), clock.clone());
+        move || {
+            let (client, login, pacer, now) = (client.clone(), login.clone(), pacer.clone(), clock.now());
+            let window = intervals.trail_window;
+            async move {
+                let mut guard = pacer.lock().await;
+                let (pacer, previous) = &mut *guard;
+                let start = trail::lookup_start(now, window, *previous);
+                let found = trail::fetch_events(&client, start, now, pacer, &login).await?;
+                *previous = Some(now);
+                Ok(FeedData::TrailEvents(Delta::Upsert(found)))
+            }
+        }
+    });
+    let trails = poll::run(FeedId::TrailStatus, intervals.trail, clock.clone(), tx.clone(), move || {
+        let (client, login) = (cloudtrail.clone(), login.clone());
+        async move { Ok(FeedData::Trails(Delta::Reset(trail::fetch_trails(&client, &login).await?))) }
+    });
+    tokio::join!(alarms, instances, metrics, events, trails);
 }
 
 /// How often each feed polls.
@@ -256,11 +280,20 @@ pub struct Intervals {
     pub alarms: Duration,
     /// DB instances and their metrics.
     pub rds: Duration,
+    /// CloudTrail events and trail status.
+    pub trail: Duration,
+    /// How far back CloudTrail events are looked up.
+    pub trail_window: chrono::TimeDelta,
 }
 
 impl Default for Intervals {
     fn default() -> Self {
-        Intervals { alarms: Duration::from_secs(30), rds: Duration::from_secs(30) }
+        Intervals {
+            alarms: Duration::from_secs(30),
+            rds: Duration::from_secs(30),
+            trail: Duration::from_secs(60),
+            trail_window: chrono::TimeDelta::hours(1),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Delta;
-use crate::model::{Alarm, Db, DbMetrics, Deployment, Health, KubeEvent, Pod, TrailEvent};
+use crate::model::{Alarm, Db, DbMetrics, Deployment, Health, KubeEvent, Pod, Trail, TrailEvent};
 
 /// What a store needs to know about its items.
 pub trait Item: PartialEq {
@@ -306,6 +306,15 @@ impl Item for Alarm {
     }
     fn notable(&self) -> bool {
         self.state == crate::model::AlarmState::Alarm
+    }
+}
+
+impl Item for Trail {
+    fn key(&self) -> String {
+        self.arn.clone()
+    }
+    fn health(&self) -> Health {
+        Trail::health(self)
     }
 }
 

@@ -1,0 +1,199 @@
+//! CloudTrail: LookupEvents over a window (the last hour by default),
+//! every page within the API's 2 requests per second, new events only
+//! (each poll looks back far enough for late deliveries and the store
+//! drops what it has seen); and the trails with GetTrailStatus.
+
+use std::time::Duration;
+
+use aws_sdk_cloudtrail::types::Event;
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+
+use super::alarms::time;
+use super::classify;
+use crate::model::{Trail, TrailEvent};
+use crate::state::SourceError;
+
+/// CloudTrail delivers events up to about 15 minutes after they happen:
+/// each poll looks back this far past the previous one.
+pub const LATE: TimeDelta = TimeDelta::minutes(15);
+/// LookupEvents allows 2 requests per second per account and region.
+pub const MIN_GAP: Duration = Duration::from_millis(500);
+/// At most this many pages (50 events each) per poll; the newest come
+/// first, so a busy account shows its latest 2,000 events.
+pub const MAX_PAGES: usize = 40;
+
+/// Where a poll's lookup starts: the whole window the first time, then
+/// from [`LATE`] before the previous poll (never before the window).
+pub fn lookup_start(now: DateTime<Utc>, window: TimeDelta, previous: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let earliest = now - window;
+    previous.map_or(earliest, |p| (p - LATE).max(earliest))
+}
+
+/// Spaces calls to one API at least [`MIN_GAP`] apart.
+#[derive(Debug, Default)]
+pub struct Pacer {
+    last: Option<tokio::time::Instant>,
+}
+
+impl Pacer {
+    pub async fn wait(&mut self) {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + MIN_GAP).await;
+        }
+        self.last = Some(tokio::time::Instant::now());
+    }
+}
+
+/// The events between `start` and `end`, newest first.
+pub async fn fetch_events(
+    client: &aws_sdk_cloudtrail::Client,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    pacer: &mut Pacer,
+    login: &str,
+) -> Result<Vec<TrailEvent>, SourceError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        pacer.wait().await;
+        let page = client
+            .lookup_events()
+            .start_time(aws_smithy_types::DateTime::from_secs(start.timestamp()))
+            .end_time(aws_smithy_types::DateTime::from_secs(end.timestamp()))
+            .max_results(50)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| classify(&e, login))?;
+        out.extend(page.events().iter().filter_map(event));
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// What the console reads from the raw event JSON.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw {
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: Option<String>,
+    error_code: Option<String>,
+    user_identity: Option<Identity>,
+    response_elements: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Identity {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// One LookupEvents event; `None` without an id. The source IP, the error
+/// code and whether root acted come from the raw JSON; a failed console
+/// login says `Failure` in its response rather than an error code.
+pub fn event(e: &Event) -> Option<TrailEvent> {
+    let raw_text = e.cloud_trail_event().unwrap_or_default();
+    let raw: Raw = serde_json::from_str(raw_text).unwrap_or_default();
+    let root = raw.user_identity.as_ref().and_then(|i| i.kind.as_deref()) == Some("Root");
+    let login_failed =
+        raw.response_elements.as_ref().and_then(|r| r.get("ConsoleLogin")).and_then(|v| v.as_str()) == Some("Failure");
+    let error_code = raw.error_code.or_else(|| login_failed.then(|| "Failure".to_string()));
+    let resource = e.resources().iter().filter_map(|r| r.resource_name()).collect::<Vec<_>>().join(", ");
+    Some(TrailEvent {
+        id: e.event_id()?.to_string(),
+        time: time(e.event_time()),
+        name: e.event_name().unwrap_or_default().to_string(),
+        source: e.event_source().unwrap_or_default().to_string(),
+        user: if root { "root".into() } else { e.username().unwrap_or_default().to_string() },
+        source_ip: raw.source_ip_address.unwrap_or_default(),
+        resource,
+        error_code,
+        read_only: e.read_only() == Some("true"),
+        raw: raw_text.to_string(),
+    })
+}
+
+/// The trails this region can see, each with its status.
+pub async fn fetch_trails(client: &aws_sdk_cloudtrail::Client, login: &str) -> Result<Vec<Trail>, SourceError> {
+    let described = client.describe_trails().send().await.map_err(|e| classify(&e, login))?;
+    let mut out = Vec::new();
+    for t in described.trail_list() {
+        let Some(arn) = t.trail_arn().or(t.name()) else { continue };
+        let status = client.get_trail_status().name(arn).send().await.map_err(|e| classify(&e, login))?;
+        out.push(Trail {
+            name: t.name().unwrap_or(arn).to_string(),
+            arn: arn.to_string(),
+            home_region: t.home_region().unwrap_or_default().to_string(),
+            multi_region: t.is_multi_region_trail().unwrap_or(false),
+            logging: status.is_logging().unwrap_or(false),
+            latest_delivery: status.latest_delivery_time().map(|d| time(Some(d))),
+            delivery_error: status.latest_delivery_error().filter(|e| !e.is_empty()).map(str::to_string),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cloudtrail::types::Resource;
+
+    use super::*;
+    use crate::fixtures::t0;
+    use crate::model::SecurityFlag;
+
+    #[test]
+    fn the_lookup_covers_the_window_first_then_late_deliveries() {
+        let hour = TimeDelta::hours(1);
+        assert_eq!(lookup_start(t0(), hour, None), t0() - hour);
+        let previous = t0() - TimeDelta::minutes(1);
+        assert_eq!(lookup_start(t0(), hour, Some(previous)), previous - LATE);
+        assert_eq!(lookup_start(t0(), hour, Some(t0() - TimeDelta::hours(3))), t0() - hour, "never before the window");
+    }
+
+    fn sdk_event(raw: serde_json::Value) -> Event {
+        Event::builder()
+            .event_id("e-1")
+            .event_name(raw["eventName"].as_str().unwrap_or("X"))
+            .event_source("signin.amazonaws.com")
+            .username("alice")
+            .read_only("false")
+            .event_time(aws_smithy_types::DateTime::from_secs(1_000))
+            .resources(Resource::builder().resource_type("AWS::IAM::User").resource_name("alice").build())
+            .cloud_trail_event(raw.to_string())
+            .build()
+    }
+
+    #[test]
+    fn a_failed_console_login_is_flagged_from_its_response() {
+        let e = event(&sdk_event(serde_json::json!({
+            "eventName": "ConsoleLogin",
+            "sourceIPAddress": "203.0.113.9",
+            "userIdentity": {"type": "IAMUser", "userName": "alice"},
+            "responseElements": {"ConsoleLogin": "Failure"},
+            "additionalEventData": {"MFAUsed": "No"}
+        })))
+        .unwrap();
+        assert_eq!((e.source_ip.as_str(), e.error_code.as_deref()), ("203.0.113.9", Some("Failure")));
+        assert_eq!(e.security_flag(), Some(SecurityFlag::FailedLogin));
+        assert_eq!((e.resource.as_str(), e.time.timestamp(), e.read_only), ("alice", 1_000, false));
+    }
+
+    #[test]
+    fn root_activity_and_error_codes_come_from_the_raw_event() {
+        let e = event(&sdk_event(serde_json::json!({
+            "eventName": "StopLogging",
+            "userIdentity": {"type": "Root"},
+            "errorCode": "AccessDenied"
+        })))
+        .unwrap();
+        assert_eq!(e.user, "root");
+        assert_eq!(e.error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(e.security_flag(), Some(SecurityFlag::RootUse));
+        let garbage = event(&Event::builder().event_id("x").cloud_trail_event("not json").build()).unwrap();
+        assert_eq!(garbage.raw, "not json", "kept as it came, for the detail view");
+    }
+}
