@@ -14,11 +14,15 @@
 //! 10,000 pods. Options: `--pods 1000,5000`, `--settle 30`, `--idle 60`,
 //! `--find '/{name}\r'` (keys that bring a named pod's row into view), and
 //! after `--cmd` the console to measure, run with `KUBECONFIG` pointing at
-//! the test server (context `console`, pods in namespace `bench`); e.g.
+//! the test server (context `console`, pods in namespace `bench`) and the
+//! AWS environment variables at an empty account on the test AWS server
+//! (so warroom's AWS panels are live and quiet); e.g.
 //! `--find '/{name}\r' --cmd kdash`.
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../tests/support/aws.rs"]
+mod aws;
 #[path = "../tests/support/pty.rs"]
 mod console;
 #[path = "../tests/support/k8s.rs"]
@@ -144,9 +148,13 @@ struct Figures {
     idle_bytes: usize,
 }
 
-fn measure(server: &k8s::Server, o: &Options, n: usize) -> Figures {
+fn measure(server: &k8s::Server, moto: &aws::Moto, o: &Options, n: usize) -> Figures {
     let kubeconfig = server.kubeconfig();
-    let envs = [("KUBECONFIG", kubeconfig.to_str().unwrap())];
+    // The AWS side polls an empty account on the test AWS server, so it is
+    // live (not failing with a retry countdown) while the console idles.
+    let aws_env = moto.env();
+    let mut envs: Vec<(&str, &str)> = aws_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("KUBECONFIG", kubeconfig.to_str().unwrap()));
     let args: Vec<&str> = o.command[1..].iter().map(String::as_str).collect();
     let start = Instant::now();
     let mut c = console::Console::spawn_sized(o.command[0].as_ref(), &args, &envs, SIZE);
@@ -180,6 +188,7 @@ fn main() {
     }
     let o = options();
     let server = k8s::Server::start();
+    let moto = aws::Moto::start();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let admin = rt.block_on(server.admin());
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": NAMESPACE}})).unwrap();
@@ -191,7 +200,7 @@ fn main() {
         rt.block_on(seed(&admin, seeded, n));
         seeded = seeded.max(n);
         println!("{n} pods seeded in {:.1} s", t.elapsed().as_secs_f64());
-        let f = measure(&server, &o, n);
+        let f = measure(&server, &moto, &o, n);
         println!(
             "{n:>6} pods: first row {:>5} ms · last row found {:>5} ms · RSS {:.1} MiB after {} s (peak {:.1}) · \
              idle {} s: {:.2} CPU s ({:.2} % of a core), {} bytes written",

@@ -85,11 +85,19 @@ fn draw_charts(app: &App, frame: &mut Frame, area: Rect, db: &Db) {
         let [l, chart, v] =
             Layout::horizontal([Constraint::Length(9), Constraint::Fill(1), Constraint::Length(6)]).areas(*row);
         frame.render_widget(Paragraph::new(Span::styled(*label, app.theme.style(Slot::TextDim))), l);
-        // Show the newest points that fit, scaled to the visible window.
+        // The newest points that fit, ending at the right edge beside the
+        // latest value; CPU on a fixed 0-100 % scale, the others scaled to
+        // the visible window.
         let width = usize::from(chart.width);
         let tail = &data[data.len().saturating_sub(width)..];
-        let points: Vec<u64> = tail.iter().map(|v| (v * 10.0).max(0.0) as u64).collect();
-        frame.render_widget(Sparkline::default().data(&points).style(app.theme.style(Slot::Chart)), chart);
+        let points: Vec<Option<u64>> = std::iter::repeat_n(None, width - tail.len())
+            .chain(tail.iter().map(|v| Some((v * 10.0).max(0.0) as u64)))
+            .collect();
+        let mut spark = Sparkline::default().data(&points).style(app.theme.style(Slot::Chart));
+        if *label == "CPU" {
+            spark = spark.max(1000);
+        }
+        frame.render_widget(spark, chart);
         frame.render_widget(Paragraph::new(Line::from(format!(" {last}"))), v);
     }
 }

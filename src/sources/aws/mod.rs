@@ -226,8 +226,9 @@ pub async fn serve(
             async move { alarms::fetch(&client, &login).await }
         }
     });
-    // The metrics poller asks for the instances the last listing found.
-    let (ids_tx, ids_rx) = tokio::sync::watch::channel(Vec::<String>::new());
+    // The metrics poller asks for the instances the last listing found
+    // (and waits for the first listing).
+    let (ids_tx, ids_rx) = tokio::sync::watch::channel(None::<Vec<String>>);
     let ids_tx = Arc::new(ids_tx);
     let instances = poll::run(FeedId::DbInstances, intervals.rds, clock.clone(), tx.clone(), {
         let login = login.clone();
@@ -235,19 +236,17 @@ pub async fn serve(
             let (client, login, ids) = (rds.clone(), login.clone(), ids_tx.clone());
             async move {
                 let found = rds::fetch_instances(&client, &login).await?;
-                ids.send_replace(found.iter().map(|i| i.id.clone()).collect());
+                ids.send_replace(Some(found.iter().map(|i| i.id.clone()).collect()));
                 Ok(FeedData::DbInstances(Delta::Reset(found)))
             }
         }
     });
+    let mut listed = ids_rx.clone();
     let metrics = poll::run(FeedId::DbMetrics, intervals.rds, clock.clone(), tx.clone(), {
         let (client, login, clock) = (cloudwatch.clone(), login.clone(), clock.clone());
         move || {
-            let (client, login, ids, now) = (client.clone(), login.clone(), ids_rx.clone(), clock.now());
-            async move {
-                let ids = ids.borrow().clone();
-                rds::fetch_metrics(&client, &ids, now, &login).await
-            }
+            let (client, login, ids, now) = (client.clone(), login.clone(), ids_rx.borrow().clone(), clock.now());
+            async move { rds::fetch_metrics(&client, &ids.unwrap_or_default(), now, &login).await }
         }
     });
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&config);
@@ -271,6 +270,12 @@ pub async fn serve(
         let (client, login) = (cloudtrail.clone(), login.clone());
         async move { Ok(FeedData::Trails(Delta::Reset(trail::fetch_trails(&client, &login).await?))) }
     });
+    // Metrics start with the first listing of the instances.
+    let metrics = async move {
+        if listed.wait_for(Option::is_some).await.is_ok() {
+            metrics.await;
+        }
+    };
     tokio::join!(alarms, instances, metrics, events, trails);
 }
 
