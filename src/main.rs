@@ -119,6 +119,7 @@ async fn run(
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
             let env = live_environment(&target, kubeconfig.as_ref());
             let aws = aws_target(&cli, &prepared.settings.aws);
+            let aws_target = aws.clone();
             let env = Environment { aws_profile: aws_profile_label(&aws), aws_region: aws_region(&aws), ..env };
             let refresh = &prepared.settings.refresh;
             let intervals = aws_source::Intervals {
@@ -132,7 +133,9 @@ async fn run(
                 move |tx| Box::pin(aws_source::run(aws.clone(), intervals, clock.clone(), tx))
             });
             let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
-            let actions = Router::new().with(Domain::Kubernetes, Arc::new(executor.clone()));
+            let actions = Router::new()
+                .with(Domain::Kubernetes, Arc::new(executor.clone()))
+                .with(Domain::Aws, Arc::new(aws_source::AwsExecutor::new(aws_target.clone())));
             let cluster: Arc<dyn Cluster> =
                 Arc::new(kube_source::LiveCluster::start(target, executor, clock.clone(), tx));
             (clock, env, actions, cluster)

@@ -9,7 +9,7 @@ mod aws;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+use aws_sdk_cloudwatch::types::{Dimension, StateValue};
 use serde_json::json;
 use tokio::sync::mpsc;
 use warroom::model::AlarmState;
@@ -81,22 +81,7 @@ fn quick() -> Intervals {
 /// launcher's CBOR bridge).
 async fn seed_alarms(client: &aws_sdk_cloudwatch::Client, n: usize) {
     for i in 0..n {
-        client
-            .put_metric_alarm()
-            .alarm_name(format!("db-{i:03}-high-cpu"))
-            .alarm_description("runbook: database#high-cpu")
-            .namespace("AWS/RDS")
-            .metric_name("CPUUtilization")
-            .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(format!("db-{i:03}")).build())
-            .statistic(Statistic::Average)
-            .period(60)
-            .evaluation_periods(3)
-            .threshold(80.0)
-            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-            .alarm_actions("arn:aws:sns:us-east-1:123456789012:pager")
-            .send()
-            .await
-            .unwrap();
+        aws::put_cpu_alarm(client, &format!("db-{i:03}-high-cpu"), &format!("db-{i:03}")).await;
     }
 }
 
@@ -210,20 +195,6 @@ async fn expired_credentials_fail_every_aws_feed_with_the_command_that_fixes_the
     assert!(!f.error.message.contains("testing"), "no credential in the message: {}", f.error.message);
 }
 
-async fn create_db(rds: &aws_sdk_rds::Client, id: &str, multi_az: bool) {
-    rds.create_db_instance()
-        .db_instance_identifier(id)
-        .db_instance_class("db.t3.micro")
-        .engine("postgres")
-        .allocated_storage(20)
-        .master_username("app")
-        .master_user_password("not-a-real-password")
-        .multi_az(multi_az)
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn db_instances_of_every_page_arrive_with_replicas_and_metrics() {
     use aws_sdk_cloudwatch::types::MetricDatum;
@@ -232,15 +203,10 @@ async fn db_instances_of_every_page_arrive_with_replicas_and_metrics() {
     let rds = aws_sdk_rds::Client::new(&config);
     // More than DescribeDBInstances' 100 per page.
     for i in 0..100 {
-        create_db(&rds, &format!("db-{i:03}"), false).await;
+        aws::create_db(&rds, &format!("db-{i:03}"), false, None).await;
     }
-    create_db(&rds, "orders-db", true).await;
-    rds.create_db_instance_read_replica()
-        .db_instance_identifier("orders-db-replica")
-        .source_db_instance_identifier("orders-db")
-        .send()
-        .await
-        .unwrap();
+    aws::create_db(&rds, "orders-db", true, None).await;
+    aws::create_replica(&rds, "orders-db-replica", "orders-db").await;
     // Two CPU points, the newer past the runbook's 80 %, and 2 GiB free.
     let cw = aws_sdk_cloudwatch::Client::new(&config);
     let now = chrono::Utc::now();

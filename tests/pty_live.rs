@@ -1,7 +1,10 @@
 //! End to end in live mode: the real binary in a pseudo-terminal against
-//! the test kube-apiserver (`tests/support/k8s.rs`).
+//! the test kube-apiserver (`tests/support/k8s.rs`) and the test AWS
+//! server (`tests/support/aws.rs`).
 #![allow(clippy::unwrap_used)]
 
+#[path = "support/aws.rs"]
+mod aws;
 #[path = "support/pty.rs"]
 mod console;
 #[path = "support/k8s.rs"]
@@ -65,11 +68,39 @@ async fn seed(client: &kube::Client, ns: &str) {
     }
 }
 
-fn live_console(server: &k8s::Server, ns: &str, flags: &[&str]) -> Console {
+/// An AWS account with a Multi-AZ database, an alarm firing on it and a
+/// trail that logs.
+async fn seed_aws(moto: &aws::Moto) {
+    let config = moto.sdk_config().await;
+    aws::create_db(&aws_sdk_rds::Client::new(&config), "orders-db", true, None).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&config);
+    aws::put_cpu_alarm(&cw, "orders-db-high-cpu", "orders-db").await;
+    cw.set_alarm_state()
+        .alarm_name("orders-db-high-cpu")
+        .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+        .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold (80.0).")
+        .send()
+        .await
+        .unwrap();
+    moto.boto("s3", "create_bucket", json!({"Bucket": "audit-logs"}));
+    moto.boto("cloudtrail", "create_trail", json!({"Name": "org-trail", "S3BucketName": "audit-logs"}));
+    moto.boto("cloudtrail", "start_logging", json!({"Name": "org-trail"}));
+}
+
+fn live_console(server: &k8s::Server, moto: &aws::Moto, ns: &str, flags: &[&str]) -> Console {
     let mut args = vec!["--context", "console", "-n", ns];
     args.extend_from_slice(flags);
     let kubeconfig = server.kubeconfig();
-    Console::spawn(env!("CARGO_BIN_EXE_warroom").as_ref(), &args, &[("KUBECONFIG", kubeconfig.to_str().unwrap())])
+    let aws_env = moto.env();
+    let mut envs: Vec<(&str, &str)> = aws_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("KUBECONFIG", kubeconfig.to_str().unwrap()));
+    Console::spawn(env!("CARGO_BIN_EXE_warroom").as_ref(), &args, &envs)
+}
+
+/// The console's mutating calls to the AWS server, by operation.
+fn aws_changes(moto: &aws::Moto) -> Vec<String> {
+    let calls = moto.console_calls();
+    calls.iter().filter(|c| c["mutating"] == true).map(|c| c["operation"].as_str().unwrap().to_string()).collect()
 }
 
 /// The row of the screen that shows `name`.
@@ -84,11 +115,25 @@ fn live_mode_sorts_the_crash_loop_first_and_restarts_its_deployment_from_the_key
     let admin = rt.block_on(server.admin());
     rt.block_on(seed(&admin, "e2e"));
 
-    let mut c = live_console(server, "e2e", &[]);
+    let moto = aws::Moto::start();
+    rt.block_on(seed_aws(&moto));
+
+    let mut c = live_console(server, &moto, "e2e", &[]);
     let screen = c.wait_for("all three pods", |s| {
         s.contains("CrashLoopBackOff") && s.contains("admin-tools") && s.contains("backend-7d9c6b5f4-aaaaa")
     });
     assert!(screen.contains("console/e2e"), "the status bar names context and namespace:\n{screen}");
+    // All four sources live, the account named; at this size one panel
+    // shows at a time: the database, the firing alarm, the trail.
+    let screen = c.wait_for("every source live", |s| s.contains("●kube ●rds ●alarms ●trail"));
+    assert!(screen.contains(aws::ACCOUNT), "the status bar names the account:\n{screen}");
+    c.keys("2");
+    c.wait_text("orders-db ");
+    c.keys("3");
+    c.wait_text("1 firing");
+    c.wait_text("orders-db-high-cpu");
+    c.keys("4");
+    c.wait_text("org-trail logging");
     let crashing = row_of(&screen, "backend-7d9c6b5f4-zcrsh");
     assert!(crashing < row_of(&screen, "admin-tools") && crashing < row_of(&screen, "backend-7d9c6b5f4-aaaaa"));
 
@@ -107,6 +152,19 @@ fn live_mode_sorts_the_crash_loop_first_and_restarts_its_deployment_from_the_key
     let d = rt.block_on(Api::<Deployment>::namespaced(admin, "e2e").get("backend")).unwrap();
     let template = d.spec.unwrap().template.metadata.unwrap();
     assert!(template.annotations.unwrap().contains_key("kubectl.kubernetes.io/restartedAt"));
+
+    // A reboot of the database: its second action, after the snapshot.
+    c.keys("\x1b");
+    c.keys("2");
+    c.keys("a");
+    c.wait_text("Actions: RDS primary orders-db");
+    c.keys("\x1b[B\r");
+    let dialog = c.wait_text("Confirm: Reboot DB instance");
+    assert!(dialog.contains("aws rds reboot-db-instance"), "{dialog}");
+    assert!(dialog.contains(aws::ACCOUNT), "the dialog names the account:\n{dialog}");
+    c.keys("y");
+    c.wait_text("reboot of orders-db requested");
+    assert_eq!(aws_changes(&moto), ["RebootDBInstance"]);
     c.keys("q");
     assert!(c.wait_exit().success());
 }
@@ -118,8 +176,10 @@ fn dry_run_and_read_only_send_the_cluster_nothing_that_changes_it() {
     let rt = runtime();
     let admin = rt.block_on(server.admin());
     rt.block_on(seed(&admin, "careful"));
+    let moto = aws::Moto::start();
+    rt.block_on(seed_aws(&moto));
     for (flag, answer) in [("--dry-run", "DRY-RUN"), ("--read-only", "read-only mode")] {
-        let mut c = live_console(&server, "careful", &[flag]);
+        let mut c = live_console(&server, &moto, "careful", &[flag]);
         c.wait_text("CrashLoopBackOff");
         c.keys("1");
         // Rollout restart, confirmed with `y`.
@@ -138,6 +198,25 @@ fn dry_run_and_read_only_send_the_cluster_nothing_that_changes_it() {
         c.keys("backend-7d9c6b5f4-zcrsh\r");
         c.wait_text(answer);
         c.keys("\x1b");
+        // Reboot the database, and disable its alarm's actions.
+        c.keys("2");
+        c.wait_text("orders-db ");
+        c.keys("a");
+        c.wait_text("Actions: RDS primary orders-db");
+        c.keys("\x1b[B\r");
+        c.wait_text("Confirm: Reboot DB instance");
+        c.keys("y");
+        c.wait_text(answer);
+        c.keys("\x1b");
+        c.keys("3");
+        c.wait_text("orders-db-high-cpu");
+        c.keys("a");
+        c.wait_text("Actions: alarm orders-db-high-cpu");
+        c.keys("\r");
+        c.wait_text("Confirm:");
+        c.keys("y");
+        c.wait_text(answer);
+        c.keys("\x1b");
         c.keys("q");
         assert!(c.wait_exit().success(), "{flag}");
     }
@@ -149,4 +228,6 @@ fn dry_run_and_read_only_send_the_cluster_nothing_that_changes_it() {
     assert!(mutating.is_empty(), "{mutating:?}");
     let pods = rt.block_on(Api::<Pod>::namespaced(admin, "careful").list(&Default::default())).unwrap();
     assert_eq!(pods.items.len(), 3, "nothing deleted");
+    assert!(!moto.console_calls().is_empty(), "the console did poll AWS");
+    assert_eq!(aws_changes(&moto), Vec::<String>::new(), "no mutating AWS call");
 }

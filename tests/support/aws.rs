@@ -160,3 +160,52 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+/// Creates DB instance `id` (Multi-AZ PostgreSQL, or an Aurora member of
+/// `cluster`) through the SDK.
+pub async fn create_db(rds: &aws_sdk_rds::Client, id: &str, multi_az: bool, cluster: Option<&str>) {
+    let engine = if cluster.is_some() { "aurora-postgresql" } else { "postgres" };
+    rds.create_db_instance()
+        .db_instance_identifier(id)
+        .db_instance_class("db.r6g.large")
+        .engine(engine)
+        .allocated_storage(100)
+        .master_username("app")
+        .master_user_password("not-a-real-password")
+        .multi_az(multi_az)
+        .set_db_cluster_identifier(cluster.map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Alarm `name` on DB instance `db`'s CPU above 80 % (through the SDK, so
+/// the launcher's CBOR bridge).
+pub async fn put_cpu_alarm(cw: &aws_sdk_cloudwatch::Client, name: &str, db: &str) {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
+    cw.put_metric_alarm()
+        .alarm_name(name)
+        .alarm_description("runbook: database#high-cpu")
+        .namespace("AWS/RDS")
+        .metric_name("CPUUtilization")
+        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(db).build())
+        .statistic(Statistic::Average)
+        .period(60)
+        .evaluation_periods(3)
+        .threshold(80.0)
+        .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+        .alarm_actions("arn:aws:sns:us-east-1:123456789012:pager")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Creates read replica `id` of instance `source`.
+pub async fn create_replica(rds: &aws_sdk_rds::Client, id: &str, source: &str) {
+    rds.create_db_instance_read_replica()
+        .db_instance_identifier(id)
+        .source_db_instance_identifier(source)
+        .send()
+        .await
+        .unwrap();
+}

@@ -10,6 +10,7 @@
 //! failing service never holds up another.
 
 pub mod alarms;
+pub mod execute;
 pub mod poll;
 pub mod profiles;
 pub mod rds;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::{AppName, BehaviorVersion, Region, SdkConfig};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+pub use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -30,6 +31,7 @@ use tokio::sync::mpsc;
 use super::clock::Clock;
 pub use crate::model::AwsCaller;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, SourceError, SourceUpdate};
+pub use execute::AwsExecutor;
 
 /// The feeds this source serves.
 pub const FEEDS: [FeedId; 5] =

@@ -1,0 +1,164 @@
+//! The AWS domain of the action router: each confirmed action as the one
+//! API call its `aws` CLI equivalent makes, and the service's answer as
+//! the result. Refusals (an instance that is not there, one not in a state
+//! to reboot, a replica that cannot be promoted) are failures in the
+//! service's own words, never a panic.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use tokio::sync::OnceCell;
+
+use super::{AwsTarget, classify};
+use crate::actions::{Action, ActionError, ActionKind, Executed, Execution, Executor};
+
+/// Runs AWS actions with the same credentials and region as the panels.
+#[derive(Clone)]
+pub struct AwsExecutor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    target: AwsTarget,
+    /// Loaded on the first action, so starting the console never waits
+    /// for the credential chain.
+    config: OnceCell<SdkConfig>,
+    login: String,
+}
+
+impl AwsExecutor {
+    pub fn new(target: AwsTarget) -> Self {
+        let login = super::login_hint(&target, &super::profiles::load());
+        AwsExecutor { inner: Arc::new(Inner { target, config: OnceCell::new(), login }) }
+    }
+
+    /// An executor with a ready SDK configuration (tests).
+    pub fn with_config(config: SdkConfig, login: String) -> Self {
+        AwsExecutor {
+            inner: Arc::new(Inner { target: AwsTarget::default(), config: OnceCell::new_with(Some(config)), login }),
+        }
+    }
+}
+
+impl Executor for AwsExecutor {
+    fn execute(&self, action: Action) -> Execution {
+        let inner = self.inner.clone();
+        Box::pin(async move { inner.run(action).await })
+    }
+}
+
+impl Inner {
+    async fn config(&self) -> &SdkConfig {
+        self.config.get_or_init(|| super::sdk_config(&self.target)).await
+    }
+
+    async fn run(&self, action: Action) -> Result<Executed, ActionError> {
+        let title = action.title();
+        let config = self.config().await;
+        let rds = || aws_sdk_rds::Client::new(config);
+        let refused = |e: String| ActionError::rejected(e);
+        let message = match action.kind {
+            ActionKind::RebootDb { id } => {
+                let out = rds()
+                    .reboot_db_instance()
+                    .db_instance_identifier(&id)
+                    .send()
+                    .await
+                    .map_err(|e| refused(self.why(&e)))?;
+                format!(
+                    "reboot of {id} requested; status {}",
+                    status(out.db_instance().and_then(|i| i.db_instance_status()))
+                )
+            }
+            ActionKind::FailoverDb { id } => {
+                let out = rds()
+                    .reboot_db_instance()
+                    .db_instance_identifier(&id)
+                    .force_failover(true)
+                    .send()
+                    .await
+                    .map_err(|e| refused(self.why(&e)))?;
+                format!(
+                    "reboot of {id} with failover to its standby requested; status {}",
+                    status(out.db_instance().and_then(|i| i.db_instance_status()))
+                )
+            }
+            ActionKind::FailoverCluster { cluster, to } => {
+                let out = rds()
+                    .failover_db_cluster()
+                    .db_cluster_identifier(&cluster)
+                    .target_db_instance_identifier(&to)
+                    .send()
+                    .await
+                    .map_err(|e| refused(self.why(&e)))?;
+                format!(
+                    "failover of cluster {cluster} to {to} requested; cluster status {}",
+                    status(out.db_cluster().and_then(|c| c.status()))
+                )
+            }
+            ActionKind::SnapshotDb { id, snapshot_id } => {
+                let out = rds()
+                    .create_db_snapshot()
+                    .db_instance_identifier(&id)
+                    .db_snapshot_identifier(&snapshot_id)
+                    .send()
+                    .await
+                    .map_err(|e| refused(self.why(&e)))?;
+                format!(
+                    "snapshot {snapshot_id} of {id} started; status {}",
+                    status(out.db_snapshot().and_then(|s| s.status()))
+                )
+            }
+            ActionKind::SnapshotCluster { cluster, snapshot_id } => {
+                let out = rds()
+                    .create_db_cluster_snapshot()
+                    .db_cluster_identifier(&cluster)
+                    .db_cluster_snapshot_identifier(&snapshot_id)
+                    .send()
+                    .await
+                    .map_err(|e| refused(self.why(&e)))?;
+                format!(
+                    "snapshot {snapshot_id} of cluster {cluster} started; status {}",
+                    status(out.db_cluster_snapshot().and_then(|s| s.status()))
+                )
+            }
+            ActionKind::PromoteReplica { id } => {
+                let out = rds()
+                    .promote_read_replica()
+                    .db_instance_identifier(&id)
+                    .send()
+                    .await
+                    .map_err(|e| refused(self.why(&e)))?;
+                format!(
+                    "promotion of {id} to a standalone instance requested; status {}",
+                    status(out.db_instance().and_then(|i| i.db_instance_status()))
+                )
+            }
+            ActionKind::SetAlarmActions { alarm, enabled } => {
+                let cw = aws_sdk_cloudwatch::Client::new(config);
+                if enabled {
+                    cw.enable_alarm_actions().alarm_names(&alarm).send().await.map_err(|e| refused(self.why(&e)))?;
+                    format!("actions of alarm {alarm} enabled")
+                } else {
+                    cw.disable_alarm_actions().alarm_names(&alarm).send().await.map_err(|e| refused(self.why(&e)))?;
+                    format!("actions of alarm {alarm} disabled: it will notify no one")
+                }
+            }
+            _ => return Err(ActionError::Unavailable { message: format!("{title} is not an AWS action") }),
+        };
+        Ok(Executed::message(message))
+    }
+
+    /// The service's refusal in its own words (with the login hint when
+    /// the credentials are the problem).
+    fn why<E>(&self, e: &aws_smithy_runtime_api::client::result::SdkError<E, super::HttpResponse>) -> String
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        classify(e, &self.login).message
+    }
+}
+
+fn status(s: Option<&str>) -> &str {
+    s.unwrap_or("not reported")
+}
