@@ -17,7 +17,6 @@ use warroom::sources::aws as aws_source;
 use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
 use warroom::sources::cluster::Cluster;
 use warroom::sources::kube as kube_source;
-use warroom::sources::supervisor::supervise;
 use warroom::sources::{Environment, demo};
 use warroom::startup;
 use warroom::terminal::TerminalGuard;
@@ -106,21 +105,26 @@ async fn run(
     evidence_dir: std::path::PathBuf,
 ) -> std::io::Result<Exit> {
     let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
-    let (clock, env, actions, cluster): (Arc<dyn Clock>, _, _, _) = match live {
+    let (clock, env, actions, cluster, account): (Arc<dyn Clock>, _, _, _, _) = match live {
         None => {
             let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
             // The demo world answers for both domains and is its own cluster.
             let executor = Arc::new(demo::spawn(cli.demo_seed, clock.clone(), tx));
             let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor.clone());
             let cluster: Arc<dyn Cluster> = executor;
-            (clock, demo::environment(), actions, cluster)
+            (clock, demo::environment(), actions, cluster, None)
         }
         Some((target, kubeconfig)) => {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let env = live_environment(&target, kubeconfig.as_ref());
             let aws = aws_target(&cli, &prepared.settings.aws);
-            let aws_target = aws.clone();
-            let env = Environment { aws_profile: aws_profile_label(&aws), aws_region: aws_region(&aws), ..env };
+            let profiles = aws_source::profiles::load();
+            let env = Environment {
+                aws_profile: aws_source::profile_label(&aws),
+                aws_region: aws_source::region_label(&aws, &profiles),
+                aws_target: aws.clone(),
+                aws_profiles: profiles,
+                ..live_environment(&target, kubeconfig.as_ref())
+            };
             let refresh = &prepared.settings.refresh;
             let intervals = aws_source::Intervals {
                 alarms: refresh.alarms,
@@ -128,17 +132,16 @@ async fn run(
                 trail: refresh.cloudtrail,
                 ..aws_source::Intervals::default()
             };
-            supervise(&aws_source::FEEDS, tx.clone(), clock.clone(), {
-                let clock = clock.clone();
-                move |tx| Box::pin(aws_source::run(aws.clone(), intervals, clock.clone(), tx))
-            });
+            let aws_executor = aws_source::AwsExecutor::new(aws.clone());
             let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
             let actions = Router::new()
                 .with(Domain::Kubernetes, Arc::new(executor.clone()))
-                .with(Domain::Aws, Arc::new(aws_source::AwsExecutor::new(aws_target.clone())));
+                .with(Domain::Aws, Arc::new(aws_executor.clone()));
+            let account: Arc<dyn aws_source::Account> =
+                Arc::new(aws_source::LiveAccount::start(aws, aws_executor, intervals, clock.clone(), tx.clone()));
             let cluster: Arc<dyn Cluster> =
                 Arc::new(kube_source::LiveCluster::start(target, executor, clock.clone(), tx));
-            (clock, env, actions, cluster)
+            (clock, env, actions, cluster, Some(account))
         }
     };
     let shutdown = Box::pin(shutdown_signal()?);
@@ -154,7 +157,7 @@ async fn run(
         size: (size.width, size.height),
     });
     let recorder = Box::new(MemoryRecorder::default());
-    let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster) };
+    let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster), aws: account };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
@@ -188,24 +191,6 @@ fn aws_target(cli: &Cli, defaults: &warroom::config::settings::AwsDefaults) -> a
         profile: cli.profile.clone().or_else(|| defaults.profile.clone()),
         region: cli.region.clone().or_else(|| defaults.region.clone()),
     }
-}
-
-/// The profile in words for the status bar, before the source connects.
-fn aws_profile_label(target: &aws_source::AwsTarget) -> String {
-    target.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).unwrap_or_else(|| "default".into())
-}
-
-/// The region as far as it is known before the source connects (the
-/// source's caller answer names the one it really uses).
-fn aws_region(target: &aws_source::AwsTarget) -> String {
-    let profile = aws_profile_label(target);
-    target
-        .region
-        .clone()
-        .or_else(|| std::env::var("AWS_REGION").ok())
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
-        .or_else(|| aws_source::profiles::load().into_iter().find(|p| p.name == profile).and_then(|p| p.region))
-        .unwrap_or_else(|| "?".into())
 }
 
 /// Resolves to the number of the first signal that should end the

@@ -58,6 +58,8 @@ pub struct Channels {
     pub evidence_dir: PathBuf,
     /// The Kubernetes side: retargeting, namespaces, YAML and logs.
     pub cluster: Option<Arc<dyn Cluster>>,
+    /// The AWS side: switching profile or region.
+    pub aws: Option<Arc<dyn crate::sources::aws::Account>>,
 }
 
 const NO_CLUSTER: &str = "no Kubernetes source in this session";
@@ -268,6 +270,10 @@ impl Work<'_> {
                 Effect::Retarget(target) => match &self.channels.cluster {
                     Some(c) => c.retarget(target),
                     None => tracing::warn!(?target, "no Kubernetes source to retarget"),
+                },
+                Effect::AwsRetarget(target) => match &self.channels.aws {
+                    Some(a) => a.retarget(target),
+                    None => tracing::warn!(?target, "no AWS source to retarget"),
                 },
                 Effect::ListNamespaces => {
                     let listing = self.channels.cluster.as_ref().map(|c| c.namespaces());

@@ -231,3 +231,34 @@ fn dry_run_and_read_only_send_the_cluster_nothing_that_changes_it() {
     assert!(!moto.console_calls().is_empty(), "the console did poll AWS");
     assert_eq!(aws_changes(&moto), Vec::<String>::new(), "no mutating AWS call");
 }
+
+#[test]
+fn switching_region_from_the_palette_polls_the_other_region() {
+    let server = k8s::shared();
+    let rt = runtime();
+    let admin = rt.block_on(server.admin());
+    rt.block_on(seed(&admin, "regions"));
+    let moto = aws::Moto::start();
+    rt.block_on(seed_aws(&moto));
+    let mut c = live_console(server, &moto, "regions", &[]);
+    c.keys("3");
+    c.wait_text("1 firing / 1");
+    c.keys(":");
+    c.wait_text("AWS region: us-east-1 (current)");
+    c.keys("region eu-west-1");
+    c.wait_text("AWS region: eu-west-1");
+    c.keys("\r");
+    // The other region has no alarm; the caller answers for it.
+    let screen =
+        c.wait_for("the other region polled", |s| s.contains("0 firing / 0") && s.contains("@eu-west-1 (123456789012"));
+    assert!(!screen.contains("orders-db-high-cpu"), "{screen}");
+    let regions: Vec<String> = moto
+        .calls()
+        .iter()
+        .filter(|c| c["operation"] == "DescribeAlarms")
+        .filter_map(|c| c["region"].as_str().map(str::to_string))
+        .collect();
+    assert!(regions.contains(&"eu-west-1".to_string()), "{regions:?}");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}

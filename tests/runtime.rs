@@ -128,7 +128,7 @@ fn channels(
 ) -> Channels {
     let executor: Arc<dyn Executor> = Arc::new(executor);
     let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor);
-    Channels { updates, actions, recorder: Box::new(MemoryRecorder::default()), evidence_dir, cluster: None }
+    Channels { updates, actions, recorder: Box::new(MemoryRecorder::default()), evidence_dir, cluster: None, aws: None }
 }
 
 /// An evidence directory for tests that collect nothing.

@@ -111,6 +111,8 @@ pub enum Effect {
     /// Watch another context or namespaces (the Kubernetes feeds start
     /// again) and act there.
     Retarget(Target),
+    /// Poll and act with another AWS profile or region.
+    AwsRetarget(crate::sources::aws::AwsTarget),
     /// List the cluster's namespaces: [`Msg::Namespaces`].
     ListNamespaces,
     /// Read an object as YAML: [`Msg::ManifestLoaded`].

@@ -18,6 +18,10 @@ pub enum PaletteCmd {
     Context(String),
     /// Watch this namespace, or all of them.
     Namespace(Option<String>),
+    /// Poll and act with this AWS profile (and its region).
+    AwsProfile(String),
+    /// Poll and act in this AWS region.
+    AwsRegion(String),
     /// Nothing to run: the entry only says something (why namespaces are
     /// not listed).
     Note(String),
@@ -42,6 +46,7 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
         cmd: PaletteCmd::Theme(t.name.clone()),
     }));
     all.extend(kube_items(app, query));
+    all.extend(aws_items(app, query));
     all.push(PaletteItem {
         label: format!("Toggle read-only (now {})", if app.flags.read_only { "on" } else { "off" }),
         cmd: PaletteCmd::ToggleReadOnly,
@@ -124,6 +129,54 @@ fn kube_items(app: &App, query: &str) -> Vec<PaletteItem> {
     items
 }
 
+/// The shared config's profiles and the regions they name; another
+/// region can be typed: `region eu-central-1`. None in the demo.
+fn aws_items(app: &App, query: &str) -> Vec<PaletteItem> {
+    let env = &app.env;
+    if env.demo {
+        return Vec::new();
+    }
+    let current = |on: bool| if on { " (current)" } else { "" };
+    let mut items: Vec<PaletteItem> = env
+        .aws_profiles
+        .iter()
+        .map(|p| {
+            let region = p.region.as_deref().map(|r| format!(" in {}", sanitize(r))).unwrap_or_default();
+            PaletteItem {
+                label: format!("AWS profile: {}{region}{}", sanitize(&p.name), current(p.name == env.aws_profile)),
+                cmd: PaletteCmd::AwsProfile(p.name.clone()),
+            }
+        })
+        .collect();
+    let mut regions: Vec<&str> = env.aws_profiles.iter().filter_map(|p| p.region.as_deref()).collect();
+    regions.push(&env.aws_region);
+    let mut words = query.split_whitespace();
+    let typed = match (words.next(), words.next(), words.next()) {
+        (Some("region"), Some(name), None) if valid_region(name) => Some(name),
+        _ => None,
+    };
+    regions.extend(typed);
+    regions.retain(|r| valid_region(r));
+    regions.sort_unstable();
+    regions.dedup();
+    items.extend(regions.into_iter().map(|r| PaletteItem {
+        label: format!("AWS region: {}{}", sanitize(r), current(r == env.aws_region)),
+        cmd: PaletteCmd::AwsRegion(r.to_string()),
+    }));
+    items
+}
+
+/// Whether `name` looks like an AWS region (`eu-west-1`, `us-gov-east-1`).
+fn valid_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && name.len() <= 32
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
 /// Whether `name` can be a namespace (an RFC 1123 label).
 fn valid_namespace(name: &str) -> bool {
     (1..=63).contains(&name.len())
@@ -162,6 +215,26 @@ impl App {
         self.env.kube_target = target.clone();
         self.notice = Some(format!("Watching {} in {}", self.env.namespace, self.env.kube_context));
         vec![Effect::Retarget(target)]
+    }
+
+    /// Polls and acts with `profile` (`None`: keep the current one) in
+    /// `region` (`None`: the profile's own) from now on. The account and
+    /// caller are unknown until the new credentials answer.
+    fn aws_retarget(&mut self, profile: Option<String>, region: Option<String>) -> Vec<Effect> {
+        let profile = profile.or_else(|| self.env.aws_target.profile.clone());
+        let target = crate::sources::aws::AwsTarget { profile, region };
+        if target == self.env.aws_target {
+            return Vec::new();
+        }
+        self.env.aws_profile = crate::sources::aws::profile_label(&target);
+        self.env.aws_region = crate::sources::aws::region_label(&target, &self.env.aws_profiles);
+        self.env.aws_account.clear();
+        self.env.aws_caller.clear();
+        self.live.aws_caller = None;
+        self.env.aws_target = target.clone();
+        self.notice = Some(format!("AWS: profile {} in {}", self.env.aws_profile, self.env.aws_region));
+        self.dirty = true;
+        vec![Effect::AwsRetarget(target)]
     }
 
     /// Palette entries matching what has been typed.
@@ -228,6 +301,11 @@ impl App {
                 return self.retarget(Some(name), namespaces);
             }
             PaletteCmd::Namespace(ns) => return self.retarget(None, ns.into_iter().collect()),
+            PaletteCmd::AwsProfile(name) => return self.aws_retarget(Some(name), None),
+            PaletteCmd::AwsRegion(region) => {
+                let profile = self.env.aws_target.profile.clone();
+                return self.aws_retarget(profile, Some(region));
+            }
             PaletteCmd::Note(text) => self.notice = Some(text),
             PaletteCmd::Quit => return self.quit(),
         }

@@ -1020,3 +1020,45 @@ fn ns_finds_listed_namespaces_before_offering_the_typed_name() {
     let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
     assert_eq!(labels, ["Namespace: payments"], "no typed twin of a listed namespace");
 }
+
+#[test]
+fn the_palette_switches_aws_profile_and_region_and_forgets_the_old_account() {
+    use crate::sources::aws::{AwsTarget, profiles::Profile};
+    let mut app = app();
+    app.env.demo = false;
+    app.env.aws_profile = "oncall".into();
+    app.env.aws_target = AwsTarget { profile: Some("oncall".into()), region: None };
+    app.env.aws_region = "eu-west-1".into();
+    app.env.aws_profiles = vec![
+        Profile { name: "oncall".into(), sso: true, region: Some("eu-west-1".into()) },
+        Profile { name: "audit".into(), sso: false, region: Some("us-east-1".into()) },
+    ];
+    press(&mut app, ":");
+    type_text(&mut app, "aws");
+    let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
+    assert_eq!(
+        labels,
+        [
+            "AWS profile: oncall in eu-west-1 (current)",
+            "AWS profile: audit in us-east-1",
+            "AWS region: eu-west-1 (current)",
+            "AWS region: us-east-1",
+        ]
+    );
+    press(&mut app, "<Esc>:");
+    type_text(&mut app, "profile audit");
+    let effects = press(&mut app, "<Enter>");
+    assert_eq!(effects, vec![Effect::AwsRetarget(AwsTarget { profile: Some("audit".into()), region: None })]);
+    assert_eq!((app.env.aws_profile.as_str(), app.env.aws_region.as_str()), ("audit", "us-east-1"));
+    assert!(app.env.aws_account.is_empty(), "unknown until the new credentials answer");
+    // A typed region, with the profile kept; a malformed one is not offered.
+    press(&mut app, ":");
+    type_text(&mut app, "region ap-southeast-2");
+    let effects = press(&mut app, "<Enter>");
+    let want = AwsTarget { profile: Some("audit".into()), region: Some("ap-southeast-2".into()) };
+    assert_eq!(effects, vec![Effect::AwsRetarget(want)]);
+    assert_eq!(app.env.aws_region, "ap-southeast-2");
+    press(&mut app, ":");
+    type_text(&mut app, "region Mars-1");
+    assert!(app.palette_items().iter().all(|i| !i.label.contains("Mars")));
+}

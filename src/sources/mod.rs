@@ -23,7 +23,12 @@ pub struct Environment {
     pub kube_contexts: Vec<kube::KubeContext>,
     /// The namespaces watched, in words.
     pub namespace: String,
+    /// The profile in words (`default` when none is named).
     pub aws_profile: String,
+    /// What the AWS source polls.
+    pub aws_target: aws::AwsTarget,
+    /// The shared config's profiles, to switch between.
+    pub aws_profiles: Vec<aws::profiles::Profile>,
     pub aws_region: String,
     pub aws_account: String,
     /// Who the credentials are within the account (`assumed-role/OnCall/alice`).

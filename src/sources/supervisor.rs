@@ -57,6 +57,44 @@ where
     tokio::spawn(supervised(feeds, updates, clock, make))
 }
 
+/// The supervised task of a source that can be pointed elsewhere: each
+/// [`replace`](Replaceable::replace) stops the current one before its
+/// successor starts, so what the old one sent is already in the channel
+/// ahead of the successor's reset.
+#[derive(Default)]
+pub struct Replaceable {
+    current: std::sync::Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+impl Replaceable {
+    /// Stops the current task, if any; sends `reset` (emptied feeds), then
+    /// runs `make()` under [`supervised`], in a task of its own.
+    pub fn replace<F>(
+        &self,
+        reset: Vec<SourceUpdate>,
+        feeds: &'static [FeedId],
+        updates: mpsc::Sender<SourceUpdate>,
+        clock: std::sync::Arc<dyn Clock>,
+        make: F,
+    ) where
+        F: Fn(mpsc::Sender<SourceUpdate>) -> SourceTask + Send + 'static,
+    {
+        let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(old) = current.take() {
+            old.abort();
+        }
+        let task = tokio::spawn(async move {
+            for update in reset {
+                if updates.send(update).await.is_err() {
+                    return;
+                }
+            }
+            supervised(feeds, updates, clock, make).await;
+        });
+        *current = Some(task.abort_handle());
+    }
+}
+
 /// [`supervise`] as a future: dropping it (aborting the task it runs in)
 /// also stops the source task it runs.
 pub async fn supervised<F>(

@@ -464,6 +464,7 @@ class Middleware:
                 {
                     "service": call.service,
                     "operation": call.op,
+                    "region": call.region,
                     "mutating": call.mutating,
                     "protocol": call.protocol,
                     "user_agent": request.headers.get("User-Agent", ""),

@@ -125,7 +125,8 @@ impl Moto {
     }
 
     /// Every API call the server saw, in order: service, operation,
-    /// mutating, protocol, user_agent, status, params, time (seconds).
+    /// region, mutating, protocol, user_agent, status, params, time
+    /// (seconds).
     pub fn calls(&self) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.admin("GET", "/_warroom/calls", "")).unwrap()
     }

@@ -4,7 +4,7 @@
 //! to reboot, a replica that cannot be promoted) are failures in the
 //! service's own words, never a panic.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use aws_config::SdkConfig;
 use tokio::sync::OnceCell;
@@ -13,9 +13,11 @@ use super::{AwsTarget, classify};
 use crate::actions::{Action, ActionError, ActionKind, Executed, Execution, Executor};
 
 /// Runs AWS actions with the same credentials and region as the panels.
+/// Clones share the target: a profile or region switch retargets them all
+/// (an action already running finishes where it started).
 #[derive(Clone)]
 pub struct AwsExecutor {
-    inner: Arc<Inner>,
+    inner: Arc<RwLock<Arc<Inner>>>,
 }
 
 struct Inner {
@@ -28,26 +30,38 @@ struct Inner {
 
 impl AwsExecutor {
     pub fn new(target: AwsTarget) -> Self {
-        let login = super::login_hint(&target, &super::profiles::load());
-        AwsExecutor { inner: Arc::new(Inner { target, config: OnceCell::new(), login }) }
+        AwsExecutor { inner: Arc::new(RwLock::new(Arc::new(Inner::new(target)))) }
     }
 
     /// An executor with a ready SDK configuration (tests).
     pub fn with_config(config: SdkConfig, login: String) -> Self {
-        AwsExecutor {
-            inner: Arc::new(Inner { target: AwsTarget::default(), config: OnceCell::new_with(Some(config)), login }),
-        }
+        let inner = Inner { target: AwsTarget::default(), config: OnceCell::new_with(Some(config)), login };
+        AwsExecutor { inner: Arc::new(RwLock::new(Arc::new(inner))) }
+    }
+
+    /// Acts with `target`'s profile and region from now on.
+    pub fn retarget(&self, target: AwsTarget) {
+        *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Inner::new(target));
+    }
+
+    fn current(&self) -> Arc<Inner> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }
 
 impl Executor for AwsExecutor {
     fn execute(&self, action: Action) -> Execution {
-        let inner = self.inner.clone();
+        let inner = self.current();
         Box::pin(async move { inner.run(action).await })
     }
 }
 
 impl Inner {
+    fn new(target: AwsTarget) -> Self {
+        let login = super::login_hint(&target, &super::profiles::load());
+        Inner { target, config: OnceCell::new(), login }
+    }
+
     async fn config(&self) -> &SdkConfig {
         self.config.get_or_init(|| super::sdk_config(&self.target)).await
     }

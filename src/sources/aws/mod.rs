@@ -10,6 +10,7 @@
 //! failing service never holds up another.
 
 pub mod alarms;
+pub mod control;
 pub mod execute;
 pub mod poll;
 pub mod profiles;
@@ -31,6 +32,7 @@ use tokio::sync::mpsc;
 use super::clock::Clock;
 pub use crate::model::AwsCaller;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, SourceError, SourceUpdate};
+pub use control::{Account, LiveAccount};
 pub use execute::AwsExecutor;
 
 /// The feeds this source serves.
@@ -72,6 +74,25 @@ pub async fn sdk_config(target: &AwsTarget) -> SdkConfig {
         loader = loader.region(Region::new(r.clone()));
     }
     loader.load().await
+}
+
+/// The profile in words for the status bar (`default` when none is named).
+pub fn profile_label(target: &AwsTarget) -> String {
+    target.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).unwrap_or_else(|| "default".into())
+}
+
+/// The region as far as it is known before the source connects: the
+/// target's, the environment's, else the profile's (the caller answer
+/// names the one really used).
+pub fn region_label(target: &AwsTarget, profiles: &[profiles::Profile]) -> String {
+    let profile = profile_label(target);
+    target
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok())
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+        .or_else(|| profiles.iter().find(|p| p.name == profile).and_then(|p| p.region.clone()))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// What fixes an authentication failure for `target`, in words.

@@ -82,6 +82,9 @@ pub fn environment() -> Environment {
         }],
         namespace: NAMESPACE.into(),
         aws_profile: "demo".into(),
+        aws_target: super::aws::AwsTarget { profile: Some("demo".into()), region: Some("eu-west-1".into()) },
+        // The demo world is one account: nothing to switch to.
+        aws_profiles: Vec::new(),
         aws_caller: "assumed-role/OnCall/demo".into(),
         aws_region: "eu-west-1".into(),
         aws_account: "123456789012".into(),

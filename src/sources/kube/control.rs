@@ -2,7 +2,7 @@
 //! another target, the namespaces to choose from, objects as YAML and
 //! container logs as they stream.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use futures_util::{StreamExt, TryFutureExt};
 use k8s_openapi::api::apps::v1::Deployment as KDeployment;
@@ -12,12 +12,12 @@ use kube::api::{Api, ListParams};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
 
 use super::execute::api_message;
 use super::{FEEDS, KubeExecutor, Target};
 use crate::sources::clock::Clock;
 use crate::sources::cluster::{BoxFuture, Cluster, LineSplitter, LineStream, LogTarget, ObjectKind, ObjectRef};
+use crate::sources::supervisor::Replaceable;
 use crate::state::{Delta, FeedData, FeedSignal, SourceUpdate};
 
 /// The Kubernetes source and executor under one handle.
@@ -26,7 +26,7 @@ pub struct LiveCluster {
     clock: Arc<dyn Clock>,
     updates: mpsc::Sender<SourceUpdate>,
     /// The task running the current target's watches.
-    watches: Mutex<Option<AbortHandle>>,
+    watches: Replaceable,
 }
 
 impl LiveCluster {
@@ -37,36 +37,17 @@ impl LiveCluster {
         clock: Arc<dyn Clock>,
         updates: mpsc::Sender<SourceUpdate>,
     ) -> Self {
-        let cluster = LiveCluster { executor, clock, updates, watches: Mutex::new(None) };
-        cluster.watch(target, false);
+        let cluster = LiveCluster { executor, clock, updates, watches: Replaceable::default() };
+        cluster.watch(target, Vec::new());
         cluster
     }
 
-    /// Stops the current watches, if any, and starts those of `target`
-    /// in a task of their own, after emptying the feeds when `reset`.
-    /// The old ones stop first: what they sent before is already in the
-    /// channel, ahead of the reset.
-    fn watch(&self, target: Target, reset: bool) {
-        let mut watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(old) = watches.take() {
-            old.abort();
-        }
-        let (clock, updates) = (self.clock.clone(), self.updates.clone());
-        let task = tokio::spawn(async move {
-            if reset {
-                for update in emptied(clock.now()) {
-                    if updates.send(update).await.is_err() {
-                        return;
-                    }
-                }
-            }
-            let run_clock = clock.clone();
-            crate::sources::supervisor::supervised(&FEEDS, updates, clock, move |updates| {
-                Box::pin(super::run(target.clone(), run_clock.clone(), updates))
-            })
-            .await;
+    /// Watches `target` instead of whatever was watched, after `reset`.
+    fn watch(&self, target: Target, reset: Vec<SourceUpdate>) {
+        let clock = self.clock.clone();
+        self.watches.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), move |updates| {
+            Box::pin(super::run(target.clone(), clock.clone(), updates))
         });
-        *watches = Some(task.abort_handle());
     }
 }
 
@@ -86,7 +67,7 @@ impl Cluster for LiveCluster {
     fn retarget(&self, target: Target) {
         tracing::info!(?target, "watching another target");
         self.executor.retarget(target.clone());
-        self.watch(target, true);
+        self.watch(target, emptied(self.clock.now()));
     }
 
     fn namespaces(&self) -> BoxFuture<Result<Vec<String>, String>> {

@@ -1,0 +1,103 @@
+//! The AWS source and executor as the console drives them: switching
+//! profile or region stops the polls, empties the AWS feeds and starts
+//! polling (and acting) with the new credentials.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::{AwsExecutor, AwsTarget, FEEDS, Intervals};
+use crate::sources::clock::Clock;
+use crate::sources::supervisor::Replaceable;
+use crate::state::{Delta, FeedData, FeedSignal, SourceUpdate};
+
+/// What the console asks of its AWS side.
+pub trait Account: Send + Sync + 'static {
+    /// Polls and acts with `target`'s profile and region from now on.
+    fn retarget(&self, target: AwsTarget);
+}
+
+/// The live AWS source and executor under one handle.
+pub struct LiveAccount {
+    executor: AwsExecutor,
+    intervals: Intervals,
+    clock: Arc<dyn Clock>,
+    updates: mpsc::Sender<SourceUpdate>,
+    /// The task running the current target's polls.
+    polls: Replaceable,
+}
+
+impl LiveAccount {
+    /// Starts polling `target`.
+    pub fn start(
+        target: AwsTarget,
+        executor: AwsExecutor,
+        intervals: Intervals,
+        clock: Arc<dyn Clock>,
+        updates: mpsc::Sender<SourceUpdate>,
+    ) -> Self {
+        let account = LiveAccount { executor, intervals, clock, updates, polls: Replaceable::default() };
+        account.poll(target, Vec::new());
+        account
+    }
+
+    /// Polls `target` instead of whatever was polled, after `reset`.
+    fn poll(&self, target: AwsTarget, reset: Vec<SourceUpdate>) {
+        let (clock, intervals) = (self.clock.clone(), self.intervals);
+        self.polls.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), move |updates| {
+            Box::pin(super::run(target.clone(), intervals, clock.clone(), updates))
+        });
+    }
+}
+
+impl Account for LiveAccount {
+    fn retarget(&self, target: AwsTarget) {
+        tracing::info!(profile = ?target.profile, region = ?target.region, "polling another AWS account or region");
+        self.executor.retarget(target.clone());
+        self.poll(target, emptied(self.clock.now()));
+    }
+}
+
+/// What the AWS feeds hear when the profile or region changes: no items,
+/// and *connecting* until the new polls answer.
+pub fn emptied(at: chrono::DateTime<chrono::Utc>) -> Vec<SourceUpdate> {
+    let mut out: Vec<SourceUpdate> = [
+        FeedData::Alarms(Delta::Reset(Vec::new())),
+        FeedData::DbInstances(Delta::Reset(Vec::new())),
+        FeedData::DbMetrics(Delta::Reset(Vec::new())),
+        FeedData::TrailEvents(Delta::Reset(Vec::new())),
+        FeedData::Trails(Delta::Reset(Vec::new())),
+    ]
+    .into_iter()
+    .map(|d| SourceUpdate::data(at, d))
+    .collect();
+    out.extend(FEEDS.iter().map(|f| SourceUpdate::signal(*f, at, FeedSignal::Connecting)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{FeedPhase, LiveState};
+
+    #[test]
+    fn a_switch_empties_every_aws_feed_and_leaves_it_connecting() {
+        let mut live = LiveState::default();
+        let at = crate::fixtures::t0();
+        live.apply(SourceUpdate::data(
+            at,
+            FeedData::Alarms(Delta::Reset(vec![crate::fixtures::alarm("a", crate::model::AlarmState::Alarm)])),
+        ));
+        live.apply(SourceUpdate::data(
+            at,
+            FeedData::DbInstances(Delta::Reset(vec![crate::fixtures::db_instance("d", 100)])),
+        ));
+        for u in emptied(at) {
+            live.apply(u);
+        }
+        assert!(live.alarms.is_empty() && live.dbs.is_empty() && live.trail.is_empty() && live.trails.is_empty());
+        for feed in FEEDS {
+            assert_eq!(live.feeds.get(feed).map(|f| f.phase.clone()), Some(FeedPhase::Connecting), "{feed:?}");
+        }
+    }
+}
