@@ -341,7 +341,7 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
     let channels = channels(src_rx, Witness::default(), evidence_dir.clone());
 
     let driver = {
-        let evidence_dir = evidence_dir.clone();
+        let (evidence_dir, seen) = (evidence_dir.clone(), seen.clone());
         async move {
             // First pod, action menu, first entry (collect logs), confirm.
             for c in [KeyCode::Home, KeyCode::Char('a'), KeyCode::Enter, KeyCode::Char('y')] {
@@ -351,7 +351,9 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
             assert!(eventually(10, saved).await, "the evidence file is written");
             tokio::time::sleep(Duration::from_millis(50)).await;
             key_tx.send(key(KeyCode::Char('E'))).unwrap();
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // The file is read off the event loop: wait for the viewer.
+            let shown = || seen.lock().unwrap().iter().any(|f: &String| f.contains(" Evidence: "));
+            assert!(eventually(10, shown).await, "the viewer opened");
             key_tx.send(key(KeyCode::Char('q'))).unwrap();
             tokio::time::sleep(Duration::from_millis(50)).await;
             key_tx.send(key(KeyCode::Char('q'))).unwrap();

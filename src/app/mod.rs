@@ -30,7 +30,7 @@ use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent
 use crate::model::DbInstance;
 use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
 use crate::sources::kube::Target;
-use crate::sources::{Environment, FeedEvent, SourceUpdate};
+use crate::sources::{Environment, FeedData, FeedEvent, SourceUpdate};
 use crate::state::{FeedPhase, LiveState};
 pub use confirm::Confirm;
 use list::List;
@@ -247,10 +247,7 @@ impl App {
                 self.keep_selection_visible();
                 Vec::new()
             }
-            Msg::Source(u) => {
-                self.on_source(u);
-                Vec::new()
-            }
+            Msg::Source(u) => self.on_source(u),
             Msg::ActionDone { id, result } => vec![Effect::Record(match result {
                 Ok(output) => IncidentEvent::ActionSucceeded { action_id: id, output },
                 Err(error) => IncidentEvent::ActionFailed { action_id: id, error },
@@ -325,7 +322,37 @@ impl App {
         }
     }
 
-    fn on_source(&mut self, u: SourceUpdate) {
+    /// Applies a source's update; during an incident, alarms that changed
+    /// state are recorded.
+    fn on_source(&mut self, u: SourceUpdate) -> Vec<Effect> {
+        let watch_alarms = self.incident().is_some() && matches!(&u.event, FeedEvent::Data(FeedData::Alarms(_)));
+        let before: std::collections::HashMap<String, crate::model::AlarmState> = if watch_alarms {
+            self.live.alarms.values().map(|a| (a.name.clone(), a.state)).collect()
+        } else {
+            std::collections::HashMap::new()
+        };
+        self.apply_source(u);
+        if !watch_alarms {
+            return Vec::new();
+        }
+        let mut changed: Vec<&crate::model::Alarm> =
+            self.live.alarms.values().filter(|a| before.get(&a.name).is_some_and(|s| *s != a.state)).collect();
+        changed.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.name.cmp(&b.name)));
+        changed
+            .into_iter()
+            .map(|a| {
+                Effect::Record(IncidentEvent::AlarmChanged {
+                    alarm: a.name.clone(),
+                    from: before[&a.name],
+                    to: a.state,
+                    reason: a.reason.clone(),
+                    since: a.since,
+                })
+            })
+            .collect()
+    }
+
+    fn apply_source(&mut self, u: SourceUpdate) {
         if let FeedEvent::Caller(c) = &u.event {
             // Actions name the account and region they act in.
             self.env.aws_account.clone_from(&c.account);

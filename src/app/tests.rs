@@ -1062,3 +1062,28 @@ fn the_palette_switches_aws_profile_and_region_and_forgets_the_old_account() {
     type_text(&mut app, "region Mars-1");
     assert!(app.palette_items().iter().all(|i| !i.label.contains("Mars")));
 }
+
+#[test]
+fn alarm_changes_are_recorded_while_an_incident_runs_and_only_then() {
+    use crate::model::AlarmState;
+    use crate::state::{Delta, FeedData};
+    let mut app = app();
+    let send = |app: &mut App, state| {
+        let at = app.now;
+        let alarms = vec![crate::fixtures::alarm("db-cpu", state), crate::fixtures::alarm("other", AlarmState::Ok)];
+        app.update(Msg::Source(SourceUpdate::data(at, FeedData::Alarms(Delta::Reset(alarms)))))
+    };
+    send(&mut app, AlarmState::Ok);
+    assert!(send(&mut app, AlarmState::Alarm).is_empty(), "no incident: nothing to record");
+    press(&mut app, "P1");
+    assert!(app.incident().is_some());
+    let fx = send(&mut app, AlarmState::Ok);
+    assert!(
+        matches!(fx.as_slice(), [Effect::Record(IncidentEvent::AlarmChanged { alarm, from: AlarmState::Alarm, to: AlarmState::Ok, .. })] if alarm == "db-cpu"),
+        "{fx:?}"
+    );
+    crate::fixtures::perform_records(&mut app, fx);
+    let changes = &app.incident().unwrap().alarm_changes;
+    assert_eq!(changes.iter().map(|c| (c.alarm.as_str(), c.to)).collect::<Vec<_>>(), [("db-cpu", AlarmState::Ok)]);
+    assert!(send(&mut app, AlarmState::Ok).is_empty(), "no change, nothing recorded");
+}

@@ -14,6 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::actions::{Action, ActionError, ActionOutput, Origin};
+use crate::model::AlarmState;
 
 pub use recorder::{MemoryRecorder, RecordError, Recorder};
 
@@ -109,6 +110,15 @@ pub enum IncidentEvent {
         action_id: u64,
         reason: String,
     },
+    /// An alarm changed state while the incident ran (seen between two
+    /// polls); `since` is when CloudWatch says it did.
+    AlarmChanged {
+        alarm: String,
+        from: AlarmState,
+        to: AlarmState,
+        reason: String,
+        since: DateTime<Utc>,
+    },
 }
 
 impl IncidentEvent {
@@ -121,7 +131,10 @@ impl IncidentEvent {
             | IncidentEvent::ActionSucceeded { action_id, .. }
             | IncidentEvent::ActionFailed { action_id, .. }
             | IncidentEvent::ActionAbandoned { action_id, .. } => Some(*action_id),
-            IncidentEvent::Started { .. } | IncidentEvent::SeverityChanged { .. } | IncidentEvent::Resolved => None,
+            IncidentEvent::Started { .. }
+            | IncidentEvent::SeverityChanged { .. }
+            | IncidentEvent::Resolved
+            | IncidentEvent::AlarmChanged { .. } => None,
         }
     }
 }
@@ -145,6 +158,18 @@ pub struct Incident {
     /// Every severity it had, from when.
     pub severities: Vec<(DateTime<Utc>, Severity)>,
     pub resolved: Option<DateTime<Utc>>,
+    /// Alarm state changes seen while it ran, in order.
+    pub alarm_changes: Vec<AlarmChange>,
+}
+
+/// An alarm's change of state, as the incident saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmChange {
+    /// When the console saw it.
+    pub seen: DateTime<Utc>,
+    pub alarm: String,
+    pub from: AlarmState,
+    pub to: AlarmState,
 }
 
 /// Where an action stands.
@@ -285,6 +310,7 @@ impl IncidentState {
                     started: at,
                     severities: vec![(at, *severity)],
                     resolved: None,
+                    alarm_changes: Vec::new(),
                 });
             }
             IncidentEvent::SeverityChanged { to, .. } => {
@@ -329,6 +355,10 @@ impl IncidentState {
             IncidentEvent::ActionAbandoned { action_id, reason } => {
                 let to = ActionStatus::Abandoned(reason.clone());
                 self.transition(seq, at, *action_id, &[ActionStatus::Running], to)?;
+            }
+            IncidentEvent::AlarmChanged { alarm, from, to, .. } => {
+                let i = self.current.as_mut().ok_or(FoldError::NoIncident { seq })?;
+                i.alarm_changes.push(AlarmChange { seen: at, alarm: alarm.clone(), from: *from, to: *to });
             }
         }
         self.last_seq = seq;
