@@ -349,7 +349,9 @@ async fn collected_logs_are_saved_named_and_readable_in_the_viewer() {
             }
             let saved = || std::fs::read_dir(&evidence_dir).map(|d| d.count()).unwrap_or(0) == 1;
             assert!(eventually(10, saved).await, "the evidence file is written");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            // `E` opens the newest file the results name: wait for the result.
+            let reported = || seen.lock().unwrap().iter().any(|f: &String| f.contains("saved to"));
+            assert!(eventually(10, reported).await, "the result names the file");
             key_tx.send(key(KeyCode::Char('E'))).unwrap();
             // The file is read off the event loop: wait for the viewer.
             let shown = || seen.lock().unwrap().iter().any(|f: &String| f.contains(" Evidence: "));

@@ -376,6 +376,15 @@ fn hostile_strings_never_reach_the_terminal() {
         FeedData::TrailEvents(Delta::Upsert(vec![event])),
         FeedData::Alarms(Delta::Reset(alarms)),
         FeedData::DbInstances(Delta::Reset(dbs)),
+        FeedData::Trails(Delta::Reset(vec![warroom::model::Trail {
+            name: EVIL.into(),
+            arn: EVIL.into(),
+            home_region: EVIL.into(),
+            multi_region: false,
+            logging: true,
+            latest_delivery: None,
+            delivery_error: Some(EVIL.into()),
+        }])),
     ] {
         app.update(Msg::Source(SourceUpdate::data(at, data)));
     }
