@@ -474,6 +474,24 @@ pub struct Alarm {
     pub alarm_actions: Vec<String>,
 }
 
+/// One entry of an alarm's history (DescribeAlarmHistory) or of a DB
+/// instance's events (DescribeEvents), for their detail views.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    /// `StateUpdate`, `ConfigurationUpdate`, `Action`; an RDS event's
+    /// categories (`failover, availability`).
+    pub kind: String,
+    pub text: String,
+}
+
+/// Whose history a detail view asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HistoryOf {
+    Alarm(String),
+    DbInstance(String),
+}
+
 /// A CloudTrail trail and whether it is recording (GetTrailStatus).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trail {

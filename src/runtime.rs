@@ -275,6 +275,16 @@ impl Work<'_> {
                     Some(a) => a.retarget(target),
                     None => tracing::warn!(?target, "no AWS source to retarget"),
                 },
+                Effect::LoadHistory(of) => {
+                    let asking = self.channels.aws.as_ref().map(|a| a.history(of.clone()));
+                    self.answer(async move {
+                        let entries = match asking {
+                            Some(q) => q.await,
+                            None => Err("no AWS source in this session".into()),
+                        };
+                        Msg::History { of, entries }
+                    });
+                }
                 Effect::ListNamespaces => {
                     let listing = self.channels.cluster.as_ref().map(|c| c.namespaces());
                     self.answer(async move { Msg::Namespaces(ask(listing).await) });

@@ -326,3 +326,45 @@ async fn cloudtrail_events_of_every_page_arrive_once_paced_with_the_trails_statu
         .await;
     assert_eq!(console.live.trail.len(), 63);
 }
+
+#[tokio::test]
+async fn the_detail_views_get_an_alarms_history_and_a_db_instances_events() {
+    let moto = aws::Moto::start();
+    let config = moto.sdk_config().await;
+    let cw = aws_sdk_cloudwatch::Client::new(&config);
+    seed_alarms(&cw, 1).await;
+    for (state, reason) in [(StateValue::Alarm, "Threshold Crossed: high"), (StateValue::Ok, "Threshold Crossed: fine")]
+    {
+        cw.set_alarm_state()
+            .alarm_name("db-000-high-cpu")
+            .state_value(state)
+            .state_reason(reason)
+            .send()
+            .await
+            .unwrap();
+    }
+    let console = moto.console_config().await;
+    let now = chrono::Utc::now() + chrono::TimeDelta::seconds(5);
+    let client = aws_sdk_cloudwatch::Client::new(&console);
+    let history = source::alarms::history(&client, "db-000-high-cpu", now, "login").await.unwrap();
+    let said: Vec<(&str, &str)> = history.iter().map(|h| (h.kind.as_str(), h.text.as_str())).collect();
+    assert_eq!(
+        said,
+        [
+            ("StateUpdate", "Alarm updated from ALARM to OK"),
+            ("StateUpdate", "Alarm updated from OK to ALARM"),
+            ("ConfigurationUpdate", "Alarm \"db-000-high-cpu\" created"),
+        ],
+        "newest first"
+    );
+
+    let rds = aws_sdk_rds::Client::new(&config);
+    aws::create_db(&rds, "orders-db", true, None).await;
+    let events = source::rds::events(&aws_sdk_rds::Client::new(&console), "orders-db", "login").await.unwrap();
+    assert!(events.windows(2).all(|w| w[0].at >= w[1].at), "newest first: {events:?}");
+    let missing = source::rds::events(&aws_sdk_rds::Client::new(&console), "ghost", "login").await;
+    assert!(
+        missing.map(|e| e.is_empty()).unwrap_or(true),
+        "an unknown instance has no events or an error, not a panic"
+    );
+}

@@ -132,6 +132,11 @@ fn live_mode_sorts_the_crash_loop_first_and_restarts_its_deployment_from_the_key
     c.keys("3");
     c.wait_text("1 firing");
     c.wait_text("orders-db-high-cpu");
+    // Its details bring its history.
+    c.keys("\r");
+    c.wait_text("History, last 24 hours");
+    c.wait_text("StateUpdate Alarm updated from OK to ALARM");
+    c.keys("\x1b");
     c.keys("4");
     c.wait_text("org-trail logging");
     let crashing = row_of(&screen, "backend-7d9c6b5f4-zcrsh");

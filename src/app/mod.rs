@@ -27,11 +27,11 @@ use crate::config::theme::Theme;
 use crate::format::fmt_clock;
 pub use crate::incident::Severity;
 use crate::incident::{ActionRecord, ActionStatus, Entry, Incident, IncidentEvent, IncidentState, Recorder};
-use crate::model::DbInstance;
+use crate::model::{DbInstance, HistoryEntry, HistoryOf};
 use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
 use crate::sources::kube::Target;
 use crate::sources::{Environment, FeedData, FeedEvent, SourceUpdate};
-use crate::state::{FeedPhase, LiveState};
+use crate::state::{FeedStatus, LiveState};
 pub use confirm::Confirm;
 use list::List;
 pub use overlay::{Overlay, Scroll};
@@ -65,6 +65,11 @@ pub enum Msg {
     },
     /// The namespaces the cluster has, for the palette.
     Namespaces(Result<Vec<String>, String>),
+    /// An alarm's history or a DB instance's events, for its details.
+    History {
+        of: HistoryOf,
+        entries: Result<Vec<HistoryEntry>, String>,
+    },
     /// An object's YAML for the viewer.
     ManifestLoaded {
         object: ObjectRef,
@@ -113,6 +118,8 @@ pub enum Effect {
     Retarget(Target),
     /// Poll and act with another AWS profile or region.
     AwsRetarget(crate::sources::aws::AwsTarget),
+    /// Fetch an alarm's history or a DB instance's events for its details.
+    LoadHistory(HistoryOf),
     /// List the cluster's namespaces: [`Msg::Namespaces`].
     ListNamespaces,
     /// Read an object as YAML: [`Msg::ManifestLoaded`].
@@ -163,6 +170,8 @@ pub struct App {
     /// The cluster's namespaces as last listed for the palette: `None`
     /// until they are.
     pub namespaces: Option<Result<Vec<String>, String>>,
+    /// The history the open detail view asked for: `None` until it came.
+    pub history: Option<(HistoryOf, Result<Vec<HistoryEntry>, String>)>,
     pending_keys: Vec<Key>,
     next_id: u64,
     dirty: bool,
@@ -189,6 +198,7 @@ impl App {
             record: IncidentState::default(),
             notice: None,
             namespaces: None,
+            history: None,
             pending_keys: Vec::new(),
             next_id: 1,
             dirty: true,
@@ -207,13 +217,19 @@ impl App {
         std::mem::take(&mut self.repaint)
     }
 
-    /// Whether a label may change within a second (the incident's response
-    /// clock, a retry countdown, a polled feed turning stale), so the
-    /// runtime ticks at 1 Hz; otherwise it ticks slowly. Either way a tick
-    /// redraws only when a displayed label actually changed.
+    /// Whether a label counts seconds (the incident's response clock, a
+    /// retry countdown, how long a stale feed has been silent), so the
+    /// runtime ticks at 1 Hz; otherwise it ticks slowly, which is soon
+    /// enough for ages shown in minutes and for a polled feed turning
+    /// stale (two missed polls, at least a minute). Either way a tick
+    /// redraws only the cells whose label changed.
     pub fn clock_on_screen(&self) -> bool {
         self.incident().is_some()
-            || self.live.feeds.iter().any(|(_, f)| matches!(f.phase, FeedPhase::Failed(_)) || f.expected.is_some())
+            || self
+                .live
+                .feeds
+                .iter()
+                .any(|(_, f)| matches!(f.status(self.now), FeedStatus::Failed(_) | FeedStatus::Stale { .. }))
     }
 
     pub fn scope(&self) -> Scope {
@@ -286,6 +302,14 @@ impl App {
                 self.dirty = true;
                 Vec::new()
             }
+            Msg::History { of, entries } => {
+                // Only for the detail view still open.
+                if self.history_of().as_ref() == Some(&of) {
+                    self.history = Some((of, entries));
+                    self.dirty = true;
+                }
+                Vec::new()
+            }
             Msg::ManifestLoaded { object, text } => {
                 self.on_manifest(object, text);
                 Vec::new()
@@ -319,6 +343,15 @@ impl App {
     pub fn settle(&mut self) {
         if self.rebuild_views() {
             self.keep_selection_visible();
+        }
+    }
+
+    /// Whose history the open detail view shows, if it shows one.
+    pub fn history_of(&self) -> Option<HistoryOf> {
+        match &self.overlay {
+            Some(Overlay::Detail { panel: PanelId::Alarms, key, .. }) => Some(HistoryOf::Alarm(key.clone())),
+            Some(Overlay::Detail { panel: PanelId::Rds, key, .. }) => Some(HistoryOf::DbInstance(key.clone())),
+            _ => None,
         }
     }
 
@@ -619,6 +652,11 @@ impl App {
             Command::OpenDetail => {
                 if let Some(key) = self.selected_key() {
                     self.overlay = Some(Overlay::Detail { panel: self.focus, key, scroll: Scroll::default() });
+                    self.history = None;
+                    // The demo world keeps no history to ask for.
+                    if let Some(of) = self.history_of().filter(|_| !self.env.demo) {
+                        return vec![Effect::LoadHistory(of)];
+                    }
                 }
             }
             Command::Actions => self.open_action_menu(),

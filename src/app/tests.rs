@@ -1087,3 +1087,24 @@ fn alarm_changes_are_recorded_while_an_incident_runs_and_only_then() {
     assert_eq!(changes.iter().map(|c| (c.alarm.as_str(), c.to)).collect::<Vec<_>>(), [("db-cpu", AlarmState::Ok)]);
     assert!(send(&mut app, AlarmState::Ok).is_empty(), "no change, nothing recorded");
 }
+
+#[test]
+fn an_alarms_details_ask_for_its_history_in_live_mode_and_show_what_came() {
+    use crate::model::{HistoryEntry, HistoryOf};
+    let mut app = app();
+    // The demo keeps no history: nothing is asked.
+    assert_eq!(press(&mut app, "3<Home><Enter>"), vec![]);
+    press(&mut app, "<Esc>");
+    app.env.demo = false;
+    let effects = press(&mut app, "<Enter>");
+    let [Effect::LoadHistory(HistoryOf::Alarm(name))] = effects.as_slice() else { panic!("{effects:?}") };
+    let name = name.clone();
+    let screen = |app: &App| rendered(app).content().iter().map(|c| c.symbol()).collect::<String>();
+    assert!(screen(&app).contains("loading…"));
+    // An answer for another view is dropped; this one's shows.
+    let entry = HistoryEntry { at: app.now, kind: "StateUpdate".into(), text: "Alarm updated from OK to ALARM".into() };
+    deliver(&mut app, Msg::History { of: HistoryOf::Alarm("other".into()), entries: Ok(vec![entry.clone()]) });
+    assert!(app.history.is_none());
+    deliver(&mut app, Msg::History { of: HistoryOf::Alarm(name), entries: Ok(vec![entry]) });
+    assert!(screen(&app).contains("StateUpdate Alarm updated from OK to ALARM"), "{}", screen(&app));
+}

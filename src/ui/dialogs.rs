@@ -235,6 +235,7 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
                 l.push(Line::default());
                 l.push(heading(app, "Reason"));
                 l.push(Line::from(sanitize(&a.reason).into_owned()));
+                history_lines(app, "History, last 24 hours", &mut l);
                 (format!(" Alarm {} ", sanitize(&a.name)), l)
             }
             None => (" Alarm ".into(), vec![Line::from("this alarm no longer exists")]),
@@ -257,6 +258,32 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
         PanelId::Checklist => return None,
     };
     Some(content)
+}
+
+/// The history the detail view asked for (live mode only): entries
+/// newest first, *loading…* until they come, or why they did not.
+fn history_lines(app: &App, title: &str, l: &mut Vec<Line<'_>>) {
+    if app.env.demo {
+        return;
+    }
+    l.push(Line::default());
+    l.push(heading(app, title));
+    match &app.history {
+        None => l.push(Line::styled("loading…", app.theme.style(Slot::TextDim))),
+        Some((_, Err(e))) => {
+            l.push(Line::styled(format!("not available: {}", sanitize(e)), app.theme.style(Slot::StatusWarn)))
+        }
+        Some((_, Ok(entries))) if entries.is_empty() => l.push(Line::styled("none", app.theme.style(Slot::TextDim))),
+        Some((_, Ok(entries))) => {
+            for e in entries {
+                l.push(Line::from(vec![
+                    Span::styled(format!("{} ", e.at.format("%Y-%m-%d %H:%M:%S")), app.theme.style(Slot::TextDim)),
+                    Span::styled(format!("{} ", sanitize(&e.kind)), app.theme.style(Slot::TextDim)),
+                    Span::raw(sanitize(&e.text).into_owned()),
+                ]));
+            }
+        }
+    }
 }
 
 fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
@@ -332,7 +359,7 @@ fn db_lines<'a>(app: &App, db: &Db) -> Vec<Line<'a>> {
         (Some(gib), Some(ratio)) => format!("{gib:.1} GiB free ({:.0}%)", ratio * 100.0),
         _ => "free space not reported yet".into(),
     };
-    vec![
+    let mut l = vec![
         kv(app, "Status", sanitize(&d.status).into_owned()),
         kv(app, "Role", d.role()),
         kv(app, "Cluster", sanitize(d.cluster.as_deref().unwrap_or("-")).into_owned()),
@@ -353,7 +380,9 @@ fn db_lines<'a>(app: &App, db: &Db) -> Vec<Line<'a>> {
         // Connections are a count: no decimals.
         kv(app, "Connections (latest)", db.connections().map_or_else(|| "-".into(), |x| format!("{x:.0}"))),
         kv(app, "Free storage (latest)", format!("{} GiB", last(db.free_gib()))),
-    ]
+    ];
+    history_lines(app, "Events, last hour", &mut l);
+    l
 }
 
 /// Every result of this session, newest first, with the command that ran;

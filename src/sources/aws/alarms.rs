@@ -5,7 +5,7 @@ use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm, StateVal
 use chrono::{DateTime, Utc};
 
 use super::classify;
-use crate::model::{Alarm, AlarmState};
+use crate::model::{Alarm, AlarmState, HistoryEntry};
 use crate::state::{Delta, FeedData, SourceError};
 
 /// Every alarm in the region, as one `Reset`.
@@ -23,6 +23,39 @@ pub async fn fetch(client: &aws_sdk_cloudwatch::Client, login: &str) -> Result<F
         alarms.extend(page.composite_alarms().iter().filter_map(composite_alarm));
     }
     Ok(FeedData::Alarms(Delta::Reset(alarms)))
+}
+
+/// How far back an alarm's detail view looks.
+pub const HISTORY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// The alarm's history over [`HISTORY_WINDOW`], newest first (at most 100
+/// entries).
+pub async fn history(
+    client: &aws_sdk_cloudwatch::Client,
+    alarm: &str,
+    now: DateTime<Utc>,
+    login: &str,
+) -> Result<Vec<HistoryEntry>, SourceError> {
+    let out = client
+        .describe_alarm_history()
+        .alarm_name(alarm)
+        .start_date(aws_smithy_types::DateTime::from_secs((now - HISTORY_WINDOW).timestamp()))
+        .end_date(aws_smithy_types::DateTime::from_secs(now.timestamp()))
+        .max_records(100)
+        .send()
+        .await
+        .map_err(|e| classify(&e, login))?;
+    let mut entries: Vec<HistoryEntry> = out
+        .alarm_history_items()
+        .iter()
+        .map(|h| HistoryEntry {
+            at: time(h.timestamp()),
+            kind: h.history_item_type().map(|k| k.as_str().to_string()).unwrap_or_default(),
+            text: h.history_summary().unwrap_or_default().to_string(),
+        })
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(entries)
 }
 
 pub fn time(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::{AwsExecutor, AwsTarget, FEEDS, Intervals};
+use crate::model::{HistoryEntry, HistoryOf};
 use crate::sources::clock::Clock;
+use crate::sources::cluster::BoxFuture;
 use crate::sources::supervisor::Replaceable;
 use crate::state::{Delta, FeedData, FeedSignal, SourceUpdate};
 
@@ -15,6 +17,9 @@ use crate::state::{Delta, FeedData, FeedSignal, SourceUpdate};
 pub trait Account: Send + Sync + 'static {
     /// Polls and acts with `target`'s profile and region from now on.
     fn retarget(&self, target: AwsTarget);
+    /// An alarm's history or a DB instance's recent events, for its detail
+    /// view; the error in words.
+    fn history(&self, of: HistoryOf) -> BoxFuture<Result<Vec<HistoryEntry>, String>>;
 }
 
 /// The live AWS source and executor under one handle.
@@ -55,6 +60,20 @@ impl Account for LiveAccount {
         tracing::info!(profile = ?target.profile, region = ?target.region, "polling another AWS account or region");
         self.executor.retarget(target.clone());
         self.poll(target, emptied(self.clock.now()));
+    }
+
+    fn history(&self, of: HistoryOf) -> BoxFuture<Result<Vec<HistoryEntry>, String>> {
+        let (executor, now) = (self.executor.clone(), self.clock.now());
+        Box::pin(async move {
+            let (config, login) = executor.config().await;
+            let answer = match &of {
+                HistoryOf::Alarm(name) => {
+                    super::alarms::history(&aws_sdk_cloudwatch::Client::new(&config), name, now, &login).await
+                }
+                HistoryOf::DbInstance(id) => super::rds::events(&aws_sdk_rds::Client::new(&config), id, &login).await,
+            };
+            answer.map_err(|e| e.to_string())
+        })
     }
 }
 

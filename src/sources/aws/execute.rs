@@ -44,6 +44,14 @@ impl AwsExecutor {
         *self.inner.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Inner::new(target));
     }
 
+    /// The SDK configuration actions use (loading it on first use), and
+    /// how to renew its credentials.
+    pub async fn config(&self) -> (SdkConfig, String) {
+        let inner = self.current();
+        let config = inner.config().await.clone();
+        (config, inner.login.clone())
+    }
+
     fn current(&self) -> Arc<Inner> {
         self.inner.read().unwrap_or_else(PoisonError::into_inner).clone()
     }

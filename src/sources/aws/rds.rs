@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::alarms::time;
 use super::classify;
-use crate::model::{DbInstance, DbMetrics};
+use crate::model::{DbInstance, DbMetrics, HistoryEntry};
 use crate::state::{Delta, FeedData, SourceError};
 
 /// How far back the sparklines reach, and their step.
@@ -129,6 +129,28 @@ pub fn join_clusters(instances: &mut [DbInstance], clusters: &[DbCluster]) {
             }
         }
     }
+}
+
+/// The instance's events of the last hour (DescribeEvents), newest first.
+pub async fn events(client: &aws_sdk_rds::Client, id: &str, login: &str) -> Result<Vec<HistoryEntry>, SourceError> {
+    let mut entries = Vec::new();
+    let mut pages = client
+        .describe_events()
+        .source_identifier(id)
+        .source_type(aws_sdk_rds::types::SourceType::DbInstance)
+        .duration(60)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify(&e, login))?;
+        entries.extend(page.events().iter().map(|e| HistoryEntry {
+            at: time(e.date()),
+            kind: e.event_categories().join(", "),
+            text: e.message().unwrap_or_default().to_string(),
+        }));
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(entries)
 }
 
 /// The four series per instance, in [`DbMetrics`] order.
