@@ -137,8 +137,14 @@ async fn run(
             let actions = Router::new()
                 .with(Domain::Kubernetes, Arc::new(executor.clone()))
                 .with(Domain::Aws, Arc::new(aws_executor.clone()));
-            let account: Arc<dyn aws_source::Account> =
-                Arc::new(aws_source::LiveAccount::start(aws, aws_executor, intervals, clock.clone(), tx.clone()));
+            let account: Arc<dyn aws_source::Account> = Arc::new(aws_source::LiveAccount::start(
+                aws,
+                aws_executor,
+                intervals,
+                clock.clone(),
+                tx.clone(),
+                Some(side_runtime("aws")?),
+            ));
             let cluster: Arc<dyn Cluster> =
                 Arc::new(kube_source::LiveCluster::start(target, executor, clock.clone(), tx));
             (clock, env, actions, cluster, Some(account))
@@ -161,6 +167,16 @@ async fn run(
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
+}
+
+/// A runtime on a thread of its own, for a source whose work (loading
+/// credentials, TLS setup, parsing large answers) should not share the
+/// thread that draws the screen; it runs until the process ends.
+fn side_runtime(name: &str) -> std::io::Result<tokio::runtime::Handle> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let handle = rt.handle().clone();
+    std::thread::Builder::new().name(name.into()).spawn(move || rt.block_on(std::future::pending::<()>()))?;
+    Ok(handle)
 }
 
 /// Where live mode points: the context (named, current, or in-cluster),

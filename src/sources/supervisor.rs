@@ -68,13 +68,16 @@ pub struct Replaceable {
 
 impl Replaceable {
     /// Stops the current task, if any; sends `reset` (emptied feeds), then
-    /// runs `make()` under [`supervised`], in a task of its own.
+    /// runs `make()` under [`supervised`], in a task of its own on `on` (a
+    /// runtime of its own for a source whose work should not hold up the
+    /// screen's thread) or on the current runtime.
     pub fn replace<F>(
         &self,
         reset: Vec<SourceUpdate>,
         feeds: &'static [FeedId],
         updates: mpsc::Sender<SourceUpdate>,
         clock: std::sync::Arc<dyn Clock>,
+        on: Option<&tokio::runtime::Handle>,
         make: F,
     ) where
         F: Fn(mpsc::Sender<SourceUpdate>) -> SourceTask + Send + 'static,
@@ -83,7 +86,11 @@ impl Replaceable {
         if let Some(old) = current.take() {
             old.abort();
         }
-        let task = tokio::spawn(async move {
+        let spawn = |task| match on {
+            Some(handle) => handle.spawn(task),
+            None => tokio::spawn(task),
+        };
+        let task = spawn(async move {
             for update in reset {
                 if updates.send(update).await.is_err() {
                     return;

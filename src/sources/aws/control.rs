@@ -30,18 +30,23 @@ pub struct LiveAccount {
     updates: mpsc::Sender<SourceUpdate>,
     /// The task running the current target's polls.
     polls: Replaceable,
+    /// Where the polls run: a runtime thread of their own, so loading
+    /// credentials and TLS setup never delay the screen or the watches.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl LiveAccount {
-    /// Starts polling `target`.
+    /// Starts polling `target`, on `runtime` if given (else the current
+    /// one).
     pub fn start(
         target: AwsTarget,
         executor: AwsExecutor,
         intervals: Intervals,
         clock: Arc<dyn Clock>,
         updates: mpsc::Sender<SourceUpdate>,
+        runtime: Option<tokio::runtime::Handle>,
     ) -> Self {
-        let account = LiveAccount { executor, intervals, clock, updates, polls: Replaceable::default() };
+        let account = LiveAccount { executor, intervals, clock, updates, polls: Replaceable::default(), runtime };
         account.poll(target, Vec::new());
         account
     }
@@ -49,7 +54,8 @@ impl LiveAccount {
     /// Polls `target` instead of whatever was polled, after `reset`.
     fn poll(&self, target: AwsTarget, reset: Vec<SourceUpdate>) {
         let (clock, intervals) = (self.clock.clone(), self.intervals);
-        self.polls.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), move |updates| {
+        let on = self.runtime.as_ref();
+        self.polls.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), on, move |updates| {
             Box::pin(super::run(target.clone(), intervals, clock.clone(), updates))
         });
     }

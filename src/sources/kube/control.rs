@@ -45,7 +45,7 @@ impl LiveCluster {
     /// Watches `target` instead of whatever was watched, after `reset`.
     fn watch(&self, target: Target, reset: Vec<SourceUpdate>) {
         let clock = self.clock.clone();
-        self.watches.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), move |updates| {
+        self.watches.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), None, move |updates| {
             Box::pin(super::run(target.clone(), clock.clone(), updates))
         });
     }
