@@ -8,8 +8,10 @@ In front of moto's own WSGI application, one middleware:
   by translating each call to the query protocol moto understands and the
   answer back (botocore's service models, serializers and parsers do the
   work);
-* records every call (service, operation, whether it mutates, user agent,
-  status), for tests to assert what a console did or did not do;
+* pages DescribeAlarms (moto answers with every alarm at once);
+* records every call (service, operation, region, whether it mutates,
+  user agent, status, time), for tests to assert what a console did or
+  did not do;
 * serves CloudTrail LookupEvents from a store holding one event per
   successful mutating call plus seeded events;
 * serves CloudWatch DescribeAlarmHistory from the alarm changes it saw;
@@ -17,7 +19,9 @@ In front of moto's own WSGI application, one middleware:
   bodies, expired credentials) for the fault tests.
 
 Test-only endpoints under /_warroom/: GET calls, POST reset, POST trail
-(seed events: a JSON list of CloudTrail records), POST faults.
+(seed events: a JSON list of CloudTrail records), POST faults, POST boto
+(a boto3 call made through the server, for seeding what the tests have no
+Rust SDK for).
 """
 
 import argparse

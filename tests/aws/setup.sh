@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The AWS test bed: a Python venv with moto's server, boto3 (for the
-# launcher's protocol bridge) and cbor2, cached under
+# The AWS test bed: a Python venv with moto's server and boto3 (the
+# launcher's protocol bridge uses botocore's serializers), cached under
 # ~/.cache/warroom-testbed so a second run skips the install. Prints
 # nothing but errors; `tests/support/aws.rs` finds the venv there.
 set -euo pipefail
