@@ -78,32 +78,14 @@ impl Inner {
         let title = action.title();
         let config = self.config().await;
         let rds = || aws_sdk_rds::Client::new(config);
-        let refused = |e: String| ActionError::rejected(e);
         let message = match action.kind {
             ActionKind::RebootDb { id } => {
-                let out = rds()
-                    .reboot_db_instance()
-                    .db_instance_identifier(&id)
-                    .send()
-                    .await
-                    .map_err(|e| refused(self.why(&e)))?;
-                format!(
-                    "reboot of {id} requested; status {}",
-                    status(out.db_instance().and_then(|i| i.db_instance_status()))
-                )
+                let status = self.reboot(&rds(), &id, false).await?;
+                format!("reboot of {id} requested; status {status}")
             }
             ActionKind::FailoverDb { id } => {
-                let out = rds()
-                    .reboot_db_instance()
-                    .db_instance_identifier(&id)
-                    .force_failover(true)
-                    .send()
-                    .await
-                    .map_err(|e| refused(self.why(&e)))?;
-                format!(
-                    "reboot of {id} with failover to its standby requested; status {}",
-                    status(out.db_instance().and_then(|i| i.db_instance_status()))
-                )
+                let status = self.reboot(&rds(), &id, true).await?;
+                format!("reboot of {id} with failover to its standby requested; status {status}")
             }
             ActionKind::FailoverCluster { cluster, to } => {
                 let out = rds()
@@ -112,7 +94,7 @@ impl Inner {
                     .target_db_instance_identifier(&to)
                     .send()
                     .await
-                    .map_err(|e| refused(self.why(&e)))?;
+                    .map_err(|e| self.refused(&e))?;
                 format!(
                     "failover of cluster {cluster} to {to} requested; cluster status {}",
                     status(out.db_cluster().and_then(|c| c.status()))
@@ -125,7 +107,7 @@ impl Inner {
                     .db_snapshot_identifier(&snapshot_id)
                     .send()
                     .await
-                    .map_err(|e| refused(self.why(&e)))?;
+                    .map_err(|e| self.refused(&e))?;
                 format!(
                     "snapshot {snapshot_id} of {id} started; status {}",
                     status(out.db_snapshot().and_then(|s| s.status()))
@@ -138,7 +120,7 @@ impl Inner {
                     .db_cluster_snapshot_identifier(&snapshot_id)
                     .send()
                     .await
-                    .map_err(|e| refused(self.why(&e)))?;
+                    .map_err(|e| self.refused(&e))?;
                 format!(
                     "snapshot {snapshot_id} of cluster {cluster} started; status {}",
                     status(out.db_cluster_snapshot().and_then(|s| s.status()))
@@ -150,7 +132,7 @@ impl Inner {
                     .db_instance_identifier(&id)
                     .send()
                     .await
-                    .map_err(|e| refused(self.why(&e)))?;
+                    .map_err(|e| self.refused(&e))?;
                 format!(
                     "promotion of {id} to a standalone instance requested; status {}",
                     status(out.db_instance().and_then(|i| i.db_instance_status()))
@@ -159,10 +141,10 @@ impl Inner {
             ActionKind::SetAlarmActions { alarm, enabled } => {
                 let cw = aws_sdk_cloudwatch::Client::new(config);
                 if enabled {
-                    cw.enable_alarm_actions().alarm_names(&alarm).send().await.map_err(|e| refused(self.why(&e)))?;
+                    cw.enable_alarm_actions().alarm_names(&alarm).send().await.map_err(|e| self.refused(&e))?;
                     format!("actions of alarm {alarm} enabled")
                 } else {
-                    cw.disable_alarm_actions().alarm_names(&alarm).send().await.map_err(|e| refused(self.why(&e)))?;
+                    cw.disable_alarm_actions().alarm_names(&alarm).send().await.map_err(|e| self.refused(&e))?;
                     format!("actions of alarm {alarm} disabled: it will notify no one")
                 }
             }
@@ -171,13 +153,26 @@ impl Inner {
         Ok(Executed::message(message))
     }
 
+    /// RebootDBInstance, with ForceFailover only when failing over; the
+    /// instance's status as answered.
+    async fn reboot(&self, rds: &aws_sdk_rds::Client, id: &str, failover: bool) -> Result<String, ActionError> {
+        let out = rds
+            .reboot_db_instance()
+            .db_instance_identifier(id)
+            .set_force_failover(failover.then_some(true))
+            .send()
+            .await
+            .map_err(|e| self.refused(&e))?;
+        Ok(status(out.db_instance().and_then(|i| i.db_instance_status())).to_string())
+    }
+
     /// The service's refusal in its own words (with the login hint when
     /// the credentials are the problem).
-    fn why<E>(&self, e: &aws_smithy_runtime_api::client::result::SdkError<E, super::HttpResponse>) -> String
+    fn refused<E>(&self, e: &aws_smithy_runtime_api::client::result::SdkError<E, super::HttpResponse>) -> ActionError
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
     {
-        classify(e, &self.login).message
+        ActionError::rejected(classify(e, &self.login).message)
     }
 }
 

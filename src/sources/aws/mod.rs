@@ -252,7 +252,6 @@ pub async fn serve(
     // The metrics poller asks for the instances the last listing found
     // (and waits for the first listing).
     let (ids_tx, ids_rx) = tokio::sync::watch::channel(None::<Vec<String>>);
-    let ids_tx = Arc::new(ids_tx);
     let instances = poll::run(FeedId::DbInstances, intervals.rds, clock.clone(), tx.clone(), {
         let login = login.clone();
         move || {
