@@ -39,8 +39,8 @@ pub async fn history(
     let out = client
         .describe_alarm_history()
         .alarm_name(alarm)
-        .start_date(aws_smithy_types::DateTime::from_secs((now - HISTORY_WINDOW).timestamp()))
-        .end_date(aws_smithy_types::DateTime::from_secs(now.timestamp()))
+        .start_date(aws_time(now - HISTORY_WINDOW))
+        .end_date(aws_time(now))
         .max_records(100)
         .send()
         .await
@@ -56,6 +56,12 @@ pub async fn history(
         .collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     Ok(entries)
+}
+
+/// A time as the SDK takes it, to the nanosecond: an end cut to the whole
+/// second would leave out what happened in the current one.
+pub fn aws_time(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs_and_nanos(t.timestamp(), t.timestamp_subsec_nanos())
 }
 
 pub fn time(t: Option<&aws_smithy_types::DateTime>) -> DateTime<Utc> {
@@ -212,6 +218,12 @@ mod tests {
         assert_eq!(alarm.state, AlarmState::InsufficientData);
         assert_eq!(alarm.since.timestamp(), 5, "the update time when no transition is known");
         assert!(metric_alarm(&MetricAlarm::builder().build()).is_none(), "no name, no alarm");
+    }
+
+    #[test]
+    fn times_go_to_the_sdk_and_back_to_the_nanosecond() {
+        let t = crate::fixtures::t0() + chrono::TimeDelta::nanoseconds(401_915_123);
+        assert_eq!(time(Some(&aws_time(t))), t);
     }
 
     #[test]

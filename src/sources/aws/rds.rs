@@ -9,7 +9,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_rds::types::{DbCluster, PendingModifiedValues};
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::alarms::time;
+use super::alarms::{aws_time, time};
 use super::classify;
 use crate::model::{DbInstance, DbMetrics, HistoryEntry};
 use crate::state::{Delta, FeedData, SourceError};
@@ -204,8 +204,7 @@ pub async fn fetch_metrics(
     login: &str,
 ) -> Result<FeedData, SourceError> {
     let mut all = Vec::with_capacity(ids.len());
-    let start = aws_smithy_types::DateTime::from_secs((now - METRICS_WINDOW).timestamp());
-    let end = aws_smithy_types::DateTime::from_secs(now.timestamp());
+    let (start, end) = (aws_time(now - METRICS_WINDOW), aws_time(now));
     for chunk in ids.chunks(INSTANCES_PER_CALL) {
         let mut metrics: Vec<DbMetrics> =
             chunk.iter().map(|id| DbMetrics { instance: id.clone(), ..DbMetrics::default() }).collect();

@@ -9,7 +9,7 @@ use aws_sdk_cloudtrail::types::Event;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
-use super::alarms::time;
+use super::alarms::{aws_time, time};
 use super::classify;
 use crate::model::{Trail, TrailEvent};
 use crate::state::SourceError;
@@ -59,8 +59,8 @@ pub async fn fetch_events(
         pacer.wait().await;
         let page = client
             .lookup_events()
-            .start_time(aws_smithy_types::DateTime::from_secs(start.timestamp()))
-            .end_time(aws_smithy_types::DateTime::from_secs(end.timestamp()))
+            .start_time(aws_time(start))
+            .end_time(aws_time(end))
             .max_results(50)
             .set_next_token(token.take())
             .send()
