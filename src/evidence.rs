@@ -19,8 +19,13 @@ use crate::actions::{Evidence, SavedEvidence};
 pub const VIEW_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// `20261124T101500Z-shop-backend-7d9-app.log`: sortable by time, and only
-/// characters that are safe in any shell and file system.
+/// characters that are safe in any shell and file system. A label ending
+/// in `.json` keeps that extension; everything else is a `.log`.
 pub fn file_name(at: DateTime<Utc>, label: &str, n: u32) -> String {
+    let (label, ext) = match label.strip_suffix(".json") {
+        Some(stem) => (stem, "json"),
+        None => (label, "log"),
+    };
     let label: String = label
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
@@ -28,7 +33,7 @@ pub fn file_name(at: DateTime<Utc>, label: &str, n: u32) -> String {
         .collect();
     let label = label.trim_start_matches('.');
     let suffix = if n > 1 { format!("-{n}") } else { String::new() };
-    format!("{}-{label}{suffix}.log", at.format("%Y%m%dT%H%M%SZ"))
+    format!("{}-{label}{suffix}.{ext}", at.format("%Y%m%dT%H%M%SZ"))
 }
 
 /// The file name alone, for titles and menus.
@@ -101,6 +106,10 @@ mod tests {
         assert_eq!(file_name(at(), "shop-backend-7d9-app", 1), "20261124T101500Z-shop-backend-7d9-app.log");
         assert_eq!(file_name(at(), "../../etc/passwd", 1), "20261124T101500Z-_.._etc_passwd.log");
         assert_eq!(file_name(at(), "a b\x1b[31m", 3), "20261124T101500Z-a_b__31m-3.log");
+        assert_eq!(
+            file_name(at(), "cloudtrail-eu-west-1-last-1h.json", 2),
+            "20261124T101500Z-cloudtrail-eu-west-1-last-1h-2.json"
+        );
     }
 
     #[test]

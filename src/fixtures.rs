@@ -49,7 +49,16 @@ fn bare_app(size: (u16, u16), theme: &str, keymap: &str, flags: Flags) -> App {
     let themes: Vec<_> = BUILTIN.iter().filter_map(|(n, _)| loader.load(n).ok()).collect();
     let theme = themes.iter().find(|t| t.name == theme).cloned().unwrap_or_else(|| themes[0].clone());
     let keymap = Keymap::builtin(keymap).and_then(Result::ok).unwrap_or_default();
-    App::new(AppInit { env: demo::environment(), flags, keymap, theme, themes, now: t0(), size })
+    App::new(AppInit {
+        env: demo::environment(),
+        flags,
+        keymap,
+        theme,
+        themes,
+        now: t0(),
+        size,
+        trail_window: crate::app::trail_rows::DEFAULT_WINDOW,
+    })
 }
 
 /// [`demo_app_with`] with the default keymap and no flags.

@@ -126,12 +126,8 @@ async fn run(
                 ..live_environment(&target, kubeconfig.as_ref())
             };
             let refresh = &prepared.settings.refresh;
-            let intervals = aws_source::Intervals {
-                alarms: refresh.alarms,
-                rds: refresh.rds,
-                trail: refresh.cloudtrail,
-                ..aws_source::Intervals::default()
-            };
+            let intervals =
+                aws_source::Intervals { alarms: refresh.alarms, rds: refresh.rds, trail: refresh.cloudtrail };
             let aws_executor = aws_source::AwsExecutor::new(aws.clone());
             let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
             let actions = Router::new()
@@ -140,7 +136,7 @@ async fn run(
             let account: Arc<dyn aws_source::Account> = Arc::new(aws_source::LiveAccount::start(
                 aws,
                 aws_executor,
-                intervals,
+                (intervals, prepared.settings.trail_window),
                 clock.clone(),
                 tx.clone(),
                 Some(side_runtime("aws")?),
@@ -161,6 +157,7 @@ async fn run(
         themes: prepared.themes,
         now: clock.now(),
         size: (size.width, size.height),
+        trail_window: prepared.settings.trail_window,
     });
     let recorder = Box::new(MemoryRecorder::default());
     let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster), aws: account };

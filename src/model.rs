@@ -565,32 +565,53 @@ impl SecurityFlag {
 }
 
 impl TrailEvent {
+    /// A console sign-in that failed (its response says `Failure`).
+    pub fn is_failed_login(&self) -> bool {
+        self.name == "ConsoleLogin" && (self.error_code.is_some() || self.raw.contains("\"Failure\""))
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.user == "root"
+    }
+
+    /// A call that changes IAM (users, roles, policies, keys).
+    pub fn is_iam_change(&self) -> bool {
+        !self.read_only && self.source.starts_with("iam.")
+    }
+
+    /// A call that changes a KMS key (DisableKey, ScheduleKeyDeletion, …).
+    pub fn is_kms_change(&self) -> bool {
+        !self.read_only && self.source.starts_with("kms.")
+    }
+
+    /// Authorize/Revoke/Create/Delete/Modify of a security group or its rules.
+    pub fn is_security_group_change(&self) -> bool {
+        !self.read_only && self.name.contains("SecurityGroup")
+    }
+
+    /// A `Delete*` call.
+    pub fn is_delete(&self) -> bool {
+        !self.read_only && self.name.starts_with("Delete")
+    }
+
     pub fn security_flag(&self) -> Option<SecurityFlag> {
-        if self.name == "ConsoleLogin" && (self.error_code.is_some() || self.raw.contains("\"Failure\"")) {
-            return Some(SecurityFlag::FailedLogin);
+        if self.is_failed_login() {
+            Some(SecurityFlag::FailedLogin)
+        } else if self.is_root() {
+            Some(SecurityFlag::RootUse)
+        } else if self.is_iam_change() {
+            Some(SecurityFlag::IamChange)
+        } else if self.is_kms_change() {
+            Some(SecurityFlag::KmsChange)
+        } else if self.is_security_group_change() {
+            Some(SecurityFlag::SecurityGroupChange)
+        } else if !self.read_only && self.name == "DisableAlarmActions" {
+            Some(SecurityFlag::AlarmsMuted)
+        } else if self.is_delete() {
+            Some(SecurityFlag::Delete)
+        } else {
+            None
         }
-        if self.user == "root" {
-            return Some(SecurityFlag::RootUse);
-        }
-        if self.read_only {
-            return None;
-        }
-        if self.source.starts_with("iam.") {
-            return Some(SecurityFlag::IamChange);
-        }
-        if self.source.starts_with("kms.") {
-            return Some(SecurityFlag::KmsChange);
-        }
-        if self.name.contains("SecurityGroup") {
-            return Some(SecurityFlag::SecurityGroupChange);
-        }
-        if self.name == "DisableAlarmActions" {
-            return Some(SecurityFlag::AlarmsMuted);
-        }
-        if self.name.starts_with("Delete") {
-            return Some(SecurityFlag::Delete);
-        }
-        None
     }
 
     pub fn health(&self) -> Health {

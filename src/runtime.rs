@@ -275,6 +275,12 @@ impl Work<'_> {
                     Some(a) => a.retarget(target),
                     None => tracing::warn!(?target, "no AWS source to retarget"),
                 },
+                Effect::TrailWindow(window) => {
+                    // The demo keeps its events; the panel's window is enough.
+                    if let Some(a) = &self.channels.aws {
+                        a.trail_window(window);
+                    }
+                }
                 Effect::LoadHistory(of) => {
                     let asking = self.channels.aws.as_ref().map(|a| a.history(of.clone()));
                     self.answer(async move {

@@ -145,3 +145,51 @@ async fn alarm_actions_are_switched_and_refusals_are_clear_failures() {
     let pod = ActionKind::DeletePod { namespace: "shop".into(), pod: "x".into() };
     assert!(matches!(run(&exec, pod).await, Err(ActionError::Unavailable { .. })));
 }
+
+#[tokio::test]
+async fn the_cloudtrail_window_is_exported_whole_as_json_evidence() {
+    let moto = aws::Moto::start();
+    let now = chrono::Utc::now();
+    let minutes = chrono::TimeDelta::minutes;
+    // Three pages of events in the last hour, one before it, and one whose
+    // user agent carries a terminal escape.
+    let mut records: Vec<serde_json::Value> = (0..120)
+        .map(|n| aws::trail_record(n, now - minutes((n % 55) as i64), "DescribeInstances", "10.0.0.5", false))
+        .collect();
+    records.push(aws::trail_record(500, now - minutes(120), "DeleteBucket", "10.0.0.5", false));
+    let mut hostile = aws::trail_record(501, now - minutes(3), "ConsoleLogin", "203.0.113.9", true);
+    hostile["userAgent"] = serde_json::json!("curl\u{1b}]52;c;cm0gLXJmIH4=\u{7}");
+    records.push(hostile);
+    moto.seed_trail(&serde_json::json!(records));
+
+    let exec = executor(&moto).await;
+    let scope = Scope { aws_account: aws::ACCOUNT.into(), aws_region: aws::REGION.into(), ..Scope::default() };
+    let export = ActionKind::ExportTrail { start: now - chrono::TimeDelta::hours(1), end: now, window: "1h".into() };
+    let done = exec.execute(Action { kind: export, scope }).await.unwrap();
+    assert!(done.message.starts_with("exported 121 CloudTrail events ("), "{}", done.message);
+    let [evidence] = done.evidence.as_slice() else { panic!("one file: {:?}", done.evidence) };
+    assert_eq!(evidence.label, format!("cloudtrail-{}-last-1h.json", aws::REGION));
+
+    let doc: serde_json::Value = serde_json::from_str(&evidence.text).unwrap();
+    assert_eq!((doc["account"].as_str(), doc["region"].as_str()), (Some(aws::ACCOUNT), Some(aws::REGION)));
+    assert_eq!((doc["event_count"].as_u64(), doc["truncated"].as_bool()), (Some(121), Some(false)));
+    let events = doc["events"].as_array().unwrap();
+    let times: Vec<&str> = events.iter().map(|e| e["eventTime"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    assert!(events.iter().all(|e| e["eventID"] != "seed-500"), "the window only");
+    // Kept exactly as recorded; the escape is JSON-escaped in the file.
+    let kept = events.iter().find(|e| e["eventID"] == "seed-501").unwrap();
+    assert_eq!(kept["userAgent"], "curl\u{1b}]52;c;cm0gLXJmIH4=\u{7}");
+    assert!(!evidence.text.contains('\u{1b}'), "no raw escape in the file");
+
+    // Every page, paced, and nothing but reads.
+    let lookups: Vec<f64> = moto
+        .console_calls()
+        .iter()
+        .filter(|c| c["operation"] == "LookupEvents")
+        .map(|c| c["time"].as_f64().unwrap())
+        .collect();
+    assert_eq!(lookups.len(), 3, "pages of 50");
+    assert!(lookups.windows(2).all(|w| w[1] - w[0] >= 0.45), "paced: {lookups:?}");
+    assert!(moto.console_calls().iter().all(|c| c["mutating"] == false));
+}

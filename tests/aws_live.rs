@@ -13,6 +13,7 @@ use aws_sdk_cloudwatch::types::{Dimension, StateValue};
 use serde_json::json;
 use tokio::sync::mpsc;
 use warroom::model::AlarmState;
+use warroom::sources::aws::trail::Lookback;
 use warroom::sources::aws::{self as source, Intervals};
 use warroom::sources::clock::SystemClock;
 use warroom::state::{ErrorKind, FeedId, FeedPhase, LiveState, SourceUpdate};
@@ -24,6 +25,8 @@ struct Console {
     /// The alarms feed's phases in the order it reported them.
     phases: Vec<FeedPhase>,
     rx: mpsc::Receiver<SourceUpdate>,
+    /// How far back CloudTrail events go; the last hour at first.
+    lookback: Arc<Lookback>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -32,8 +35,9 @@ impl Console {
         let (tx, rx) = mpsc::channel(4096);
         let config = moto.console_config().await;
         let login = "run `aws sso login --profile test`".to_string();
-        let task = tokio::spawn(source::serve(config, login, intervals, Arc::new(SystemClock), tx));
-        Console { live: LiveState::default(), phases: Vec::new(), rx, task }
+        let lookback = Arc::new(Lookback::new(chrono::TimeDelta::hours(1)));
+        let task = tokio::spawn(source::serve(config, login, intervals, lookback.clone(), Arc::new(SystemClock), tx));
+        Console { live: LiveState::default(), phases: Vec::new(), rx, lookback, task }
     }
 
     /// Applies updates until `done` holds; panics after 30 s with what
@@ -69,12 +73,7 @@ impl Drop for Console {
 }
 
 fn quick() -> Intervals {
-    Intervals {
-        alarms: Duration::from_millis(300),
-        rds: Duration::from_millis(300),
-        trail: Duration::from_millis(300),
-        ..Intervals::default()
-    }
+    Intervals { alarms: Duration::from_millis(300), rds: Duration::from_millis(300), trail: Duration::from_millis(300) }
 }
 
 /// `n` CPU alarms on DB instances `db-000`…, through the SDK (and so the
@@ -252,25 +251,6 @@ async fn db_instances_of_every_page_arrive_with_replicas_and_metrics() {
 }
 
 /// A CloudTrail record as CloudTrail writes it.
-fn record(n: usize, at: chrono::DateTime<chrono::Utc>, name: &str, ip: &str, failed: bool) -> serde_json::Value {
-    let mut r = json!({
-        "eventVersion": "1.09",
-        "eventID": format!("seed-{n:03}"),
-        "eventTime": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "eventName": name,
-        "eventSource": if name == "ConsoleLogin" { "signin.amazonaws.com" } else { "ec2.amazonaws.com" },
-        "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": aws::ACCOUNT},
-        "sourceIPAddress": ip,
-        "readOnly": name.starts_with("Describe"),
-        "eventType": "AwsConsoleSignIn"
-    });
-    if failed {
-        r["responseElements"] = json!({"ConsoleLogin": "Failure"});
-        r["errorMessage"] = json!("Failed authentication");
-    }
-    r
-}
-
 #[tokio::test]
 async fn cloudtrail_events_of_every_page_arrive_once_paced_with_the_trails_status() {
     let moto = aws::Moto::start();
@@ -280,13 +260,21 @@ async fn cloudtrail_events_of_every_page_arrive_once_paced_with_the_trails_statu
     moto.boto("cloudtrail", "create_trail", json!({"Name": "stopped-trail", "S3BucketName": "audit-logs"}));
     let now = chrono::Utc::now();
     let mut records: Vec<serde_json::Value> = (0..57)
-        .map(|n| record(n, now - chrono::TimeDelta::minutes((n % 50) as i64), "DescribeInstances", "10.0.0.5", false))
+        .map(|n| {
+            aws::trail_record(
+                n,
+                now - chrono::TimeDelta::minutes((n % 50) as i64),
+                "DescribeInstances",
+                "10.0.0.5",
+                false,
+            )
+        })
         .collect();
     for n in 57..60 {
-        records.push(record(n, now - chrono::TimeDelta::minutes(2), "ConsoleLogin", "203.0.113.9", true));
+        records.push(aws::trail_record(n, now - chrono::TimeDelta::minutes(2), "ConsoleLogin", "203.0.113.9", true));
     }
     // An hour and a half ago: outside the window.
-    records.push(record(99, now - chrono::TimeDelta::minutes(90), "DeleteBucket", "10.0.0.5", false));
+    records.push(aws::trail_record(99, now - chrono::TimeDelta::minutes(90), "DeleteBucket", "10.0.0.5", false));
     moto.seed_trail(&json!(records));
 
     let mut console = Console::start(&moto, quick()).await;
@@ -325,6 +313,15 @@ async fn cloudtrail_events_of_every_page_arrive_once_paced_with_the_trails_statu
         })
         .await;
     assert_eq!(console.live.trail.len(), 63);
+
+    // A wider window looks the older events up; a narrower one lets go of
+    // what it no longer covers.
+    console.lookback.set(chrono::TimeDelta::hours(3));
+    console.until("the older event", |l| l.trail.get("seed-099").is_some()).await;
+    console.lookback.set(chrono::TimeDelta::minutes(15));
+    let cutoff = now - chrono::TimeDelta::minutes(15);
+    console.until("only the last 15 minutes", |l| l.trail.values().all(|e| e.time >= cutoff)).await;
+    assert!(console.live.trail.get("seed-057").is_some(), "two minutes old: kept");
 }
 
 #[tokio::test]

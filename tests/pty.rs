@@ -449,3 +449,36 @@ fn no_controlling_terminal_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no controlling terminal"), "{err}");
 }
+
+#[test]
+fn the_cloudtrail_window_is_exported_to_a_json_file_with_its_hash() {
+    let mut c = Console::start(&["--demo", "--demo-seed", "7", "--demo-speed", "4"]);
+    c.wait_text("Pods");
+    // The burst of failed logins on admin is one row with its count.
+    c.keys("4");
+    c.wait_for("the failed-login burst collapsed", |s| s.contains("▸×") && s.contains("admin"));
+    c.keys("a");
+    c.wait_text("Export the CloudTrail events of the last 1h");
+    c.keys("\r");
+    c.wait_text("aws cloudtrail lookup-events --profile demo --region eu-west-1");
+    c.keys("y");
+    let dir = c.dirs.path().join("data").join("evidence");
+    let s = c.wait_for("the evidence file", |_| std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let [file] = files.as_slice() else { panic!("one file in {dir:?}: {files:?}\n{s}") };
+    assert!(file.extension().is_some_and(|e| e == "json"), "{file:?}");
+    let bytes = std::fs::read(file).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let events = doc["events"].as_array().unwrap();
+    assert_eq!(doc["event_count"].as_u64(), Some(events.len() as u64));
+    assert!(events.iter().any(|e| e["eventName"] == "ConsoleLogin"), "{doc}");
+    // The result names the file's SHA-256, as sha256sum computes it.
+    let hash = warroom::evidence::sha256(&bytes);
+    c.keys("R");
+    c.wait_text("exported");
+    c.wait_text(&hash[..16]);
+    c.keys("\x1b");
+    c.wait_for("the results to close", |s| !s.contains("Action results"));
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}

@@ -81,6 +81,19 @@ pub fn for_db(db: &DbInstance, all: &[&DbInstance], stamp: &str, scope: &Scope) 
 }
 
 /// Actions offered for an alarm.
+/// The CloudTrail panel's window, `window` up to `now`, as evidence.
+pub fn for_trail(
+    now: chrono::DateTime<chrono::Utc>,
+    window: chrono::TimeDelta,
+    label: &str,
+    scope: &Scope,
+) -> Vec<Action> {
+    vec![Action {
+        kind: ActionKind::ExportTrail { start: now - window, end: now, window: label.to_string() },
+        scope: scope.clone(),
+    }]
+}
+
 pub fn for_alarm(alarm: &Alarm, scope: &Scope) -> Vec<Action> {
     vec![Action {
         kind: ActionKind::SetAlarmActions { alarm: alarm.name.clone(), enabled: !alarm.actions_enabled },

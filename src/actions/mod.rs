@@ -12,7 +12,7 @@ pub mod router;
 
 use serde::{Deserialize, Serialize};
 
-pub use menu::{for_alarm, for_db, for_pod};
+pub use menu::{for_alarm, for_db, for_pod, for_trail};
 pub use router::{
     ActionError, ActionOutput, Domain, Evidence, Executed, Execution, Executor, Router, SavedEvidence, logs_message,
 };
@@ -145,6 +145,14 @@ pub enum ActionKind {
         alarm: String,
         enabled: bool,
     },
+    /// Every CloudTrail event between `start` and `end`, looked up afresh
+    /// (every page) and kept as a JSON evidence file with its SHA-256.
+    ExportTrail {
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+        /// The window in words (`1h`), for titles and the file name.
+        window: String,
+    },
 }
 
 /// Where an action was asked for, recorded with it.
@@ -167,7 +175,9 @@ pub struct Action {
 impl Action {
     pub fn risk(&self) -> Risk {
         match &self.kind {
-            ActionKind::CollectLogs { .. } | ActionKind::CollectDeploymentLogs { .. } => Risk::Read,
+            ActionKind::CollectLogs { .. }
+            | ActionKind::CollectDeploymentLogs { .. }
+            | ActionKind::ExportTrail { .. } => Risk::Read,
             ActionKind::RolloutRestart { .. }
             | ActionKind::RestoreScale { .. }
             | ActionKind::LiftIsolation { .. }
@@ -205,6 +215,9 @@ impl Action {
             ActionKind::PromoteReplica { .. } => "Promote read replica".into(),
             ActionKind::SetAlarmActions { enabled: true, .. } => "Enable alarm actions".into(),
             ActionKind::SetAlarmActions { enabled: false, .. } => "Disable alarm actions".into(),
+            ActionKind::ExportTrail { window, .. } => {
+                format!("Export the CloudTrail events of the last {window} as JSON evidence")
+            }
         }
     }
 
@@ -223,6 +236,7 @@ impl Action {
             | ActionKind::PromoteReplica { id } => id,
             ActionKind::SetAlarmActions { alarm, .. } => alarm,
             ActionKind::FailoverCluster { cluster, .. } | ActionKind::SnapshotCluster { cluster, .. } => cluster,
+            ActionKind::ExportTrail { window, .. } => window,
         }
     }
 
@@ -248,6 +262,11 @@ impl Action {
             ActionKind::SetAlarmActions { alarm, .. } => format!("CloudWatch alarm {alarm}"),
             ActionKind::FailoverCluster { cluster, to } => format!("RDS cluster {cluster} (new writer: {to})"),
             ActionKind::SnapshotCluster { cluster, .. } => format!("RDS cluster {cluster}"),
+            ActionKind::ExportTrail { start, end, .. } => format!(
+                "CloudTrail events {} – {} UTC",
+                start.format("%Y-%m-%d %H:%M:%S"),
+                end.format("%Y-%m-%d %H:%M:%S")
+            ),
         }
     }
 
@@ -314,6 +333,11 @@ impl Action {
             }
             ActionKind::FailoverCluster { cluster, to } => format!(
                 "aws rds failover-db-cluster {aws} --db-cluster-identifier {cluster} --target-db-instance-identifier {to}"
+            ),
+            ActionKind::ExportTrail { start, end, .. } => format!(
+                "aws cloudtrail lookup-events {aws} --start-time {} --end-time {} --output json",
+                start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
         }
     }

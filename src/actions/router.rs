@@ -47,7 +47,8 @@ impl ActionKind {
             | ActionKind::SnapshotDb { .. }
             | ActionKind::SnapshotCluster { .. }
             | ActionKind::PromoteReplica { .. }
-            | ActionKind::SetAlarmActions { .. } => Domain::Aws,
+            | ActionKind::SetAlarmActions { .. }
+            | ActionKind::ExportTrail { .. } => Domain::Aws,
         }
     }
 }

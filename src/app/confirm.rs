@@ -48,7 +48,12 @@ impl App {
             PanelId::Alarms => {
                 self.alarms().selected().map(|a| (format!("alarm {}", a.name), actions::for_alarm(a, &scope)))
             }
-            PanelId::Trail | PanelId::Checklist => Some((String::new(), Vec::new())),
+            PanelId::Trail => {
+                let window = self.trail_rows.window();
+                let label = super::trail_rows::window_label(window);
+                Some((format!("CloudTrail, the last {label}"), actions::for_trail(self.now, window, &label, &scope)))
+            }
+            PanelId::Checklist => Some((String::new(), Vec::new())),
         };
         match found {
             None => self.notice = Some("Nothing selected".into()),

@@ -206,6 +206,15 @@ impl List {
         self.scroll_into_view(height);
     }
 
+    /// Puts the selection on the row `key` at the next rebuild (or the row
+    /// at the same place if it is gone).
+    pub fn select_key(&mut self, key: &str) {
+        self.selected_key = Some(key.to_string());
+        self.follow_top = false;
+        // Rebuilding reselects it.
+        self.refilter = true;
+    }
+
     pub fn select_first(&mut self, height: usize) {
         self.move_by(-(self.selected as isize), height);
     }

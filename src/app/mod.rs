@@ -10,6 +10,7 @@ mod overlay;
 mod palette;
 mod panels;
 mod record;
+pub mod trail_rows;
 pub mod viewer;
 
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ use list::List;
 pub use overlay::{Overlay, Scroll};
 pub use palette::{PaletteCmd, PaletteItem};
 pub use panels::{Panel, PanelId, Views};
+pub use trail_rows::{RowKind, TrailRow, TrailView};
 pub use viewer::{Viewer, ViewerKind, ViewerState};
 
 /// Input to [`App::update`].
@@ -118,6 +120,8 @@ pub enum Effect {
     Retarget(Target),
     /// Poll and act with another AWS profile or region.
     AwsRetarget(crate::sources::aws::AwsTarget),
+    /// Look CloudTrail events up over this window from now on.
+    TrailWindow(chrono::TimeDelta),
     /// Fetch an alarm's history or a DB instance's events for its details.
     LoadHistory(HistoryOf),
     /// List the cluster's namespaces: [`Msg::Namespaces`].
@@ -144,6 +148,8 @@ pub struct AppInit {
     pub themes: Vec<Theme>,
     pub now: DateTime<Utc>,
     pub size: (u16, u16),
+    /// How far back the CloudTrail panel looks at first.
+    pub trail_window: chrono::TimeDelta,
 }
 
 pub struct App {
@@ -161,6 +167,8 @@ pub struct App {
     pub live: LiveState,
     /// Each data panel's order, filter, selection and scroll.
     views: Views,
+    /// The CloudTrail panel's rows: its view and window, repeats collapsed.
+    trail_rows: trail_rows::TrailRows,
     pub overlay: Option<Overlay>,
     /// The incident record: the running incident and every action asked
     /// for, as recorded.
@@ -194,6 +202,7 @@ impl App {
             show_checklist: true,
             live: LiveState::default(),
             views: Views::default(),
+            trail_rows: trail_rows::TrailRows::with_window(init.trail_window),
             overlay: None,
             record: IncidentState::default(),
             notice: None,
@@ -396,7 +405,10 @@ impl App {
         let rank = |app: &App| app.live.feeds.get(feed).map(|f| f.status(app.now).rank());
         let before = rank(self);
         let applied = self.live.apply(u);
-        if let Some(view) = PanelId::for_feed(feed).and_then(|p| self.view_mut(p)) {
+        if feed == crate::state::FeedId::TrailEvents {
+            let rows = self.trail_rows.sync(&self.live.trail, &applied.items, self.now);
+            self.views.note_trail(&rows);
+        } else if let Some(view) = PanelId::for_feed(feed).and_then(|p| self.view_mut(p)) {
             view.note(&applied.items);
         }
         // Fresh but identical data only redraws if it changes the feed's
@@ -484,9 +496,9 @@ impl App {
             | Command::Filter
             | Command::ClearFilter
             | Command::OpenDetail => list,
-            // CloudTrail events are evidence, not something to act on.
-            Command::Actions => list && self.focus != PanelId::Trail,
+            Command::Actions => list,
             Command::Logs | Command::Yaml | Command::DeploymentYaml => self.focus == PanelId::Pods,
+            Command::ToggleExpand | Command::TrailView | Command::TrailWindow => self.focus == PanelId::Trail,
             Command::Evidence => self.evidence_files().next().is_some(),
             _ => true,
         }
@@ -663,9 +675,60 @@ impl App {
             Command::Logs => return self.open_logs(),
             Command::Yaml => return self.open_yaml(ObjectKind::Pod),
             Command::DeploymentYaml => return self.open_yaml(ObjectKind::Deployment),
+            Command::ToggleExpand if self.focus == PanelId::Trail => self.toggle_trail_group(),
+            Command::TrailView if self.focus == PanelId::Trail => self.set_trail_view(self.trail_rows.view().next()),
+            Command::TrailWindow if self.focus == PanelId::Trail => {
+                return self.set_trail_window(trail_rows::next_window(self.trail_rows.window()));
+            }
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Expands the selected CloudTrail row's group of repeated events, or
+    /// collapses it; the selection stays on the group's row.
+    fn toggle_trail_group(&mut self) {
+        let Some(key) = self.views.trail_selected().map(str::to_string) else { return };
+        if let Some((group, changes)) = self.trail_rows.toggle(&key, &self.live.trail) {
+            self.views.note_trail(&changes);
+            self.views.select_trail(&group);
+            self.settle();
+        }
+    }
+
+    /// Shows another set of CloudTrail events.
+    pub fn set_trail_view(&mut self, view: TrailView) {
+        let changes = self.trail_rows.set_view(view, &self.live.trail, self.now);
+        self.views.note_trail(&changes);
+        self.settle();
+        self.notice = Some(format!("CloudTrail: {}", view.label()));
+    }
+
+    /// Shows (and, live, looks up) the CloudTrail events of the last
+    /// `window`.
+    pub fn set_trail_window(&mut self, window: chrono::TimeDelta) -> Vec<Effect> {
+        let changes = self.trail_rows.set_window(window, &self.live.trail, self.now);
+        self.views.note_trail(&changes);
+        self.settle();
+        self.notice = Some(format!("CloudTrail: the last {}", trail_rows::window_label(window)));
+        vec![Effect::TrailWindow(window)]
+    }
+
+    /// The CloudTrail panel's view and window.
+    pub fn trail_scope(&self) -> (TrailView, chrono::TimeDelta) {
+        (self.trail_rows.view(), self.trail_rows.window())
+    }
+
+    /// The events the CloudTrail panel shows (before its filter), and how
+    /// many of them are flagged.
+    pub fn trail_counts(&self) -> (usize, usize) {
+        self.trail_rows.counts()
+    }
+
+    /// The events of the group the CloudTrail row `key` belongs to, newest
+    /// first.
+    pub fn trail_group(&self, key: &str) -> Vec<&crate::model::TrailEvent> {
+        self.trail_rows.group_events(key, &self.live.trail)
     }
 
     /// The panes shown, in focus order.

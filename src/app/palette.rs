@@ -22,6 +22,10 @@ pub enum PaletteCmd {
     AwsProfile(String),
     /// Poll and act in this AWS region.
     AwsRegion(String),
+    /// Show these CloudTrail events.
+    TrailView(TrailView),
+    /// Show (and look up) the CloudTrail events of this window.
+    TrailWindow(chrono::TimeDelta),
     /// Nothing to run: the entry only says something (why namespaces are
     /// not listed).
     Note(String),
@@ -47,6 +51,16 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
     }));
     all.extend(kube_items(app, query));
     all.extend(aws_items(app, query));
+    let (view, window) = app.trail_scope();
+    let current = |on: bool| if on { " (current)" } else { "" };
+    all.extend(TrailView::ALL.into_iter().map(|v| PaletteItem {
+        label: format!("CloudTrail view: {}{}", v.label(), current(v == view)),
+        cmd: PaletteCmd::TrailView(v),
+    }));
+    all.extend(trail_rows::WINDOWS.into_iter().map(|w| PaletteItem {
+        label: format!("CloudTrail window: the last {}{}", trail_rows::window_label(w), current(w == window)),
+        cmd: PaletteCmd::TrailWindow(w),
+    }));
     all.push(PaletteItem {
         label: format!("Toggle read-only (now {})", if app.flags.read_only { "on" } else { "off" }),
         cmd: PaletteCmd::ToggleReadOnly,
@@ -305,6 +319,14 @@ impl App {
             PaletteCmd::AwsRegion(region) => {
                 let profile = self.env.aws_target.profile.clone();
                 return self.aws_retarget(profile, Some(region));
+            }
+            PaletteCmd::TrailView(view) => {
+                self.focus(PanelId::Trail);
+                self.set_trail_view(view);
+            }
+            PaletteCmd::TrailWindow(window) => {
+                self.focus(PanelId::Trail);
+                return self.set_trail_window(window);
             }
             PaletteCmd::Note(text) => self.notice = Some(text),
             PaletteCmd::Quit => return self.quit(),

@@ -3,8 +3,9 @@
 
 use super::App;
 use super::list::{List, Row};
-use crate::model::{Alarm, Db, Health, Pod, TrailEvent};
-use crate::state::{FeedId, SourceId, Store};
+use super::trail_rows::TrailRow;
+use crate::model::{Alarm, Db, Health, Pod};
+use crate::state::{Changes, FeedId, SourceId, Store};
 
 /// The panes that can take focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,8 +122,9 @@ impl App {
         Panel { store: &self.live.alarms, view: &self.views.alarms }
     }
 
-    pub fn trail(&self) -> Panel<'_, TrailEvent> {
-        Panel { store: &self.live.trail, view: &self.views.trail }
+    /// The CloudTrail panel's rows (see [`super::trail_rows`]).
+    pub fn trail(&self) -> Panel<'_, TrailRow> {
+        Panel { store: &self.trail_rows.store, view: &self.views.trail }
     }
 
     /// A data panel's view; `None` for the checklist.
@@ -153,7 +155,7 @@ impl App {
             PanelId::Pods => Some(self.live.pods.worst()),
             PanelId::Rds => Some(self.live.dbs.worst()),
             PanelId::Alarms => Some(self.live.alarms.worst()),
-            PanelId::Trail => Some(self.live.trail.worst()),
+            PanelId::Trail => Some(self.trail_rows.store.worst()),
             PanelId::Checklist => None,
         }
     }
@@ -161,9 +163,29 @@ impl App {
     /// Brings every view up to date with its store; returns whether any
     /// changed.
     pub(super) fn rebuild_views(&mut self) -> bool {
+        // CloudTrail events leave the panel as its window passes them.
+        let aged = self.trail_rows.age(&self.live.trail, self.now);
+        self.views.trail.note(&aged);
         let v = &mut self.views;
         let l = &self.live;
         // Not short-circuiting: every view is brought up to date.
-        v.pods.rebuild(&l.pods) | v.dbs.rebuild(&l.dbs) | v.alarms.rebuild(&l.alarms) | v.trail.rebuild(&l.trail)
+        v.pods.rebuild(&l.pods)
+            | v.dbs.rebuild(&l.dbs)
+            | v.alarms.rebuild(&l.alarms)
+            | v.trail.rebuild(&self.trail_rows.store)
+    }
+}
+
+impl Views {
+    pub(super) fn note_trail(&mut self, changes: &Changes) {
+        self.trail.note(changes);
+    }
+
+    pub(super) fn trail_selected(&self) -> Option<&str> {
+        self.trail.selected_key()
+    }
+
+    pub(super) fn select_trail(&mut self, key: &str) {
+        self.trail.select_key(key);
     }
 }

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::actions::ActionKind;
 use crate::actions::{Risk, SavedEvidence};
-use crate::fixtures::{deliver, demo_app, demo_app_with, press, t0, type_text};
+use crate::fixtures::{deliver, demo_app, demo_app_with, perform_records, press, t0, type_text};
 use crate::incident::MemoryRecorder;
 use crate::model::Health;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, FeedStatus, SourceError, SourceId};
@@ -354,9 +354,11 @@ fn action_menu_lists_only_valid_actions() {
     assert!(titles.contains(&"Reboot with failover (Multi-AZ)".to_string()), "{titles:?}");
     assert_eq!(titles[0], "Take a manual snapshot", "a standalone instance is snapshotted alone");
     assert!(!titles.iter().any(|t| t.starts_with("Fail over cluster")), "{titles:?}");
+    // The CloudTrail window can be exported, whatever is selected.
     press(&mut app, "<Esc>4a");
-    assert!(app.overlay.is_none());
-    assert_eq!(app.notice.as_deref(), Some("No actions for CloudTrail items"));
+    assert_eq!(menu_titles(&app), ["Export the CloudTrail events of the last 1h as JSON evidence"]);
+    press(&mut app, "<Esc>5a");
+    assert!(app.overlay.is_none(), "nothing to act on in the checklist");
 }
 
 #[test]
@@ -1107,4 +1109,63 @@ fn an_alarms_details_ask_for_its_history_in_live_mode_and_show_what_came() {
     assert!(app.history.is_none());
     deliver(&mut app, Msg::History { of: HistoryOf::Alarm(name), entries: Ok(vec![entry]) });
     assert!(screen(&app).contains("StateUpdate Alarm updated from OK to ALARM"), "{}", screen(&app));
+}
+
+#[test]
+fn cloudtrail_repeats_collapse_and_views_and_windows_change_from_the_keyboard() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "4");
+    // The demo's burst of failed logins on `admin` is one row.
+    let admin = |r: &TrailRow| r.name == "ConsoleLogin" && r.user == "admin";
+    let at = app.trail().visible(50).find(|(_, r)| admin(r)).map(|(i, _)| i).unwrap();
+    assert_eq!(app.trail().values().filter(|r| admin(r)).count(), 1);
+    for _ in 0..at {
+        press(&mut app, "j");
+    }
+    let n = app.trail().selected().unwrap().count();
+    assert!(n > 2, "a burst: {n}");
+    press(&mut app, "<Space>");
+    let rows: Vec<bool> = app.trail().visible(50).skip(at).take(n + 1).map(|(_, r)| r.is_member()).collect();
+    assert!(!rows[0]);
+    assert!(rows[1..=n].iter().all(|m| *m), "its {n} events under it: {rows:?}");
+    // Collapsing from a member keeps the selection on the group.
+    press(&mut app, "jj<Space>");
+    assert_eq!(app.trail().selected().map(TrailRow::count), Some(n));
+    assert_eq!(app.trail().selected_index(), at);
+    // Its details list every time it happened.
+    press(&mut app, "<Enter>");
+    let screen = rendered(&app);
+    let text: String = screen.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains(&format!("{n} times from")), "{text}");
+    press(&mut app, "<Esc>");
+
+    // `v` steps through the views; the panel says which.
+    press(&mut app, "v");
+    assert_eq!(app.trail_scope().0, TrailView::FailedLogins);
+    assert!(app.trail().values().all(|r| r.name == "ConsoleLogin"));
+    assert_eq!(app.notice.as_deref(), Some("CloudTrail: failed console logins"));
+    // `w` steps through the windows and asks the source for it.
+    let effects = press(&mut app, "w");
+    assert_eq!(app.trail_scope().1, TimeDelta::hours(3));
+    assert!(effects.iter().any(|e| matches!(e, Effect::TrailWindow(w) if *w == TimeDelta::hours(3))));
+    // The palette offers both.
+    press(&mut app, ":");
+    type_text(&mut app, "cloudtrail window 15m");
+    let effects = press(&mut app, "<Enter>");
+    assert!(effects.iter().any(|e| matches!(e, Effect::TrailWindow(w) if *w == TimeDelta::minutes(15))));
+    // The demo's events of ten minutes ago and earlier are gone.
+    let cutoff = app.now - TimeDelta::minutes(15);
+    assert!(app.trail().values().all(|r| r.time >= cutoff));
+    // The window is what `a` exports, as evidence.
+    press(&mut app, "a");
+    assert_eq!(menu_titles(&app), ["Export the CloudTrail events of the last 15m as JSON evidence"]);
+    let effects = press(&mut app, "<Enter>y");
+    let now = app.now;
+    assert!(matches!(
+        executed(&perform_records(&mut app, effects))[..],
+        [Action { kind: ActionKind::ExportTrail { start, end, .. }, .. }] if end == now && start == now - TimeDelta::minutes(15)
+    ));
+    // Other panels do not offer the CloudTrail keys.
+    press(&mut app, "1");
+    assert!(!app.offers(Command::TrailView) && !app.offers(Command::ToggleExpand));
 }

@@ -47,6 +47,12 @@ pub enum Command {
     Yaml,
     /// The selected pod's deployment as YAML.
     DeploymentYaml,
+    /// CloudTrail: expand a row of repeated events, or collapse it.
+    ToggleExpand,
+    /// CloudTrail: the next view (all, failed logins, IAM, KMS, …).
+    TrailView,
+    /// CloudTrail: the next window (15m, 1h, 3h, 12h, 24h).
+    TrailWindow,
     /// In the viewer: search, and the next or previous match.
     Search,
     NextMatch,
@@ -99,6 +105,9 @@ impl Command {
             Command::Logs => "logs",
             Command::Yaml => "yaml",
             Command::DeploymentYaml => "deployment_yaml",
+            Command::ToggleExpand => "toggle_expand",
+            Command::TrailView => "trail_view",
+            Command::TrailWindow => "trail_window",
             Command::Search => "search",
             Command::NextMatch => "next_match",
             Command::PrevMatch => "prev_match",

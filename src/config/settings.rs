@@ -3,13 +3,15 @@
 use std::path::Path;
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{FileError, Source};
+use crate::app::trail_rows::{DEFAULT_WINDOW, WINDOWS, window_label};
 
 /// Contents of `config.toml`; every field is optional.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub theme: Option<String>,
     pub keymap: Option<String>,
@@ -20,6 +22,23 @@ pub struct Settings {
     pub refresh: Refresh,
     pub kubernetes: KubeDefaults,
     pub aws: AwsDefaults,
+    /// How far back the CloudTrail panel looks (`[cloudtrail] window`).
+    pub trail_window: TimeDelta,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            theme: None,
+            keymap: None,
+            theme_at: None,
+            keymap_at: None,
+            refresh: Refresh::default(),
+            kubernetes: KubeDefaults::default(),
+            aws: AwsDefaults::default(),
+            trail_window: DEFAULT_WINDOW,
+        }
+    }
 }
 
 /// Poll intervals for the AWS panels (Kubernetes uses watches).
@@ -61,6 +80,14 @@ struct SettingsFile {
     kubernetes: KubeDefaults,
     #[serde(default)]
     aws: AwsDefaults,
+    #[serde(default)]
+    cloudtrail: CloudTrailFile,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CloudTrailFile {
+    window: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -96,6 +123,13 @@ impl Settings {
             },
             kubernetes: file.kubernetes,
             aws: file.aws,
+            trail_window: match &file.cloudtrail.window {
+                None => DEFAULT_WINDOW,
+                Some(w) => WINDOWS.into_iter().find(|d| window_label(*d) == *w.get_ref()).ok_or_else(|| {
+                    let allowed: Vec<String> = WINDOWS.into_iter().map(window_label).collect();
+                    src.error_at(w.span().start, format!("cloudtrail.window must be one of {}", allowed.join(", ")))
+                })?,
+            },
         })
     }
 
@@ -133,6 +167,14 @@ mod tests {
         assert_eq!(s.refresh.alarms, Duration::from_secs(30));
         assert_eq!(s.kubernetes.namespace.as_deref(), Some("shop"));
         assert_eq!(s.aws.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn the_cloudtrail_window_is_one_the_panel_steps_through() {
+        assert_eq!(parse("[cloudtrail]\nwindow = \"12h\"\n").unwrap().trail_window, TimeDelta::hours(12));
+        let err = parse("[cloudtrail]\nwindow = \"2h\"\n").unwrap_err();
+        assert_eq!((err.line, err.col), (2, 10), "{err}");
+        assert!(err.to_string().contains("cloudtrail.window must be one of 15m, 1h, 3h, 12h, 24h"), "{err}");
     }
 
     #[test]

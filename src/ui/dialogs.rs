@@ -240,14 +240,19 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
             }
             None => (" Alarm ".into(), vec![Line::from("this alarm no longer exists")]),
         },
-        PanelId::Trail => match app.trail().get(key) {
-            Some(e) => {
+        PanelId::Trail => match app.trail().get(key).and_then(|row| Some((row, app.live.trail.get(&row.event)?))) {
+            Some((row, e)) => {
                 let pretty = serde_json::from_str::<serde_json::Value>(&e.raw)
                     .and_then(|v| serde_json::to_string_pretty(&v))
                     .unwrap_or_else(|_| e.raw.clone());
                 let mut l = vec![kv(app, "Time", format!("{} UTC", e.time.format("%Y-%m-%d %H:%M:%S")))];
                 if let Some(f) = e.security_flag() {
                     l.push(Line::styled(format!("⚑ {}", f.label()), app.theme.style(Slot::StatusCrit)));
+                }
+                if row.count() > 1 {
+                    occurrence_lines(app, &app.trail_group(key), &mut l);
+                    l.push(Line::default());
+                    l.push(heading(app, "The latest"));
                 }
                 l.push(Line::default());
                 l.extend(sanitize_multiline(&pretty).lines().map(|s| Line::from(s.to_string())));
@@ -259,6 +264,45 @@ fn detail_content<'a>(app: &App, panel: PanelId, key: &str) -> Option<(String, V
     };
     Some(content)
 }
+
+/// Repeated CloudTrail events: how many, over how long, and each one's
+/// time, error and resource (the newest [`OCCURRENCES_SHOWN`]).
+fn occurrence_lines(app: &App, events: &[&crate::model::TrailEvent], l: &mut Vec<Line<'_>>) {
+    let (Some(last), Some(first)) = (events.first(), events.last()) else { return };
+    l.push(kv(
+        app,
+        "Repeated",
+        format!(
+            "{} times from {} to {} UTC ({})",
+            events.len(),
+            first.time.format("%H:%M:%S"),
+            last.time.format("%H:%M:%S"),
+            fmt_age(last.time - first.time)
+        ),
+    ));
+    l.push(Line::default());
+    l.push(heading(app, "Each time, newest first"));
+    for e in events.iter().take(OCCURRENCES_SHOWN) {
+        let what = [e.error_code.as_deref().unwrap_or(""), e.resource.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("  ");
+        l.push(Line::from(vec![
+            Span::styled(format!("{} ", e.time.format("%Y-%m-%d %H:%M:%S")), app.theme.style(Slot::TextDim)),
+            Span::raw(sanitize(&what).into_owned()),
+        ]));
+    }
+    if events.len() > OCCURRENCES_SHOWN {
+        l.push(Line::styled(
+            format!("… and {} earlier", events.len() - OCCURRENCES_SHOWN),
+            app.theme.style(Slot::TextDim),
+        ));
+    }
+}
+
+/// The most occurrences a repeated event's details list.
+const OCCURRENCES_SHOWN: usize = 200;
 
 /// The history the detail view asked for (live mode only): entries
 /// newest first, *loading…* until they come, or why they did not.

@@ -1,12 +1,14 @@
-//! CloudTrail panel: newest first, security-relevant events flagged.
+//! CloudTrail panel: flagged events first, then newest first; repeated
+//! events collapsed into one row with their count and first and last time.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Col, col, draw_rows, fill, health_glyph, health_style, panel_block};
-use crate::app::{App, PanelId};
+use super::{Col, col, draw_rows, empty_message, fill, health_glyph, health_style, panel_block};
+use crate::app::trail_rows::window_label;
+use crate::app::{App, PanelId, RowKind, TrailView};
 use crate::config::theme::Slot;
 use crate::format::{fmt_age, fmt_time};
 use crate::model::{Health, Trail};
@@ -14,10 +16,13 @@ use crate::sanitize::sanitize;
 use crate::state::FeedId;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
+    let (view, window) = app.trail_scope();
+    let (events, flagged) = app.trail_counts();
+    let scope = if view == TrailView::All { String::new() } else { format!("{} · ", view.label()) };
     let block = panel_block(
         app,
         PanelId::Trail,
-        format!("{} events · {} flagged", app.trail().total(), app.live.trail.notable()),
+        format!("{} · {scope}{events} events · {flagged} flagged", window_label(window)),
     );
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -30,17 +35,48 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         }
         None => inner,
     };
-    draw_rows(app, frame, inner, (PanelId::Trail, "events"), &COLS, app.trail(), |e, style| {
-        let flag = e.security_flag().map(|f| f.label()).unwrap_or("");
+    let list = app.trail();
+    if list.is_empty() && app.live.feeds.has_data(crate::state::SourceId::Trail) && list.filter().is_empty() {
+        let what = if view == TrailView::All { "events".to_string() } else { view.label().to_string() };
+        let text = format!("no {what} in the last {} (v: another view, w: another window)", window_label(window));
+        empty_message(app, frame, inner, &text);
+        return;
+    }
+    let dim = app.theme.style(Slot::TextDim);
+    draw_rows(app, frame, inner, (PanelId::Trail, "events"), &COLS, list, |r, style| {
+        let flag = r.flag.map(|f| f.label()).unwrap_or("");
+        let name = sanitize(&r.name);
+        let (first, event) = match r.kind {
+            RowKind::Group { count: 1, .. } => (String::new(), Span::raw(name.into_owned())),
+            // The count leads, so a long name is what gets cut.
+            RowKind::Group { count, first, expanded } => (
+                fmt_time(first),
+                Span::styled(format!("{}{} {name}", if expanded { '▾' } else { '▸' }, fmt_count(count)), style),
+            ),
+            RowKind::Member => (String::new(), Span::styled(format!("  {name}"), dim)),
+        };
+        let text = |s: &str| {
+            if r.is_member() {
+                Span::styled(sanitize(s).into_owned(), dim)
+            } else {
+                Span::raw(sanitize(s).into_owned())
+            }
+        };
         vec![
-            Span::styled(fmt_time(e.time), app.theme.style(Slot::TextDim)),
-            Span::raw(sanitize(&e.name).into_owned()),
-            Span::raw(sanitize(&e.user).into_owned()),
-            Span::raw(sanitize(&e.source_ip).into_owned()),
+            Span::styled(fmt_time(r.time), dim),
+            Span::styled(first, dim),
+            event,
+            text(&r.user),
+            text(&r.source_ip),
             Span::styled(flag, style),
-            Span::styled(sanitize(&e.resource).into_owned(), app.theme.style(Slot::TextDim)),
+            Span::styled(sanitize(&r.resource).into_owned(), dim),
         ]
     });
+}
+
+/// `×12`, `×999`, `×1k+`: a short count.
+fn fmt_count(n: usize) -> String {
+    if n < 1000 { format!("×{n}") } else { format!("×{}k+", n / 1000) }
 }
 
 /// `✗ org-trail NOT LOGGING  ● audit logging, delivered 2m ago`; `None`
@@ -77,9 +113,12 @@ fn trails_line(app: &App) -> Option<Line<'static>> {
     Some(Line::from(spans))
 }
 
-const COLS: [Col; 7] = [
+/// A repeated event's row: its last time, where there is room its first,
+/// and `▸×12 ConsoleLogin` (`▾` once expanded).
+const COLS: [Col; 8] = [
     col("", 1, 0),
     col("TIME", 8, 0),
+    col("FIRST", 8, 5),
     col("EVENT", 18, 0),
     col("USER", 13, 0),
     col("SOURCE IP", 15, 3),

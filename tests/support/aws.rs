@@ -210,3 +210,30 @@ pub async fn create_replica(rds: &aws_sdk_rds::Client, id: &str, source: &str) {
         .await
         .unwrap();
 }
+
+/// A CloudTrail record `seed-NNN` by IAM user alice, for [`Moto::seed_trail`];
+/// `failed` makes it a failed console login.
+pub fn trail_record(
+    n: usize,
+    at: chrono::DateTime<chrono::Utc>,
+    name: &str,
+    ip: &str,
+    failed: bool,
+) -> serde_json::Value {
+    let mut r = serde_json::json!({
+        "eventVersion": "1.09",
+        "eventID": format!("seed-{n:03}"),
+        "eventTime": at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "eventName": name,
+        "eventSource": if name == "ConsoleLogin" { "signin.amazonaws.com" } else { "ec2.amazonaws.com" },
+        "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": ACCOUNT},
+        "sourceIPAddress": ip,
+        "readOnly": name.starts_with("Describe"),
+        "eventType": "AwsConsoleSignIn"
+    });
+    if failed {
+        r["responseElements"] = serde_json::json!({"ConsoleLogin": "Failure"});
+        r["errorMessage"] = serde_json::json!("Failed authentication");
+    }
+    r
+}

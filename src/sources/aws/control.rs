@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::trail::Lookback;
 use super::{AwsExecutor, AwsTarget, FEEDS, Intervals};
 use crate::model::{HistoryEntry, HistoryOf};
 use crate::sources::clock::Clock;
@@ -17,6 +18,9 @@ use crate::state::{Delta, FeedData, FeedSignal, SourceUpdate};
 pub trait Account: Send + Sync + 'static {
     /// Polls and acts with `target`'s profile and region from now on.
     fn retarget(&self, target: AwsTarget);
+    /// Looks CloudTrail events up over the last `window` from now on
+    /// (at once).
+    fn trail_window(&self, window: chrono::TimeDelta);
     /// An alarm's history or a DB instance's recent events, for its detail
     /// view; the error in words.
     fn history(&self, of: HistoryOf) -> BoxFuture<Result<Vec<HistoryEntry>, String>>;
@@ -26,6 +30,8 @@ pub trait Account: Send + Sync + 'static {
 pub struct LiveAccount {
     executor: AwsExecutor,
     intervals: Intervals,
+    /// How far back CloudTrail events go, shared by every target's polls.
+    lookback: Arc<Lookback>,
     clock: Arc<dyn Clock>,
     updates: mpsc::Sender<SourceUpdate>,
     /// The task running the current target's polls.
@@ -36,27 +42,29 @@ pub struct LiveAccount {
 }
 
 impl LiveAccount {
-    /// Starts polling `target`, on `runtime` if given (else the current
-    /// one).
+    /// Starts polling `target`, CloudTrail over the last `window`, on
+    /// `runtime` if given (else the current one).
     pub fn start(
         target: AwsTarget,
         executor: AwsExecutor,
-        intervals: Intervals,
+        (intervals, window): (Intervals, chrono::TimeDelta),
         clock: Arc<dyn Clock>,
         updates: mpsc::Sender<SourceUpdate>,
         runtime: Option<tokio::runtime::Handle>,
     ) -> Self {
-        let account = LiveAccount { executor, intervals, clock, updates, polls: Replaceable::default(), runtime };
+        let lookback = Arc::new(Lookback::new(window));
+        let account =
+            LiveAccount { executor, intervals, lookback, clock, updates, polls: Replaceable::default(), runtime };
         account.poll(target, Vec::new());
         account
     }
 
     /// Polls `target` instead of whatever was polled, after `reset`.
     fn poll(&self, target: AwsTarget, reset: Vec<SourceUpdate>) {
-        let (clock, intervals) = (self.clock.clone(), self.intervals);
+        let (clock, intervals, lookback) = (self.clock.clone(), self.intervals, self.lookback.clone());
         let on = self.runtime.as_ref();
         self.polls.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), on, move |updates| {
-            Box::pin(super::run(target.clone(), intervals, clock.clone(), updates))
+            Box::pin(super::run(target.clone(), intervals, lookback.clone(), clock.clone(), updates))
         });
     }
 }
@@ -66,6 +74,11 @@ impl Account for LiveAccount {
         tracing::info!(profile = ?target.profile, region = ?target.region, "polling another AWS account or region");
         self.executor.retarget(target.clone());
         self.poll(target, emptied(self.clock.now()));
+    }
+
+    fn trail_window(&self, window: chrono::TimeDelta) {
+        tracing::info!(minutes = window.num_minutes(), "CloudTrail window");
+        self.lookback.set(window);
     }
 
     fn history(&self, of: HistoryOf) -> BoxFuture<Result<Vec<HistoryEntry>, String>> {

@@ -9,8 +9,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use aws_config::SdkConfig;
 use tokio::sync::OnceCell;
 
-use super::{AwsTarget, classify};
-use crate::actions::{Action, ActionError, ActionKind, Executed, Execution, Executor};
+use super::{AwsTarget, classify, trail};
+use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor};
 
 /// Runs AWS actions with the same credentials and region as the panels.
 /// Clones share the target: a profile or region switch retargets them all
@@ -148,9 +148,46 @@ impl Inner {
                     format!("actions of alarm {alarm} disabled: it will notify no one")
                 }
             }
+            ActionKind::ExportTrail { start, end, window } => {
+                return self.export(config, &action.scope, start, end, &window).await;
+            }
             _ => return Err(ActionError::Unavailable { message: format!("{title} is not an AWS action") }),
         };
         Ok(Executed::message(message))
+    }
+
+    /// Every event of the window, looked up afresh at the API's pace, as
+    /// one JSON evidence file.
+    async fn export(
+        &self,
+        config: &SdkConfig,
+        scope: &crate::actions::Scope,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+        window: &str,
+    ) -> Result<Executed, ActionError> {
+        let client = aws_sdk_cloudtrail::Client::new(config);
+        let mut pacer = trail::Pacer::default();
+        let (events, truncated) =
+            trail::fetch_pages(&client, (start, end), trail::EXPORT_MAX_PAGES, &mut pacer, &self.login)
+                .await
+                .map_err(|e| ActionError::rejected(e.message))?;
+        let region = config.region().map_or_else(|| scope.aws_region.clone(), ToString::to_string);
+        let meta = trail::ExportMeta {
+            account: scope.aws_account.clone(),
+            region: region.clone(),
+            start,
+            end,
+            exported_at: chrono::Utc::now(),
+            truncated,
+        };
+        Ok(Executed {
+            message: trail::export_message(&meta, events.len()),
+            evidence: vec![Evidence {
+                label: trail::export_label(&region, window),
+                text: trail::export_document(&meta, &events),
+            }],
+        })
     }
 
     /// RebootDBInstance, with ForceFailover only when failing over; the

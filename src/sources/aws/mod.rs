@@ -200,7 +200,13 @@ pub async fn caller(config: &SdkConfig, login: &str) -> Result<AwsCaller, Source
 }
 
 /// Runs the AWS source for `target` until the console stops listening.
-pub async fn run(target: AwsTarget, intervals: Intervals, clock: Arc<dyn Clock>, tx: mpsc::Sender<SourceUpdate>) {
+pub async fn run(
+    target: AwsTarget,
+    intervals: Intervals,
+    lookback: Arc<trail::Lookback>,
+    clock: Arc<dyn Clock>,
+    tx: mpsc::Sender<SourceUpdate>,
+) {
     for feed in FEEDS {
         if tx.send(SourceUpdate::signal(feed, clock.now(), FeedSignal::Connecting)).await.is_err() {
             return;
@@ -208,16 +214,18 @@ pub async fn run(target: AwsTarget, intervals: Intervals, clock: Arc<dyn Clock>,
     }
     let login = login_hint(&target, &profiles::load());
     let config = sdk_config(&target).await;
-    serve(config, login, intervals, clock, tx).await;
+    serve(config, login, intervals, lookback, clock, tx).await;
 }
 
 /// The source with a ready SDK configuration: asks STS who it is (until
 /// it gets an answer, failing every feed meanwhile), says so, then polls
-/// every feed. `login` says how to renew failed credentials.
+/// every feed. `login` says how to renew failed credentials; `lookback`
+/// is how far back the CloudTrail events go.
 pub async fn serve(
     config: SdkConfig,
     login: String,
     intervals: Intervals,
+    lookback: Arc<trail::Lookback>,
     clock: Arc<dyn Clock>,
     tx: mpsc::Sender<SourceUpdate>,
 ) {
@@ -246,7 +254,7 @@ pub async fn serve(
         let (client, login) = (cloudwatch.clone(), login.clone());
         move || {
             let (client, login) = (client.clone(), login.clone());
-            async move { alarms::fetch(&client, &login).await }
+            async move { Ok(vec![alarms::fetch(&client, &login).await?]) }
         }
     });
     // The metrics poller asks for the instances the last listing found
@@ -259,7 +267,7 @@ pub async fn serve(
             async move {
                 let found = rds::fetch_instances(&client, &login).await?;
                 ids.send_replace(Some(found.iter().map(|i| i.id.clone()).collect()));
-                Ok(FeedData::DbInstances(Delta::Reset(found)))
+                Ok(vec![FeedData::DbInstances(Delta::Reset(found))])
             }
         }
     });
@@ -268,29 +276,31 @@ pub async fn serve(
         let (client, login, clock) = (cloudwatch.clone(), login.clone(), clock.clone());
         move || {
             let (client, login, ids, now) = (client.clone(), login.clone(), ids_rx.borrow().clone(), clock.now());
-            async move { rds::fetch_metrics(&client, &ids.unwrap_or_default(), now, &login).await }
+            async move { Ok(vec![rds::fetch_metrics(&client, &ids.unwrap_or_default(), now, &login).await?]) }
         }
     });
     let cloudtrail = aws_sdk_cloudtrail::Client::new(&config);
-    let pacer = Arc::new(tokio::sync::Mutex::new((trail::Pacer::default(), None)));
-    let events = poll::run(FeedId::TrailEvents, intervals.trail, clock.clone(), tx.clone(), {
-        let (client, login, clock) = (cloudtrail.clone(), login.clone(), clock.clone());
+    let state = Arc::new(tokio::sync::Mutex::new(trail::Events::default()));
+    let fetch_events = {
+        let (client, login, clock, lookback) = (cloudtrail.clone(), login.clone(), clock.clone(), lookback.clone());
         move || {
-            let (client, login, pacer, now) = (client.clone(), login.clone(), pacer.clone(), clock.now());
-            let window = intervals.trail_window;
+            let (client, login, state, now, window) =
+                (client.clone(), login.clone(), state.clone(), clock.now(), lookback.get());
             async move {
-                let mut guard = pacer.lock().await;
-                let (pacer, previous) = &mut *guard;
-                let start = trail::lookup_start(now, window, *previous);
-                let found = trail::fetch_events(&client, start, now, pacer, &login).await?;
-                *previous = Some(now);
-                Ok(FeedData::TrailEvents(Delta::Upsert(found)))
+                let mut state = state.lock().await;
+                let start = state.start(now, window);
+                let found = trail::fetch_events(&client, start, now, &mut state.pacer, &login).await?;
+                Ok(state.delivered(now, window, found))
             }
         }
+    };
+    let events = poll::run_woken(FeedId::TrailEvents, intervals.trail, clock.clone(), tx.clone(), fetch_events, || {
+        let lookback = lookback.clone();
+        async move { lookback.changed().await }
     });
     let trails = poll::run(FeedId::TrailStatus, intervals.trail, clock.clone(), tx.clone(), move || {
         let (client, login) = (cloudtrail.clone(), login.clone());
-        async move { Ok(FeedData::Trails(Delta::Reset(trail::fetch_trails(&client, &login).await?))) }
+        async move { Ok(vec![FeedData::Trails(Delta::Reset(trail::fetch_trails(&client, &login).await?))]) }
     });
     // Metrics start with the first listing of the instances.
     let metrics = async move {
@@ -309,18 +319,11 @@ pub struct Intervals {
     pub rds: Duration,
     /// CloudTrail events and trail status.
     pub trail: Duration,
-    /// How far back CloudTrail events are looked up.
-    pub trail_window: chrono::TimeDelta,
 }
 
 impl Default for Intervals {
     fn default() -> Self {
-        Intervals {
-            alarms: Duration::from_secs(30),
-            rds: Duration::from_secs(30),
-            trail: Duration::from_secs(60),
-            trail_window: chrono::TimeDelta::hours(1),
-        }
+        Intervals { alarms: Duration::from_secs(30), rds: Duration::from_secs(30), trail: Duration::from_secs(60) }
     }
 }
 

@@ -21,15 +21,28 @@ pub fn jittered(every: Duration, jitter: f64) -> Duration {
 }
 
 /// Polls `fetch` for `feed` until the console stops listening.
-pub async fn run<F, Fut>(
+pub async fn run<F, Fut>(feed: FeedId, every: Duration, clock: Arc<dyn Clock>, tx: mpsc::Sender<SourceUpdate>, fetch: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Vec<FeedData>, SourceError>>,
+{
+    run_woken(feed, every, clock, tx, fetch, std::future::pending).await;
+}
+
+/// [`run`], also polling at once whenever `woken()` completes (the
+/// console asked for something new).
+pub async fn run_woken<F, Fut, W, WFut>(
     feed: FeedId,
     every: Duration,
     clock: Arc<dyn Clock>,
     tx: mpsc::Sender<SourceUpdate>,
     mut fetch: F,
+    mut woken: W,
 ) where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<FeedData, SourceError>>,
+    Fut: Future<Output = Result<Vec<FeedData>, SourceError>>,
+    W: FnMut() -> WFut,
+    WFut: Future<Output = ()>,
 {
     let send = |signal| tx.send(SourceUpdate::signal(feed, clock.now(), signal));
     let mut attempt = 0u32;
@@ -53,8 +66,10 @@ pub async fn run<F, Fut>(
                         return;
                     }
                 }
-                if tx.send(SourceUpdate::data(clock.now(), data)).await.is_err() {
-                    return;
+                for d in data {
+                    if tx.send(SourceUpdate::data(clock.now(), d)).await.is_err() {
+                        return;
+                    }
                 }
                 jittered(every, fastrand::f64())
             }
@@ -68,7 +83,10 @@ pub async fn run<F, Fut>(
                 delay
             }
         };
-        tokio::time::sleep(wait).await;
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = woken() => {}
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! (each poll looks back far enough for late deliveries and the store
 //! drops what it has seen); and the trails with GetTrailStatus.
 
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::types::Event;
@@ -12,7 +14,7 @@ use serde::Deserialize;
 use super::alarms::{aws_time, time};
 use super::classify;
 use crate::model::{Trail, TrailEvent};
-use crate::state::SourceError;
+use crate::state::{Delta, FeedData, SourceError, TRAIL_CAP};
 
 /// CloudTrail delivers events up to about 15 minutes after they happen:
 /// each poll looks back this far past the previous one.
@@ -30,6 +32,77 @@ pub fn lookup_start(now: DateTime<Utc>, window: TimeDelta, previous: Option<Date
     previous.map_or(earliest, |p| (p - LATE).max(earliest))
 }
 
+/// How far back the events go. The console changes it; the events poll
+/// then looks again at once, over the whole window if it grew.
+#[derive(Debug)]
+pub struct Lookback {
+    secs: AtomicI64,
+    changed: tokio::sync::Notify,
+}
+
+impl Lookback {
+    pub fn new(window: TimeDelta) -> Self {
+        Lookback { secs: AtomicI64::new(window.num_seconds()), changed: tokio::sync::Notify::new() }
+    }
+
+    pub fn get(&self) -> TimeDelta {
+        TimeDelta::seconds(self.secs.load(Ordering::Relaxed))
+    }
+
+    pub fn set(&self, window: TimeDelta) {
+        self.secs.store(window.num_seconds(), Ordering::Relaxed);
+        self.changed.notify_one();
+    }
+
+    /// Completes at the next change (at once if one came since the last
+    /// wait).
+    pub async fn changed(&self) {
+        self.changed.notified().await;
+    }
+}
+
+/// The events poll's memory: the call pacing, when it last looked, over
+/// which window, and what it delivered (to take back what leaves the
+/// window).
+#[derive(Debug, Default)]
+pub struct Events {
+    pub pacer: Pacer,
+    previous: Option<DateTime<Utc>>,
+    window: TimeDelta,
+    delivered: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+impl Events {
+    /// Where the lookup for `window` at `now` starts: the whole window the
+    /// first time and when it grew, else from [`LATE`] before the last
+    /// lookup.
+    pub fn start(&self, now: DateTime<Utc>, window: TimeDelta) -> DateTime<Utc> {
+        lookup_start(now, window, self.previous.filter(|_| window <= self.window))
+    }
+
+    /// Takes note of a lookup's events: what to send, the new events and
+    /// the ids of those that left the window (or the most kept).
+    pub fn delivered(&mut self, now: DateTime<Utc>, window: TimeDelta, found: Vec<TrailEvent>) -> Vec<FeedData> {
+        self.previous = Some(now);
+        self.window = window;
+        self.delivered.extend(found.iter().map(|e| (e.time, e.id.clone())));
+        let cutoff = now - window;
+        let mut gone = Vec::new();
+        while let Some((time, id)) = self.delivered.first().cloned() {
+            if time >= cutoff && self.delivered.len() <= TRAIL_CAP {
+                break;
+            }
+            self.delivered.pop_first();
+            gone.push(id);
+        }
+        let mut out = vec![FeedData::TrailEvents(Delta::Upsert(found))];
+        if !gone.is_empty() {
+            out.push(FeedData::TrailEvents(Delta::Delete(gone)));
+        }
+        out
+    }
+}
+
 /// Spaces calls to one API at least [`MIN_GAP`] apart.
 #[derive(Debug, Default)]
 pub struct Pacer {
@@ -45,6 +118,10 @@ impl Pacer {
     }
 }
 
+/// At most this many pages (8,000 events, under 90 s at the API's pace)
+/// go into one export; more says the window holds more.
+pub const EXPORT_MAX_PAGES: usize = 160;
+
 /// The events between `start` and `end`, newest first.
 pub async fn fetch_events(
     client: &aws_sdk_cloudtrail::Client,
@@ -53,9 +130,21 @@ pub async fn fetch_events(
     pacer: &mut Pacer,
     login: &str,
 ) -> Result<Vec<TrailEvent>, SourceError> {
+    Ok(fetch_pages(client, (start, end), MAX_PAGES, pacer, login).await?.0)
+}
+
+/// The events between `start` and `end`, newest first, from at most
+/// `pages` pages; and whether there were more.
+pub async fn fetch_pages(
+    client: &aws_sdk_cloudtrail::Client,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    pages: usize,
+    pacer: &mut Pacer,
+    login: &str,
+) -> Result<(Vec<TrailEvent>, bool), SourceError> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    for _ in 0..pages {
         pacer.wait().await;
         let page = client
             .lookup_events()
@@ -69,10 +158,63 @@ pub async fn fetch_events(
         out.extend(page.events().iter().filter_map(event));
         match page.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
+            _ => return Ok((out, false)),
         }
     }
-    Ok(out)
+    Ok((out, true))
+}
+
+/// Where and when an export was made, for its document.
+#[derive(Debug, Clone)]
+pub struct ExportMeta {
+    pub account: String,
+    pub region: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub exported_at: DateTime<Utc>,
+    /// Whether the lookup stopped before the window's end.
+    pub truncated: bool,
+}
+
+/// The evidence document: where and when, and every event as CloudTrail
+/// recorded it (its `CloudTrailEvent` JSON; a document that is not JSON
+/// kept as a string), oldest first.
+pub fn export_document(meta: &ExportMeta, events: &[TrailEvent]) -> String {
+    let mut sorted: Vec<&TrailEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
+    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let doc = serde_json::json!({
+        "exported_by": "warroom",
+        "exported_at": stamp(meta.exported_at),
+        "account": meta.account,
+        "region": meta.region,
+        "start_time": stamp(meta.start),
+        "end_time": stamp(meta.end),
+        "event_count": sorted.len(),
+        "truncated": meta.truncated,
+        "events": sorted
+            .iter()
+            .map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| e.raw.clone().into()))
+            .collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `exported 120 CloudTrail events (10:00:00–11:00:00 UTC)`.
+pub fn export_message(meta: &ExportMeta, count: usize) -> String {
+    let more = if meta.truncated { "; the window holds more: narrow it to keep them all" } else { "" };
+    format!(
+        "exported {count} CloudTrail events ({}–{} UTC){more}",
+        meta.start.format("%H:%M:%S"),
+        meta.end.format("%H:%M:%S")
+    )
+}
+
+/// The evidence file's label: `cloudtrail-eu-west-1-last-1h.json`.
+pub fn export_label(region: &str, window: &str) -> String {
+    format!("cloudtrail-{region}-last-{window}.json")
 }
 
 /// What the console reads from the raw event JSON.
@@ -152,6 +294,46 @@ mod tests {
         let previous = t0() - TimeDelta::minutes(1);
         assert_eq!(lookup_start(t0(), hour, Some(previous)), previous - LATE);
         assert_eq!(lookup_start(t0(), hour, Some(t0() - TimeDelta::hours(3))), t0() - hour, "never before the window");
+    }
+
+    fn at(id: &str, mins_ago: i64) -> TrailEvent {
+        TrailEvent { id: id.into(), time: t0() - TimeDelta::minutes(mins_ago), ..crate::fixtures::synthetic_event(1) }
+    }
+
+    fn ids(d: &FeedData) -> Vec<String> {
+        match d {
+            FeedData::TrailEvents(Delta::Upsert(v)) => v.iter().map(|e| e.id.clone()).collect(),
+            FeedData::TrailEvents(Delta::Delete(v)) => v.clone(),
+            _ => panic!("not events: {d:?}"),
+        }
+    }
+
+    #[test]
+    fn a_grown_window_is_looked_up_whole_and_events_leave_as_it_passes_them() {
+        let (hour, day) = (TimeDelta::hours(1), TimeDelta::hours(24));
+        let mut ev = Events::default();
+        assert_eq!(ev.start(t0(), hour), t0() - hour);
+        let sent = ev.delivered(t0(), hour, vec![at("a", 50), at("b", 10)]);
+        assert_eq!(sent.iter().map(ids).collect::<Vec<_>>(), [vec!["a", "b"]]);
+        // A minute later: only late deliveries are looked up again.
+        let later = t0() + TimeDelta::minutes(20);
+        assert_eq!(ev.start(later, hour), t0() - LATE);
+        let sent = ev.delivered(later, hour, vec![at("c", -20)]);
+        assert_eq!(sent.iter().map(ids).collect::<Vec<_>>(), [vec!["c"], vec!["a"]], "a left the hour");
+        // The window grows to a day: the whole day is looked up.
+        assert_eq!(ev.start(later, day), later - day);
+        ev.delivered(later, day, vec![at("old", 600)]);
+        // It shrinks again: what is older than the new window goes.
+        let sent = ev.delivered(later, TimeDelta::minutes(15), vec![]);
+        assert_eq!(sent.iter().map(ids).collect::<Vec<_>>(), [vec![], vec!["old", "b"]]);
+    }
+
+    #[tokio::test]
+    async fn a_change_of_window_wakes_the_poll_even_if_it_came_first() {
+        let lookback = Lookback::new(TimeDelta::hours(1));
+        lookback.set(TimeDelta::hours(3));
+        tokio::time::timeout(Duration::from_secs(1), lookback.changed()).await.expect("woken");
+        assert_eq!(lookback.get(), TimeDelta::hours(3));
     }
 
     fn sdk_event(raw: serde_json::Value) -> Event {

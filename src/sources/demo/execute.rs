@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::actions::{ISOLATION_POLICY, logs_message};
+use crate::sources::aws::trail::{self, ExportMeta};
 
 impl DemoWorld {
     /// Executes a confirmed action against the world.
@@ -30,6 +31,25 @@ impl DemoWorld {
                 let what = format!("{} pods of {deployment}", pods.len());
                 Ok(Executed { message: logs_message(&evidence, &what), evidence })
             }
+            ActionKind::ExportTrail { start, end, window } => {
+                let events: Vec<TrailEvent> =
+                    self.trail_log.iter().filter(|e| e.time >= *start && e.time <= *end).cloned().collect();
+                let meta = ExportMeta {
+                    account: action.scope.aws_account.clone(),
+                    region: action.scope.aws_region.clone(),
+                    start: *start,
+                    end: *end,
+                    exported_at: self.now,
+                    truncated: false,
+                };
+                Ok(Executed {
+                    message: trail::export_message(&meta, events.len()),
+                    evidence: vec![Evidence {
+                        label: trail::export_label(&action.scope.aws_region, window),
+                        text: trail::export_document(&meta, &events),
+                    }],
+                })
+            }
             _ => self.change(action).map(Executed::message),
         }
     }
@@ -54,9 +74,9 @@ impl DemoWorld {
     pub(super) fn change(&mut self, action: &Action) -> Result<String, String> {
         let now = self.now;
         match &action.kind {
-            ActionKind::CollectLogs { .. } | ActionKind::CollectDeploymentLogs { .. } => {
-                Err("collecting logs changes nothing".into())
-            }
+            ActionKind::CollectLogs { .. }
+            | ActionKind::CollectDeploymentLogs { .. }
+            | ActionKind::ExportTrail { .. } => Err("collecting evidence changes nothing".into()),
             ActionKind::RolloutRestart { deployment, .. } => {
                 if !self.deployments.contains_key(deployment) {
                     return Err(format!("deployment {deployment} not found"));

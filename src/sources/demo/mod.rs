@@ -151,6 +151,8 @@ pub struct DemoWorld {
     alarms: Vec<Alarm>,
     trail_seq: u64,
     new_trail: Vec<TrailEvent>,
+    /// Every event the world recorded, oldest first.
+    trail_log: Vec<TrailEvent>,
     pending: Vec<(DateTime<Utc>, Pending)>,
     /// When the backend was fixed by a rollout restart, if it was.
     fixed_at: Option<DateTime<Utc>>,
@@ -186,6 +188,7 @@ impl DemoWorld {
             alarms: Vec::new(),
             trail_seq: 0,
             new_trail: Vec::new(),
+            trail_log: Vec::new(),
             pending: Vec::new(),
             fixed_at: None,
             next_trickle: 2,

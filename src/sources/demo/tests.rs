@@ -378,3 +378,17 @@ fn unknown_targets_fail_cleanly() {
     let err = w.execute(&action(ActionKind::DeletePod { namespace: NAMESPACE.into(), pod: "nope".into() }));
     assert_eq!(err.unwrap_err(), "pod nope not found");
 }
+
+#[test]
+fn exporting_cloudtrail_hands_back_every_event_of_the_window_as_json() {
+    let mut w = DemoWorld::new(7, t0());
+    let delivered = trail_events(&w.advance(t0() + secs(65)));
+    let export = ActionKind::ExportTrail { start: t0() - secs(3600), end: t0() + secs(65), window: "1h".into() };
+    let done = w.execute(&action(export)).unwrap();
+    let [file] = done.evidence.as_slice() else { panic!("{done:?}") };
+    let doc: serde_json::Value = serde_json::from_str(&file.text).unwrap();
+    let ids: Vec<&str> = doc["events"].as_array().unwrap().iter().map(|e| e["eventID"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), delivered.len(), "{}", done.message);
+    assert!(delivered.iter().all(|e| ids.contains(&e.id.as_str())));
+    assert!(done.message.starts_with(&format!("exported {} CloudTrail events", ids.len())), "{}", done.message);
+}

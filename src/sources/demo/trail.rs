@@ -38,6 +38,11 @@ impl DemoWorld {
     }
 
     pub(super) fn push_trail(&mut self, ev: TrailEvent) {
+        // What LookupEvents would find again, for exports.
+        if self.trail_log.len() >= crate::state::TRAIL_CAP {
+            self.trail_log.remove(0);
+        }
+        self.trail_log.push(ev.clone());
         self.new_trail.push(ev);
         self.dirty.trail = true;
     }
@@ -123,8 +128,9 @@ impl DemoWorld {
     }
 
     pub(super) fn failed_login(&mut self) {
-        const USERS: &[&str] = &["admin", "root", "administrator", "ops", "jane.doe"];
-        let user = USERS[self.rng.usize(0..USERS.len())];
+        // Mostly the obvious account, sometimes a guess at another.
+        const USERS: &[&str] = &["root", "administrator", "ops", "jane.doe"];
+        let user = if self.rng.u8(0..10) < 7 { "admin" } else { USERS[self.rng.usize(0..USERS.len())] };
         let now = self.now;
         let ev = self.trail_event(
             now,
