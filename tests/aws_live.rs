@@ -32,8 +32,12 @@ struct Console {
 
 impl Console {
     async fn start(moto: &aws::Moto, intervals: Intervals) -> Console {
+        Console::start_with(moto.console_config().await, intervals)
+    }
+
+    /// The source with this SDK configuration.
+    fn start_with(config: aws_config::SdkConfig, intervals: Intervals) -> Console {
         let (tx, rx) = mpsc::channel(4096);
-        let config = moto.console_config().await;
         let login = "run `aws sso login --profile test`".to_string();
         let lookback = Arc::new(Lookback::new(chrono::TimeDelta::hours(1)));
         let task = tokio::spawn(source::serve(config, login, intervals, lookback.clone(), Arc::new(SystemClock), tx));
@@ -172,6 +176,66 @@ async fn throttling_and_server_errors_fail_the_feed_which_then_recovers() {
             "a garbage answer is a bad response",
             |l| matches!(alarm_phase(l), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Malformed),
         )
+        .await;
+}
+
+#[tokio::test]
+async fn a_service_that_answers_too_late_times_out_alone_and_recovers() {
+    let moto = aws::Moto::start();
+    let config = moto.sdk_config().await;
+    seed_alarms(&aws_sdk_cloudwatch::Client::new(&config), 2).await;
+    aws::create_db(&aws_sdk_rds::Client::new(&config), "orders-db", true, None).await;
+    // The console's configuration with its call timeout cut to a second.
+    let short = aws_smithy_types::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(500))
+        .operation_timeout(Duration::from_secs(1))
+        .build();
+    let config = moto.console_config().await.into_builder().timeout_config(short).build();
+    let mut console = Console::start_with(config, quick());
+    console.until("live", |l| l.alarms.len() == 2 && l.dbs.len() == 1).await;
+
+    // DescribeAlarms answers after three seconds, four times.
+    moto.faults(
+        &json!([{"service": "cloudwatch", "operation": "DescribeAlarms", "mode": "delay", "seconds": 3, "count": 4}]),
+    );
+    console
+        .until(
+            "the alarms feed times out",
+            |l| matches!(alarm_phase(l), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Timeout),
+        )
+        .await;
+    assert_eq!(console.live.alarms.len(), 2, "what was known stays");
+    let last_ok = |l: &LiveState| l.feeds.get(FeedId::DbInstances).and_then(|f| f.last_ok);
+    let before = last_ok(&console.live);
+    console.until("the DB instances poll on meanwhile", |l| last_ok(l) > before).await;
+    console.until("the alarms recover", |l| alarm_phase(l) == Some(FeedPhase::Live)).await;
+}
+
+#[tokio::test]
+async fn the_server_going_away_fails_the_feeds_which_recover_when_it_is_back() {
+    let mut moto = aws::Moto::start();
+    seed_alarms(&aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await), 2).await;
+    let mut console = Console::start(&moto, quick()).await;
+    console.until("live", |l| l.alarms.len() == 2).await;
+
+    moto.stop();
+    let down = |l: &LiveState| {
+        [FeedId::Alarms, FeedId::DbInstances, FeedId::TrailEvents].into_iter().all(|feed| {
+            matches!(l.feeds.get(feed).map(|f| &f.phase), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Network)
+        })
+    };
+    console.until("every feed fails to connect", down).await;
+    assert_eq!(console.live.alarms.len(), 2, "what was known stays on screen");
+
+    // Back, empty: the next polls say so.
+    moto.restart();
+    seed_alarms(&aws_sdk_cloudwatch::Client::new(&moto.sdk_config().await), 1).await;
+    console
+        .until("the feeds recover", |l| {
+            alarm_phase(l) == Some(FeedPhase::Live)
+                && l.alarms.len() == 1
+                && l.feeds.get(FeedId::TrailEvents).is_some_and(|f| f.phase == FeedPhase::Live)
+        })
         .await;
 }
 

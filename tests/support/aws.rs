@@ -31,6 +31,23 @@ fn launcher() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/aws/launcher.py")
 }
 
+fn log(port: u16) -> PathBuf {
+    std::env::temp_dir().join(format!("warroom-moto-{port}.log"))
+}
+
+/// The launcher serving on `port`, its output in [`log`].
+fn spawn(port: u16) -> Child {
+    let log = log(port);
+    Command::new(venv_python())
+        .arg(launcher())
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(log.with_extension("err")).unwrap())
+        .spawn()
+        .expect("the launcher starts")
+}
+
 pub struct Moto {
     pub port: u16,
     child: Child,
@@ -40,22 +57,36 @@ impl Moto {
     /// Starts a server and waits until it answers.
     pub fn start() -> Moto {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let log = std::env::temp_dir().join(format!("warroom-moto-{port}.log"));
-        let child = Command::new(venv_python())
-            .arg(launcher())
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::create(log.with_extension("err")).unwrap())
-            .spawn()
-            .expect("the launcher starts");
-        let moto = Moto { port, child };
+        let moto = Moto { port, child: spawn(port) };
+        moto.wait_ready();
+        moto
+    }
+
+    /// Stops the server: connections are refused until [`Moto::restart`].
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a server again on the same port (with nothing in it) and
+    /// waits until it answers.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(self.port);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while moto.try_request("GET", "/_warroom/calls", "").is_err() {
-            assert!(Instant::now() < deadline, "moto did not answer on port {port} within 30 s; see {}", log.display());
+        while self.try_request("GET", "/_warroom/calls", "").is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not answer on port {} within 30 s; see {}",
+                self.port,
+                log(self.port).display()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        moto
     }
 
     pub fn endpoint(&self) -> String {

@@ -41,6 +41,10 @@ pub const FEEDS: [FeedId; 5] =
 
 /// How long one call (all its attempts) may take.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long one poll may take, all its calls (a CloudTrail poll of 40
+/// pages at the API's pace takes 20 s): a backstop for a poll stuck where
+/// no call's timeout reaches (loading credentials).
+pub const POLL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Which account and region to look at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

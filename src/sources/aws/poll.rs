@@ -1,7 +1,8 @@
 //! Polling discipline for one AWS feed: fetch, report, wait the feed's
 //! interval with jitter; on failure report the error with its attempt and
 //! retry time and back off by the error's kind (throttling and 5xx
-//! exponentially). A fetch that outlives its timeout is a timeout. Each
+//! exponentially). Each call has its timeout (the SDK's configuration);
+//! a poll that outlives [`POLL_TIMEOUT`] is a timeout too. Each
 //! feed polls in its own task, so a slow service holds up only itself.
 
 use std::future::Future;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::CALL_TIMEOUT;
+use super::POLL_TIMEOUT;
 use crate::sources::clock::Clock;
 use crate::state::{ErrorKind, FeedData, FeedId, FeedSignal, SourceError, SourceUpdate};
 
@@ -51,10 +52,10 @@ pub async fn run_woken<F, Fut, W, WFut>(
         return;
     }
     loop {
-        let result = match tokio::time::timeout(CALL_TIMEOUT, fetch()).await {
+        let result = match tokio::time::timeout(POLL_TIMEOUT, fetch()).await {
             Ok(r) => r,
             Err(_) => {
-                Err(SourceError::new(ErrorKind::Timeout, format!("no answer within {} s", CALL_TIMEOUT.as_secs())))
+                Err(SourceError::new(ErrorKind::Timeout, format!("no answer within {} s", POLL_TIMEOUT.as_secs())))
             }
         };
         let wait = match result {
