@@ -159,6 +159,8 @@ where
     slow.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // The first frame is drawn whatever the dirty flag says.
     let mut first = true;
+    // Source updates since freed memory was last handed back.
+    let mut churn = 0usize;
     loop {
         if app.take_repaint() {
             // After a resize the terminal's own idea of the screen may differ
@@ -184,10 +186,18 @@ where
                     return Ok(Exit::InputClosed);
                 }
             },
-            Some(u) = channels.updates.recv() => Some(Msg::Source(u)),
+            Some(u) = channels.updates.recv() => {
+                churn += 1;
+                Some(Msg::Source(u))
+            }
             Some(m) = done_rx.recv() => Some(m),
             _ = second.tick(), if clock_ticks => Some(Msg::Tick(clock.now())),
-            _ = slow.tick() => Some(Msg::Tick(clock.now())),
+            _ = slow.tick() => {
+                if std::mem::take(&mut churn) > 0 {
+                    release_freed_memory();
+                }
+                Some(Msg::Tick(clock.now()))
+            }
             sig = &mut shutdown => {
                 show_wind_down(terminal, app)?;
                 let mut work = Work { app, clock: &clock, channels: &mut channels, done: &done_tx, logs: &mut logs };
@@ -221,6 +231,19 @@ where
             work.wind_down(&mut done_rx, "the console quit before it finished").await;
             return Ok(Exit::Quit);
         }
+    }
+}
+
+/// Hands the heap pages freed since the last call back to the system.
+/// glibc keeps them otherwise: the pages a 10,000-pod list was parsed in,
+/// or an AWS answer, stay resident for good (4–6 MiB at 10,000 pods).
+/// Called at most every [`AGE_REFRESH`], and only after updates came.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers; it only walks the
+    // allocator's own free lists, under the allocator's locks.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -170,6 +170,15 @@ async fn throttling_and_server_errors_fail_the_feed_which_then_recovers() {
     console.until("the DB instances poll on", |l| last_ok(l) > before).await;
     console.until("it recovers", |l| alarm_phase(l) == Some(FeedPhase::Live)).await;
 
+    moto.faults(&json!([{"service": "cloudwatch", "operation": "DescribeAlarms", "mode": "server", "count": 2}]));
+    console
+        .until(
+            "a 500 is a server error",
+            |l| matches!(alarm_phase(l), Some(FeedPhase::Failed(f)) if f.error.kind == ErrorKind::Server),
+        )
+        .await;
+    console.until("it recovers again", |l| alarm_phase(l) == Some(FeedPhase::Live)).await;
+
     moto.faults(&json!([{"service": "cloudwatch", "mode": "garbage", "count": 2}]));
     console
         .until(
