@@ -458,7 +458,7 @@ fn the_cloudtrail_window_is_exported_to_a_json_file_with_its_hash() {
     c.keys("4");
     c.wait_for("the failed-login burst collapsed", |s| s.contains("▸×") && s.contains("admin"));
     c.keys("a");
-    c.wait_text("Export the CloudTrail events of the last 1h");
+    c.wait_text("Export CloudTrail, last 1h");
     c.keys("\r");
     c.wait_text("aws cloudtrail lookup-events --profile demo --region eu-west-1");
     c.keys("y");

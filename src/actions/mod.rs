@@ -216,7 +216,7 @@ impl Action {
             ActionKind::SetAlarmActions { enabled: true, .. } => "Enable alarm actions".into(),
             ActionKind::SetAlarmActions { enabled: false, .. } => "Disable alarm actions".into(),
             ActionKind::ExportTrail { window, .. } => {
-                format!("Export the CloudTrail events of the last {window} as JSON evidence")
+                format!("Export CloudTrail, last {window} (JSON evidence)")
             }
         }
     }

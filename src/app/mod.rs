@@ -246,7 +246,9 @@ impl App {
             kube_context: self.env.kube_context.clone(),
             aws_account: self.env.aws_account.clone(),
             aws_region: self.env.aws_region.clone(),
-            aws_profile: self.env.aws_profile.clone(),
+            // The default chain is what the CLI uses without `--profile`
+            // (which would insist on a profile named `default`).
+            aws_profile: if self.env.aws_profile == "default" { String::new() } else { self.env.aws_profile.clone() },
         }
     }
 

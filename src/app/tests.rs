@@ -356,7 +356,7 @@ fn action_menu_lists_only_valid_actions() {
     assert!(!titles.iter().any(|t| t.starts_with("Fail over cluster")), "{titles:?}");
     // The CloudTrail window can be exported, whatever is selected.
     press(&mut app, "<Esc>4a");
-    assert_eq!(menu_titles(&app), ["Export the CloudTrail events of the last 1h as JSON evidence"]);
+    assert_eq!(menu_titles(&app), ["Export CloudTrail, last 1h (JSON evidence)"]);
     press(&mut app, "<Esc>5a");
     assert!(app.overlay.is_none(), "nothing to act on in the checklist");
 }
@@ -1158,7 +1158,7 @@ fn cloudtrail_repeats_collapse_and_views_and_windows_change_from_the_keyboard() 
     assert!(app.trail().values().all(|r| r.time >= cutoff));
     // The window is what `a` exports, as evidence.
     press(&mut app, "a");
-    assert_eq!(menu_titles(&app), ["Export the CloudTrail events of the last 15m as JSON evidence"]);
+    assert_eq!(menu_titles(&app), ["Export CloudTrail, last 15m (JSON evidence)"]);
     let effects = press(&mut app, "<Enter>y");
     let now = app.now;
     assert!(matches!(
@@ -1168,4 +1168,16 @@ fn cloudtrail_repeats_collapse_and_views_and_windows_change_from_the_keyboard() 
     // Other panels do not offer the CloudTrail keys.
     press(&mut app, "1");
     assert!(!app.offers(Command::TrailView) && !app.offers(Command::ToggleExpand));
+}
+
+#[test]
+fn the_default_chain_gives_aws_commands_without_a_profile() {
+    let mut app = app();
+    app.env.aws_profile = "default".into();
+    assert!(!app.scope().aws_profile.contains("default"));
+    press(&mut app, "4a<Enter>");
+    let Some(Overlay::Confirm(c)) = &app.overlay else { panic!("no dialog") };
+    assert!(c.action.cli().starts_with("aws cloudtrail lookup-events --region "), "{}", c.action.cli());
+    app.env.aws_profile = "oncall".into();
+    assert_eq!(app.scope().aws_profile, "oncall");
 }

@@ -176,27 +176,43 @@ pub struct ExportMeta {
     pub truncated: bool,
 }
 
-/// The evidence document: where and when, and every event as CloudTrail
-/// recorded it (its `CloudTrailEvent` JSON; a document that is not JSON
-/// kept as a string), oldest first.
+/// The evidence document, in this order.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    exported_by: &'static str,
+    exported_at: String,
+    account: &'a str,
+    region: &'a str,
+    start_time: String,
+    end_time: String,
+    event_count: usize,
+    truncated: bool,
+    events: Vec<Box<serde_json::value::RawValue>>,
+}
+
+/// The evidence document: where and when, then every event oldest first,
+/// byte for byte the `CloudTrailEvent` JSON CloudTrail delivered (one that
+/// is not JSON kept as a JSON string).
 pub fn export_document(meta: &ExportMeta, events: &[TrailEvent]) -> String {
     let mut sorted: Vec<&TrailEvent> = events.iter().collect();
     sorted.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.id.cmp(&b.id)));
     let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let doc = serde_json::json!({
-        "exported_by": "warroom",
-        "exported_at": stamp(meta.exported_at),
-        "account": meta.account,
-        "region": meta.region,
-        "start_time": stamp(meta.start),
-        "end_time": stamp(meta.end),
-        "event_count": sorted.len(),
-        "truncated": meta.truncated,
-        "events": sorted
-            .iter()
-            .map(|e| serde_json::from_str::<serde_json::Value>(&e.raw).unwrap_or_else(|_| e.raw.clone().into()))
-            .collect::<Vec<_>>(),
-    });
+    let raw = |e: &TrailEvent| {
+        serde_json::value::RawValue::from_string(e.raw.clone())
+            .or_else(|_| serde_json::value::to_raw_value(&e.raw))
+            .ok()
+    };
+    let doc = Document {
+        exported_by: "warroom",
+        exported_at: stamp(meta.exported_at),
+        account: &meta.account,
+        region: &meta.region,
+        start_time: stamp(meta.start),
+        end_time: stamp(meta.end),
+        event_count: sorted.len(),
+        truncated: meta.truncated,
+        events: sorted.into_iter().filter_map(raw).collect(),
+    };
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
@@ -326,6 +342,33 @@ mod tests {
         // It shrinks again: what is older than the new window goes.
         let sent = ev.delivered(later, TimeDelta::minutes(15), vec![]);
         assert_eq!(sent.iter().map(ids).collect::<Vec<_>>(), [vec![], vec!["old", "b"]]);
+    }
+
+    #[test]
+    fn an_export_keeps_each_event_byte_for_byte_oldest_first_after_where_and_when() {
+        let mut newer = at("b", 1);
+        newer.raw = r#"{"eventID":"b",  "userAgent":"curl\u001b]52;c;x\u0007"}"#.into();
+        let mut older = at("a", 5);
+        older.raw = "not json".into();
+        let meta = ExportMeta {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            start: t0() - TimeDelta::hours(1),
+            end: t0(),
+            exported_at: t0(),
+            truncated: false,
+        };
+        let text = export_document(&meta, &[newer.clone(), older]);
+        assert!(
+            text.starts_with("{\n  \"exported_by\": \"warroom\",\n  \"exported_at\": \"2026-01-01T00:00:00Z\""),
+            "{text}"
+        );
+        assert!(text.contains(&newer.raw), "verbatim: {text}");
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["event_count"], 2);
+        assert_eq!(doc["events"][0], "not json");
+        assert_eq!(doc["events"][1]["userAgent"], "curl\u{1b}]52;c;x\u{7}");
+        assert!(!text.contains('\u{1b}'));
     }
 
     #[tokio::test]
