@@ -58,6 +58,7 @@ fn bare_app(size: (u16, u16), theme: &str, keymap: &str, flags: Flags) -> App {
         now: t0(),
         size,
         trail_window: crate::app::trail_rows::DEFAULT_WINDOW,
+        playbooks: crate::playbook::load(None).unwrap_or_default(),
     })
 }
 

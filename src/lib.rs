@@ -17,6 +17,7 @@ pub mod format;
 pub mod incident;
 pub mod layout;
 pub mod model;
+pub mod playbook;
 pub mod runtime;
 pub mod sanitize;
 pub mod sources;

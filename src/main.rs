@@ -158,6 +158,7 @@ async fn run(
         now: clock.now(),
         size: (size.width, size.height),
         trail_window: prepared.settings.trail_window,
+        playbooks: prepared.playbooks,
     });
     let recorder = Box::new(MemoryRecorder::default());
     let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster), aws: account };

@@ -17,6 +17,8 @@ pub struct Prepared {
     pub themes: Vec<Theme>,
     pub keymap: Keymap,
     pub flags: Flags,
+    /// The built-in playbooks and the config dir's.
+    pub playbooks: Vec<crate::playbook::Playbook>,
 }
 
 /// A theme or keymap name the loaders cannot find is reported where it was
@@ -57,7 +59,8 @@ pub fn prepare(cli: &Cli, paths: &Paths, colors: ColorSupport) -> Result<Prepare
     let keymap = keymap::load(&keymap_name, Some(&paths.config))
         .map_err(|e| locate(cli.keymap.as_ref().map(|_| "--keymap"), &settings.keymap_at, e))?;
     let flags = Flags { read_only: cli.read_only, read_only_locked: cli.read_only, dry_run: cli.dry_run };
-    Ok(Prepared { settings, theme, themes, keymap, flags })
+    let playbooks = crate::playbook::load(Some(&paths.config))?;
+    Ok(Prepared { settings, theme, themes, keymap, flags, playbooks })
 }
 
 #[cfg(test)]

@@ -173,6 +173,23 @@ fn bad_config_exits_2_before_touching_the_terminal() {
 }
 
 #[test]
+fn a_bad_playbook_names_file_line_and_field_before_touching_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("playbooks")).unwrap();
+    std::fs::write(
+        dir.path().join("playbooks/ours.toml"),
+        "id = \"ours\"\ntitle = \"Ours\"\nseverity = \"P2\"\n[[phase]]\nname = \"Triage\"\n[[phase.step]]\nid = \"pods\"\ntitle = \"Pods\"\ncheck = { name = \"pods_redy\" }\n",
+    )
+    .unwrap();
+    let out = run_with_config(dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("playbooks/ours.toml:9:"), "{err}");
+    assert!(err.contains("unknown variant `pods_redy`"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b[?1049h"), "no alternate screen");
+}
+
+#[test]
 fn bad_keymap_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("keymaps")).unwrap();

@@ -80,7 +80,6 @@ pub fn for_db(db: &DbInstance, all: &[&DbInstance], stamp: &str, scope: &Scope) 
     out
 }
 
-/// Actions offered for an alarm.
 /// The CloudTrail panel's window, `window` up to `now`, as evidence.
 pub fn for_trail(
     now: chrono::DateTime<chrono::Utc>,
@@ -94,6 +93,7 @@ pub fn for_trail(
     }]
 }
 
+/// Actions offered for an alarm.
 pub fn for_alarm(alarm: &Alarm, scope: &Scope) -> Vec<Action> {
     vec![Action {
         kind: ActionKind::SetAlarmActions { alarm: alarm.name.clone(), enabled: !alarm.actions_enabled },

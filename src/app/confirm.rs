@@ -30,8 +30,22 @@ impl Confirm {
 
 impl App {
     pub(super) fn open_action_menu(&mut self) {
+        match self.menu_for(self.focus) {
+            None => self.notice = Some("Nothing selected".into()),
+            Some((_, a)) if a.is_empty() => {
+                self.notice = Some(format!("No actions for {} items", self.focus.title()));
+            }
+            Some((item, actions)) => {
+                self.overlay = Some(Overlay::ActionMenu { item, actions, selected: 0, origin: Origin::Menu });
+            }
+        }
+    }
+
+    /// What `panel`'s selected item is called and the actions valid for
+    /// it; `None` with nothing selected.
+    pub(super) fn menu_for(&self, panel: PanelId) -> Option<(String, Vec<Action>)> {
         let scope = self.scope();
-        let found = match self.focus {
+        match panel {
             PanelId::Pods => self.pods().selected().map(|p| {
                 let deployment =
                     p.deployment.as_ref().and_then(|d| self.live.deployments.get(&format!("{}/{d}", p.namespace)));
@@ -54,18 +68,11 @@ impl App {
                 Some((format!("CloudTrail, the last {label}"), actions::for_trail(self.now, window, &label, &scope)))
             }
             PanelId::Checklist => Some((String::new(), Vec::new())),
-        };
-        match found {
-            None => self.notice = Some("Nothing selected".into()),
-            Some((_, a)) if a.is_empty() => {
-                self.notice = Some(format!("No actions for {} items", self.focus.title()));
-            }
-            Some((item, actions)) => self.overlay = Some(Overlay::ActionMenu { item, actions, selected: 0 }),
         }
     }
 
     pub(super) fn run_action_menu(&mut self, cmd: Command) -> Vec<Effect> {
-        let Some(Overlay::ActionMenu { actions, selected, .. }) = &mut self.overlay else { return Vec::new() };
+        let Some(Overlay::ActionMenu { actions, selected, origin, .. }) = &mut self.overlay else { return Vec::new() };
         if move_cursor(selected, actions.len(), cmd) {
             return Vec::new();
         }
@@ -73,7 +80,8 @@ impl App {
             Command::Close | Command::Cancel => self.overlay = None,
             Command::Select | Command::Submit => {
                 if let Some(action) = actions.get(*selected).cloned() {
-                    return self.open_confirm(action, Origin::Menu);
+                    let origin = origin.clone();
+                    return self.open_confirm(action, origin);
                 }
             }
             _ => {}

@@ -4,6 +4,7 @@
 //! runtime must perform. It does no I/O and reads no clock: time arrives in
 //! messages. Everything here is unit-tested without a terminal.
 
+mod checklist;
 mod confirm;
 pub mod list;
 mod overlay;
@@ -33,6 +34,7 @@ use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
 use crate::sources::kube::Target;
 use crate::sources::{Environment, FeedData, FeedEvent, SourceUpdate};
 use crate::state::{FeedStatus, LiveState};
+pub use checklist::{Checklist, severity_playbook, step_matches};
 pub use confirm::Confirm;
 use list::List;
 pub use overlay::{Overlay, Scroll};
@@ -150,6 +152,8 @@ pub struct AppInit {
     pub size: (u16, u16),
     /// How far back the CloudTrail panel looks at first.
     pub trail_window: chrono::TimeDelta,
+    /// The playbooks loaded (built-in and the config dir's).
+    pub playbooks: Vec<crate::playbook::Playbook>,
 }
 
 pub struct App {
@@ -169,6 +173,9 @@ pub struct App {
     views: Views,
     /// The CloudTrail panel's rows: its view and window, repeats collapsed.
     trail_rows: trail_rows::TrailRows,
+    pub playbooks: Vec<crate::playbook::Playbook>,
+    /// The checklist pane's selection and check results.
+    pub checklist: Checklist,
     pub overlay: Option<Overlay>,
     /// The incident record: the running incident and every action asked
     /// for, as recorded.
@@ -203,6 +210,8 @@ impl App {
             live: LiveState::default(),
             views: Views::default(),
             trail_rows: trail_rows::TrailRows::with_window(init.trail_window),
+            playbooks: init.playbooks,
+            checklist: Checklist::default(),
             overlay: None,
             record: IncidentState::default(),
             notice: None,
@@ -279,7 +288,12 @@ impl App {
                 Ok(output) => IncidentEvent::ActionSucceeded { action_id: id, output },
                 Err(error) => IncidentEvent::ActionFailed { action_id: id, error },
             })],
-            Msg::Recorded(entry) => self.on_recorded(entry),
+            Msg::Recorded(entry) => {
+                let mut effects = self.on_recorded(entry);
+                // A new incident or playbook: its checks at once.
+                effects.extend(self.evaluate_checks());
+                effects
+            }
             Msg::RecordFailed { event, error } => {
                 self.dirty = true;
                 self.notice = Some(match &event {
@@ -336,7 +350,8 @@ impl App {
             Msg::Tick(now) => {
                 self.set_now(now);
                 self.dirty = true;
-                Vec::new()
+                // Checks follow the live state at most once a second.
+                self.evaluate_checks()
             }
         }
     }
@@ -489,6 +504,10 @@ impl App {
     pub fn offers(&self, cmd: Command) -> bool {
         let list = self.focus != PanelId::Checklist;
         match cmd {
+            // In the checklist: move between steps, tick or run one.
+            Command::MoveUp | Command::MoveDown | Command::Top | Command::Bottom | Command::OpenDetail if !list => {
+                self.active_playbook().is_some()
+            }
             Command::MoveUp
             | Command::MoveDown
             | Command::PageUp
@@ -651,6 +670,11 @@ impl App {
                 let selected = self.incident().map_or(0, |i| i.severity as usize);
                 self.overlay = Some(Overlay::SeverityPicker { selected });
             }
+            Command::MoveDown if self.focus == PanelId::Checklist => self.move_step(1),
+            Command::MoveUp if self.focus == PanelId::Checklist => self.move_step(-1),
+            Command::Top if self.focus == PanelId::Checklist => self.move_step(isize::MIN),
+            Command::Bottom if self.focus == PanelId::Checklist => self.move_step(isize::MAX),
+            Command::OpenDetail if self.focus == PanelId::Checklist => return self.run_step(),
             Command::MoveDown => self.with_focused_list(|l, h| l.move_by(1, h), page),
             Command::MoveUp => self.with_focused_list(|l, h| l.move_by(-1, h), page),
             Command::PageDown => self.with_focused_list(|l, h| l.move_by(h as isize, h), page),

@@ -78,6 +78,8 @@ pub enum Overlay {
         item: String,
         actions: Vec<Action>,
         selected: usize,
+        /// Where the choice came from (a playbook step offers its own).
+        origin: crate::actions::Origin,
     },
     Confirm(Box<Confirm>),
     SeverityPicker {

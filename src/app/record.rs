@@ -8,8 +8,21 @@ impl App {
         self.overlay = None;
         let event = match self.incident() {
             Some(i) if i.severity == severity => return Vec::new(),
-            Some(i) => IncidentEvent::SeverityChanged { from: i.severity, to: severity },
-            None => IncidentEvent::Started { id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")), severity },
+            Some(i) => {
+                // The severity's own checklist follows the severity; a
+                // scenario playbook stays.
+                let generic = |p: &str| Severity::ALL.iter().any(|s| severity_playbook(*s) == p);
+                let playbook = match &i.playbook {
+                    Some(p) if !generic(p) => None,
+                    _ => self.playbook(&severity_playbook(severity)).map(|p| p.id.clone()),
+                };
+                IncidentEvent::SeverityChanged { from: i.severity, to: severity, playbook }
+            }
+            None => IncidentEvent::Started {
+                id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")),
+                severity,
+                playbook: self.playbook(&severity_playbook(severity)).map(|p| p.id.clone()),
+            },
         };
         vec![Effect::Record(event)]
     }
@@ -39,7 +52,7 @@ impl App {
                 self.notice =
                     Some(format!("{} incident started; response target {}", severity.label(), severity.target_label()));
             }
-            IncidentEvent::SeverityChanged { from, to } => {
+            IncidentEvent::SeverityChanged { from, to, .. } => {
                 self.notice = Some(format!("Severity changed {} → {}", from.label(), to.label()));
             }
             IncidentEvent::Resolved => {

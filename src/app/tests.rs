@@ -2,11 +2,12 @@ use chrono::TimeDelta;
 use proptest::prelude::*;
 
 use super::*;
-use crate::actions::ActionKind;
+use crate::actions::{ActionKind, Origin};
 use crate::actions::{Risk, SavedEvidence};
 use crate::fixtures::{deliver, demo_app, demo_app_with, perform_records, press, t0, type_text};
 use crate::incident::MemoryRecorder;
 use crate::model::Health;
+use crate::playbook::CheckResult;
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, FeedStatus, SourceError, SourceId};
 
 fn app() -> App {
@@ -875,10 +876,10 @@ fn nothing_shows_before_it_is_recorded() {
     // The picker asks for the start to be recorded; until it is, no incident.
     app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('P')).to_event()));
     let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('1')).to_event()));
-    let [Effect::Record(IncidentEvent::Started { severity: Severity::P1, id })] = fx.as_slice() else {
+    let [Effect::Record(IncidentEvent::Started { severity: Severity::P1, id, playbook })] = fx.as_slice() else {
         panic!("{fx:?}")
     };
-    assert_eq!(id, "inc-20260101T000100Z");
+    assert_eq!((id.as_str(), playbook.as_deref()), ("inc-20260101T000100Z", Some("p1")));
     assert!(app.incident().is_none());
     // A confirmation the recorder could not keep runs nothing and says so.
     choose_pod_action(&mut app, "Rollout restart deployment");
@@ -1180,4 +1181,102 @@ fn the_default_chain_gives_aws_commands_without_a_profile() {
     assert!(c.action.cli().starts_with("aws cloudtrail lookup-events --region "), "{}", c.action.cli());
     app.env.aws_profile = "oncall".into();
     assert_eq!(app.scope().aws_profile, "oncall");
+}
+
+/// The recorded events among `effects`.
+fn recorded(effects: &[Effect]) -> Vec<IncidentEvent> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Record(ev) => Some(ev.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_incident_follows_its_severitys_playbook_and_records_its_checks() {
+    let mut app = demo_app(60, (200, 50), "default");
+    // Starting a P1 records the start with its playbook, then each check's
+    // first result.
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('P')).to_event()));
+    assert!(fx.is_empty());
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('1')).to_event()));
+    assert!(matches!(&recorded(&fx)[..], [IncidentEvent::Started { playbook: Some(p), .. }] if p == "p1"));
+    perform_records(&mut app, fx);
+    let inc = app.incident().unwrap();
+    assert_eq!(inc.playbook.as_deref(), Some("p1"));
+    let (_, result) = inc.steps["crashloops"].check.clone().expect("recorded at once");
+    assert!(matches!(&result, CheckResult::Fail(why) if why.contains("crash-looping")), "{result:?}");
+    assert_eq!(app.checklist.results["crashloops"], result);
+    // Nothing changed: the next tick records nothing.
+    let fx = app.update(Msg::Tick(app.now + TimeDelta::seconds(1)));
+    assert!(recorded(&fx).is_empty(), "{fx:?}");
+
+    // Enter ticks the selected manual step; again takes the tick back.
+    press(&mut app, "5");
+    assert_eq!(app.selected_step().unwrap().id, "acknowledge");
+    press(&mut app, "<Enter>");
+    assert!(app.incident().unwrap().steps["acknowledge"].ticked.is_some());
+    press(&mut app, "<Enter>");
+    assert!(app.incident().unwrap().steps["acknowledge"].ticked.is_none());
+    press(&mut app, "<Enter>");
+
+    // A check cannot be ticked by hand.
+    press(&mut app, "jjj");
+    assert_eq!(app.selected_step().unwrap().id, "crashloops");
+    assert!(recorded(&press(&mut app, "<Enter>")).is_empty());
+    assert!(app.notice.as_deref().unwrap_or("").starts_with("A check ticks itself"), "{:?}", app.notice);
+
+    // Lowering the severity brings P2's checklist; the tick stays.
+    press(&mut app, "P<Down><Enter>");
+    let inc = app.incident().unwrap();
+    assert_eq!((inc.severity, inc.playbook.as_deref()), (Severity::P2, Some("p2")));
+    assert!(inc.steps["acknowledge"].ticked.is_some());
+    assert!(app.checklist.results.contains_key("restarts"), "P2's own checks are evaluated");
+}
+
+#[test]
+fn an_action_step_runs_on_the_selected_item_through_the_confirmation() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1");
+    // P1's "collect logs" step: the crash-looping pod is selected in Pods.
+    let at = app.active_playbook().unwrap().steps().position(|s| s.id == "logs").unwrap();
+    press(&mut app, "5");
+    for _ in 0..at {
+        press(&mut app, "j");
+    }
+    let pod = app.pods().selected().unwrap().name.clone();
+    let fx = press(&mut app, "<Enter>");
+    let Some(Overlay::Confirm(c)) = &app.overlay else { panic!("no confirmation: {:?}", app.overlay) };
+    assert!(matches!(&c.action.kind, ActionKind::CollectLogs { pod: p, .. } if *p == pod));
+    let origin = app.record.actions.last().map(|a| a.origin.clone());
+    assert_eq!(origin, Some(Origin::Playbook { playbook: "p1".into(), step: "logs".into() }), "{fx:?}");
+    press(&mut app, "<Esc>");
+    // With nothing to act on, the step takes the engineer to the panel.
+    app.update(Msg::Source(crate::sources::SourceUpdate::data(app.now, FeedData::Pods(Delta::Reset(Vec::new())))));
+    app.settle();
+    press(&mut app, "5<Enter>");
+    assert_eq!(app.focus, PanelId::Pods);
+    assert!(app.notice.as_deref().unwrap_or("").contains("select its item in Pods"), "{:?}", app.notice);
+}
+
+#[test]
+fn a_step_matches_the_action_its_parameters_name() {
+    use crate::playbook::{ActionName, ActionStep, ParamValue};
+    let step = |name, params: &[(&str, ParamValue)]| ActionStep {
+        name,
+        params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+    };
+    let scale = |to| ActionKind::Scale { namespace: "shop".into(), deployment: "api".into(), from: 4, to };
+    let zero =
+        step(ActionName::Scale, &[("replicas", ParamValue::Literal("0".into())), ("deployment", ParamValue::Selected)]);
+    assert!(step_matches(&zero, &scale(0)) && !step_matches(&zero, &scale(5)));
+    let ask = step(ActionName::Scale, &[("replicas", ParamValue::Ask)]);
+    assert!(step_matches(&ask, &scale(5)) && step_matches(&ask, &scale(3)));
+    let other_ns = step(ActionName::Scale, &[("namespace", ParamValue::Literal("billing".into()))]);
+    assert!(!step_matches(&other_ns, &scale(5)));
+    let off = step(ActionName::DisableAlarmActions, &[]);
+    assert!(step_matches(&off, &ActionKind::SetAlarmActions { alarm: "a".into(), enabled: false }));
+    assert!(!step_matches(&off, &ActionKind::SetAlarmActions { alarm: "a".into(), enabled: true }));
 }

@@ -75,10 +75,34 @@ pub enum IncidentEvent {
     Started {
         id: String,
         severity: Severity,
+        /// The playbook it follows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        playbook: Option<String>,
     },
     SeverityChanged {
         from: Severity,
         to: Severity,
+        /// The playbook it follows from now on, if that changed too (the
+        /// new severity's checklist).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        playbook: Option<String>,
+    },
+    /// A playbook step ticked by hand.
+    StepTicked {
+        step: String,
+    },
+    /// A tick taken back.
+    StepUnticked {
+        step: String,
+    },
+    StepSkipped {
+        step: String,
+        reason: String,
+    },
+    /// A check step's result changed while the incident ran.
+    CheckChanged {
+        step: String,
+        result: crate::playbook::CheckResult,
     },
     Resolved,
     /// A confirmation dialog opened for a fully built action.
@@ -133,6 +157,10 @@ impl IncidentEvent {
             | IncidentEvent::ActionAbandoned { action_id, .. } => Some(*action_id),
             IncidentEvent::Started { .. }
             | IncidentEvent::SeverityChanged { .. }
+            | IncidentEvent::StepTicked { .. }
+            | IncidentEvent::StepUnticked { .. }
+            | IncidentEvent::StepSkipped { .. }
+            | IncidentEvent::CheckChanged { .. }
             | IncidentEvent::Resolved
             | IncidentEvent::AlarmChanged { .. } => None,
         }
@@ -160,6 +188,29 @@ pub struct Incident {
     pub resolved: Option<DateTime<Utc>>,
     /// Alarm state changes seen while it ran, in order.
     pub alarm_changes: Vec<AlarmChange>,
+    /// The playbook it follows.
+    pub playbook: Option<String>,
+    /// Each playbook step's state, by step id (steps of the severities it
+    /// had before keep theirs).
+    pub steps: std::collections::BTreeMap<String, StepState>,
+}
+
+/// Where a playbook step stands in an incident.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepState {
+    /// Ticked by hand, and when.
+    pub ticked: Option<DateTime<Utc>>,
+    /// Skipped, when and why.
+    pub skipped: Option<(DateTime<Utc>, String)>,
+    /// A check's last recorded result, and since when.
+    pub check: Option<(DateTime<Utc>, crate::playbook::CheckResult)>,
+}
+
+impl StepState {
+    /// Done: ticked, skipped, or a check that passes.
+    pub fn done(&self) -> bool {
+        self.ticked.is_some() || self.skipped.is_some() || self.check.as_ref().is_some_and(|(_, r)| r.passed())
+    }
 }
 
 /// An alarm's change of state, as the incident saw it.
@@ -300,7 +351,7 @@ impl IncidentState {
         }
         let at = entry.at;
         match &entry.event {
-            IncidentEvent::Started { id, severity } => {
+            IncidentEvent::Started { id, severity, playbook } => {
                 if self.current.is_some() {
                     return Err(FoldError::AlreadyRunning { seq });
                 }
@@ -311,13 +362,30 @@ impl IncidentState {
                     severities: vec![(at, *severity)],
                     resolved: None,
                     alarm_changes: Vec::new(),
+                    playbook: playbook.clone(),
+                    steps: Default::default(),
                 });
             }
-            IncidentEvent::SeverityChanged { to, .. } => {
+            IncidentEvent::SeverityChanged { to, playbook, .. } => {
                 let i = self.current.as_mut().ok_or(FoldError::NoIncident { seq })?;
                 i.severity = *to;
                 i.severities.push((at, *to));
+                if playbook.is_some() {
+                    i.playbook.clone_from(playbook);
+                }
             }
+            IncidentEvent::StepTicked { step } => {
+                let s = self.step(seq, step)?;
+                s.ticked = Some(at);
+                s.skipped = None;
+            }
+            IncidentEvent::StepUnticked { step } => self.step(seq, step)?.ticked = None,
+            IncidentEvent::StepSkipped { step, reason } => {
+                let s = self.step(seq, step)?;
+                s.skipped = Some((at, reason.clone()));
+                s.ticked = None;
+            }
+            IncidentEvent::CheckChanged { step, result } => self.step(seq, step)?.check = Some((at, result.clone())),
             IncidentEvent::Resolved => {
                 let mut i = self.current.take().ok_or(FoldError::NoIncident { seq })?;
                 i.resolved = Some(at);
@@ -363,6 +431,11 @@ impl IncidentState {
         }
         self.last_seq = seq;
         Ok(())
+    }
+
+    fn step(&mut self, seq: u64, step: &str) -> Result<&mut StepState, FoldError> {
+        let i = self.current.as_mut().ok_or(FoldError::NoIncident { seq })?;
+        Ok(i.steps.entry(step.to_string()).or_default())
     }
 
     fn transition(

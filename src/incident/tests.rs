@@ -2,6 +2,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::*;
 use crate::actions::{ActionKind, Scope};
+use crate::playbook::CheckResult;
 
 fn t(s: i64) -> DateTime<Utc> {
     crate::fixtures::t0() + TimeDelta::seconds(s)
@@ -25,10 +26,12 @@ fn record(events: Vec<(i64, IncidentEvent)>) -> Vec<Entry> {
 #[test]
 fn the_fold_tells_the_incident_and_its_actions() {
     let entries = record(vec![
-        (0, IncidentEvent::Started { id: "inc-1".into(), severity: Severity::P2 }),
+        (0, IncidentEvent::Started { id: "inc-1".into(), severity: Severity::P2, playbook: Some("p2".into()) }),
         (5, IncidentEvent::ActionRequested { action_id: 1, action: restart(), origin: Origin::Menu }),
         (7, IncidentEvent::ActionConfirmed { action_id: 1, dry_run: false }),
-        (9, IncidentEvent::SeverityChanged { from: Severity::P2, to: Severity::P1 }),
+        (9, IncidentEvent::SeverityChanged { from: Severity::P2, to: Severity::P1, playbook: Some("p1".into()) }),
+        (10, IncidentEvent::StepTicked { step: "acknowledge".into() }),
+        (11, IncidentEvent::CheckChanged { step: "alarms".into(), result: CheckResult::Fail("1 firing: x".into()) }),
         (12, IncidentEvent::ActionSucceeded { action_id: 1, output: ActionOutput::message("restarted") }),
         (13, IncidentEvent::ActionRequested { action_id: 2, action: restart(), origin: Origin::Menu }),
         (14, IncidentEvent::ActionCancelled { action_id: 2 }),
@@ -39,17 +42,21 @@ fn the_fold_tells_the_incident_and_its_actions() {
     let i = &s.resolved[0];
     assert_eq!((i.id.as_str(), i.severity, i.started, i.resolved), ("inc-1", Severity::P1, t(0), Some(t(60))));
     assert_eq!(i.severities, [(t(0), Severity::P2), (t(9), Severity::P1)]);
+    assert_eq!(i.playbook.as_deref(), Some("p1"), "the new severity's checklist");
+    assert_eq!(i.steps["acknowledge"].ticked, Some(t(10)));
+    assert_eq!(i.steps["alarms"].check, Some((t(11), CheckResult::Fail("1 firing: x".into()))));
+    assert!(i.steps["acknowledge"].done() && !i.steps["alarms"].done());
     let a = s.action(1).unwrap();
     assert_eq!((a.requested, a.updated, a.incident.as_deref()), (t(5), t(12), Some("inc-1")));
     assert!(matches!(&a.status, ActionStatus::Succeeded(o) if o.message == "restarted"));
     assert_eq!(s.results().map(|a| a.id).collect::<Vec<_>>(), [1], "a cancelled action is no result");
     assert_eq!(s.next_action_id(), 3);
-    assert_eq!(s.last_seq(), 8);
+    assert_eq!(s.last_seq(), 10);
 }
 
 #[test]
 fn entries_that_cannot_follow_are_refused_with_their_number() {
-    let start = IncidentEvent::Started { id: "a".into(), severity: Severity::P3 };
+    let start = IncidentEvent::Started { id: "a".into(), severity: Severity::P3, playbook: None };
     let twice = record(vec![(0, start.clone()), (1, start)]);
     assert_eq!(IncidentState::fold(&twice), Err(FoldError::AlreadyRunning { seq: 2 }));
     let done_before_confirmed = record(vec![
@@ -73,7 +80,7 @@ fn entries_that_cannot_follow_are_refused_with_their_number() {
 #[test]
 fn entries_are_one_json_object_each_and_read_back_unchanged() {
     let entries = record(vec![
-        (0, IncidentEvent::Started { id: "inc-20260101T000000Z".into(), severity: Severity::P1 }),
+        (0, IncidentEvent::Started { id: "inc-20260101T000000Z".into(), severity: Severity::P1, playbook: None }),
         (1, IncidentEvent::ActionRequested { action_id: 1, action: restart(), origin: Origin::Menu }),
         (2, IncidentEvent::ActionConfirmed { action_id: 1, dry_run: true }),
     ]);

@@ -11,6 +11,8 @@ use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
 use crate::format::{fmt_clock, fmt_time};
 use crate::model::Health;
+use crate::playbook::{CheckResult, Step, StepKind};
+use crate::sanitize::sanitize;
 use crate::state::FeedId;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
@@ -62,14 +64,134 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                     ),
                 ]),
                 Line::default(),
-                Line::styled(format!("no playbook steps for {}", i.severity.label()), dim),
             ]
         }
     };
     let mut lines = lines;
+    let selected_at = match app.active_playbook() {
+        Some(_) => Some(steps(app, &mut lines)),
+        None if app.incident().is_some() => {
+            lines.push(Line::styled("no playbook for this incident", dim));
+            None
+        }
+        None => None,
+    };
     lines.push(Line::default());
     lines.extend(situation(app));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    // Keep the selected step in view: scroll so it sits in the upper half
+    // (rows counted as wrapped; word wrapping may take a row more, which
+    // the half a pane of margin absorbs).
+    let (height, width) = (usize::from(inner.height), usize::from(inner.width).max(1));
+    let rows = |l: &Line<'_>| l.width().div_ceil(width).max(1);
+    let offset = selected_at.map_or(0, |at: usize| {
+        let before: usize = lines[..at.min(lines.len())].iter().map(rows).sum();
+        let total: usize = lines.iter().map(rows).sum();
+        before.saturating_sub(height / 2).min(total.saturating_sub(height))
+    });
+    let scroll = u16::try_from(offset).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)), inner);
+}
+
+/// The playbook's phases and steps, each with where it stands; under the
+/// selected one its guidance and what it runs. Returns the selected
+/// step's line.
+fn steps<'a>(app: &App, lines: &mut Vec<Line<'a>>) -> usize {
+    let Some(p) = app.active_playbook() else { return 0 };
+    let dim = app.theme.style(Slot::TextDim);
+    let recorded = app.incident().map(|i| &i.steps);
+    lines.push(Line::styled(sanitize(&p.title).into_owned(), app.theme.style(Slot::TextStrong)));
+    let mut index = 0;
+    let mut selected_at = 0;
+    for phase in &p.phases {
+        let within = phase.within_mins.map(|m| format!(" · within {}", fmt_mins(m))).unwrap_or_default();
+        lines.push(Line::styled(format!("{}{within}", sanitize(&phase.name)), app.theme.style(Slot::TableHeader)));
+        for step in &phase.steps {
+            let state = recorded.and_then(|r| r.get(&step.id));
+            let result = app.checklist.results.get(&step.id);
+            let (glyph, health) = step_mark(step, state, result);
+            let selected = index == app.checklist.selected;
+            if selected {
+                selected_at = lines.len();
+            }
+            let style = if selected && app.focus == PanelId::Checklist {
+                app.theme.style(Slot::Selection)
+            } else {
+                ratatui::style::Style::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{glyph} "), health_style(app, health)),
+                Span::styled(sanitize(&step.title).into_owned(), style),
+            ]));
+            if let Some((_, why)) = state.and_then(|s| s.skipped.as_ref()) {
+                lines.push(Line::styled(format!("   skipped: {}", sanitize(why)), dim));
+            } else if let Some(r) = result.filter(|r| !r.passed()) {
+                lines.push(Line::styled(format!("   {}", sanitize(r.why())), health_style(app, health)));
+            }
+            if selected {
+                lines.extend(step_detail(app, step));
+            }
+            index += 1;
+        }
+    }
+    selected_at
+}
+
+/// The mark a step shows: done, failing, unknown, or still to do.
+fn step_mark(
+    step: &Step,
+    state: Option<&crate::incident::StepState>,
+    result: Option<&CheckResult>,
+) -> (&'static str, Health) {
+    if state.is_some_and(|s| s.skipped.is_some()) {
+        return ("»", Health::Unknown);
+    }
+    if state.is_some_and(|s| s.ticked.is_some()) {
+        return ("✓", Health::Ok);
+    }
+    match (&step.kind, result) {
+        (StepKind::Check(_), Some(CheckResult::Pass(_))) => ("✓", Health::Ok),
+        (StepKind::Check(_), Some(CheckResult::Fail(_))) => ("✗", Health::Crit),
+        (StepKind::Check(_), _) => ("○", Health::Unknown),
+        (StepKind::Manual, _) => ("·", Health::Unknown),
+        _ => ("▸", Health::Unknown),
+    }
+}
+
+/// Under the selected step: its guidance, and what it checks or runs.
+fn step_detail<'a>(app: &App, step: &Step) -> Vec<Line<'a>> {
+    let dim = app.theme.style(Slot::TextDim);
+    let mut out: Vec<Line<'a>> = step
+        .text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| Line::styled(format!("   {}", sanitize(l)), dim))
+        .collect();
+    let what = match &step.kind {
+        StepKind::Manual => "Enter: tick".to_string(),
+        StepKind::Check(spec) => format!("checks: {}", spec.describe()),
+        StepKind::Action(a) => format!("Enter: {} (confirmation first)", action_words(a)),
+        StepKind::Command(c) => format!("runs: {} ({})", c.argv.join(" "), c.risk.label()),
+        StepKind::Script(sc) => format!("script ({}): {}", sc.risk.label(), sc.script.lines().next().unwrap_or("")),
+    };
+    out.push(Line::styled(format!("   {}", sanitize(&what)), dim));
+    out
+}
+
+fn action_words(a: &crate::playbook::ActionStep) -> String {
+    let name = format!("{:?}", a.name);
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    words
+}
+
+/// `15 min`, `1 h`, `24 h`.
+fn fmt_mins(m: u32) -> String {
+    if m < 60 || !m.is_multiple_of(60) { format!("{m} min") } else { format!("{} h", m / 60) }
 }
 
 /// What is red right now, one line per panel, from the live counts.

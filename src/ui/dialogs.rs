@@ -32,7 +32,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         }
         Some(Overlay::Palette { input, selected }) => draw_palette(app, frame, area, input, *selected),
         Some(Overlay::Viewer(v)) => super::viewer::draw(app, frame, area, v),
-        Some(Overlay::ActionMenu { item, actions, selected }) => {
+        Some(Overlay::ActionMenu { item, actions, selected, .. }) => {
             let items: Vec<ListItem> = actions
                 .iter()
                 .map(|a| {

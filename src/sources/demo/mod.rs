@@ -53,7 +53,7 @@ const BILLING: &str = "billing-db";
 const ATTACKER_IP: &str = "203.0.113.45";
 const METRIC_POINTS: usize = 60;
 /// The feeds the demo serves.
-const FEEDS: [FeedId; 7] = [
+const FEEDS: [FeedId; 8] = [
     FeedId::Pods,
     FeedId::Deployments,
     FeedId::KubeEvents,
@@ -61,6 +61,7 @@ const FEEDS: [FeedId; 7] = [
     FeedId::DbMetrics,
     FeedId::Alarms,
     FeedId::TrailEvents,
+    FeedId::TrailStatus,
 ];
 /// How often the demo's AWS feeds are polled.
 const POLL: Duration = Duration::from_secs(10);
@@ -258,6 +259,7 @@ impl DemoWorld {
             (FeedId::DbMetrics, Some(POLL)),
             (FeedId::Alarms, Some(POLL)),
             (FeedId::TrailEvents, Some(POLL)),
+            (FeedId::TrailStatus, Some(POLL)),
         ]
         .into_iter()
         .map(|(feed, expected)| SourceUpdate::signal(feed, self.now, FeedSignal::Live { expected }))
@@ -269,6 +271,7 @@ impl DemoWorld {
         out.push(self.data(FeedData::Alarms(Delta::Reset(self.alarms.clone()))));
         let trail = std::mem::take(&mut self.new_trail);
         out.push(self.data(FeedData::TrailEvents(Delta::Upsert(trail))));
+        out.push(self.data(FeedData::Trails(Delta::Reset(self.trails()))));
         self.dirty = Dirty::default();
         out
     }
@@ -314,6 +317,7 @@ impl DemoWorld {
             out.push(self.data(FeedData::Alarms(Delta::Reset(self.alarms.clone()))));
         }
         if self.dirty.trail {
+            out.push(self.data(FeedData::Trails(Delta::Reset(self.trails()))));
             out.extend(self.poll_trail());
         }
         self.dirty = Dirty::default();

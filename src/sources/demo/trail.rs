@@ -27,6 +27,22 @@ impl DemoWorld {
         Some(self.data(FeedData::TrailEvents(Delta::Upsert(new))))
     }
 
+    /// The account's one trail: multi-region, logging, delivering every
+    /// five minutes.
+    pub(super) fn trails(&self) -> Vec<crate::model::Trail> {
+        let delivered =
+            self.start + TimeDelta::minutes((self.now - self.start).num_minutes() / 5 * 5) - TimeDelta::minutes(3);
+        vec![crate::model::Trail {
+            name: "org-trail".into(),
+            arn: "arn:aws:cloudtrail:eu-west-1:123456789012:trail/org-trail".into(),
+            home_region: "eu-west-1".into(),
+            multi_region: true,
+            logging: true,
+            latest_delivery: Some(delivered),
+            delivery_error: None,
+        }]
+    }
+
     pub(super) fn trail_throttled(&self) -> bool {
         (45..=53).contains(&self.elapsed())
     }

@@ -1,0 +1,175 @@
+//! The checklist pane's state: the running incident's playbook, its
+//! check steps evaluated against the live state, and the step selected.
+//! Check results that change during an incident are recorded; ticks and
+//! skips are incident events like everything else.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::actions::ActionKind;
+use crate::playbook::{ActionName, ActionStep, CheckResult, ParamValue, Playbook, Step, StepKind};
+
+/// The playbook an incident of `severity` follows unless another is
+/// chosen: `p1` … `p4`.
+pub fn severity_playbook(severity: Severity) -> String {
+    severity.label().to_lowercase()
+}
+
+/// The checklist's selection and the last results of its checks.
+#[derive(Debug, Clone, Default)]
+pub struct Checklist {
+    /// The selected step's index among the playbook's steps.
+    pub selected: usize,
+    /// Each check step's result as last evaluated, by step id.
+    pub results: BTreeMap<String, CheckResult>,
+}
+
+impl App {
+    pub fn playbook(&self, id: &str) -> Option<&Playbook> {
+        self.playbooks.iter().find(|p| p.id == id)
+    }
+
+    /// The playbook the running incident follows.
+    pub fn active_playbook(&self) -> Option<&Playbook> {
+        self.incident().and_then(|i| i.playbook.as_deref()).and_then(|id| self.playbook(id))
+    }
+
+    /// The selected step of the running incident's playbook.
+    pub fn selected_step(&self) -> Option<&Step> {
+        self.active_playbook().and_then(|p| p.steps().nth(self.checklist.selected))
+    }
+
+    /// Evaluates the active playbook's checks; during an incident, a
+    /// result that differs from the recorded one is recorded.
+    pub(super) fn evaluate_checks(&mut self) -> Vec<Effect> {
+        let Some(p) = self.active_playbook() else {
+            self.checklist.results.clear();
+            return Vec::new();
+        };
+        let mut results = BTreeMap::new();
+        for s in p.steps() {
+            if let StepKind::Check(spec) = &s.kind {
+                results.insert(s.id.clone(), crate::playbook::check(spec, &self.live, self.now));
+            }
+        }
+        let recorded = self.incident().map(|i| &i.steps);
+        let effects = results
+            .iter()
+            .filter(|(id, r)| {
+                recorded.and_then(|steps| steps.get(*id)).and_then(|s| s.check.as_ref()).map(|c| &c.1) != Some(*r)
+            })
+            .map(|(id, r)| Effect::Record(IncidentEvent::CheckChanged { step: id.clone(), result: r.clone() }))
+            .collect();
+        if results != self.checklist.results {
+            self.dirty = true;
+        }
+        self.checklist.results = results;
+        effects
+    }
+
+    /// Moves the checklist's selection by `delta` steps.
+    pub(super) fn move_step(&mut self, delta: isize) {
+        let n = self.active_playbook().map_or(0, |p| p.steps().count());
+        if n == 0 {
+            return;
+        }
+        self.checklist.selected = self.checklist.selected.saturating_add_signed(delta).min(n - 1);
+    }
+
+    /// `Enter` on a step: a manual step is ticked (or the tick taken
+    /// back); a check ticks itself.
+    pub(super) fn run_step(&mut self) -> Vec<Effect> {
+        let Some(step) = self.selected_step() else { return Vec::new() };
+        let id = step.id.clone();
+        let ticked = self.incident().and_then(|i| i.steps.get(&id)).is_some_and(|s| s.ticked.is_some());
+        match &step.kind {
+            StepKind::Manual if ticked => vec![Effect::Record(IncidentEvent::StepUnticked { step: id })],
+            StepKind::Manual => vec![Effect::Record(IncidentEvent::StepTicked { step: id })],
+            StepKind::Check(spec) => {
+                self.notice = Some(format!("A check ticks itself: {}", spec.describe()));
+                Vec::new()
+            }
+            StepKind::Action(a) => {
+                let (a, title) = (a.clone(), step.title.clone());
+                self.run_step_action(&id, &title, &a)
+            }
+            StepKind::Command(_) | StepKind::Script(_) => Vec::new(),
+        }
+    }
+
+    /// An action step acts on the selected item of the panel its action
+    /// concerns, as that item's menu would build it: one match opens its
+    /// confirmation, several (a replica count to choose) a menu of them,
+    /// none takes the engineer to the panel to select the item.
+    fn run_step_action(&mut self, step: &str, title: &str, a: &ActionStep) -> Vec<Effect> {
+        let panel = action_panel(a.name);
+        let Some(playbook) = self.active_playbook().map(|p| p.id.clone()) else { return Vec::new() };
+        let origin = Origin::Playbook { playbook, step: step.to_string() };
+        let (item, actions) = self.menu_for(panel).unwrap_or_default();
+        let matching: Vec<Action> = actions.into_iter().filter(|x| step_matches(a, &x.kind)).collect();
+        match matching.len() {
+            0 => {
+                self.focus(panel);
+                self.notice =
+                    Some(format!("{title}: select its item in {} and press Enter on the step again", panel.title()));
+                Vec::new()
+            }
+            1 => self.open_confirm(matching.into_iter().next().unwrap_or_else(|| unreachable!()), origin),
+            _ => {
+                self.overlay = Some(Overlay::ActionMenu { item, actions: matching, selected: 0, origin });
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// The panel whose selected item an action acts on.
+fn action_panel(name: ActionName) -> PanelId {
+    match name {
+        ActionName::RebootDb
+        | ActionName::FailoverDb
+        | ActionName::FailoverCluster
+        | ActionName::SnapshotDb
+        | ActionName::PromoteReplica => PanelId::Rds,
+        ActionName::DisableAlarmActions | ActionName::EnableAlarmActions => PanelId::Alarms,
+        ActionName::ExportTrail => PanelId::Trail,
+        _ => PanelId::Pods,
+    }
+}
+
+/// Whether a built action is the one a step names, with the step's literal
+/// parameters (`"selected"` and `"ask"` take what the item offers).
+pub fn step_matches(step: &ActionStep, kind: &ActionKind) -> bool {
+    let is = |param: &str, value: &str| match step.params.get(param) {
+        Some(ParamValue::Literal(v)) => v == value,
+        _ => true,
+    };
+    match (step.name, kind) {
+        (ActionName::CollectLogs, ActionKind::CollectLogs { namespace, pod })
+        | (ActionName::DeletePod, ActionKind::DeletePod { namespace, pod }) => {
+            is("namespace", namespace) && is("pod", pod)
+        }
+        (ActionName::CollectDeploymentLogs, ActionKind::CollectDeploymentLogs { namespace, deployment, .. })
+        | (ActionName::RolloutRestart, ActionKind::RolloutRestart { namespace, deployment })
+        | (ActionName::RestoreScale, ActionKind::RestoreScale { namespace, deployment, .. }) => {
+            is("namespace", namespace) && is("deployment", deployment)
+        }
+        (ActionName::Scale, ActionKind::Scale { namespace, deployment, to, .. }) => {
+            is("namespace", namespace) && is("deployment", deployment) && is("replicas", &to.to_string())
+        }
+        (ActionName::IsolateNamespace, ActionKind::IsolateNamespace { namespace })
+        | (ActionName::LiftIsolation, ActionKind::LiftIsolation { namespace }) => is("namespace", namespace),
+        (ActionName::RebootDb, ActionKind::RebootDb { id })
+        | (ActionName::FailoverDb, ActionKind::FailoverDb { id })
+        | (ActionName::PromoteReplica, ActionKind::PromoteReplica { id })
+        | (ActionName::SnapshotDb, ActionKind::SnapshotDb { id, .. }) => is("instance", id),
+        (ActionName::SnapshotDb, ActionKind::SnapshotCluster { .. }) => true,
+        (ActionName::FailoverCluster, ActionKind::FailoverCluster { cluster, to }) => {
+            is("cluster", cluster) && is("to", to)
+        }
+        (ActionName::DisableAlarmActions, ActionKind::SetAlarmActions { alarm, enabled: false })
+        | (ActionName::EnableAlarmActions, ActionKind::SetAlarmActions { alarm, enabled: true }) => is("alarm", alarm),
+        (ActionName::ExportTrail, ActionKind::ExportTrail { .. }) => true,
+        _ => false,
+    }
+}

@@ -1,0 +1,391 @@
+//! Named checks a playbook step runs against the live state: pure
+//! functions of (spec, [`LiveState`], now). A check never passes on data
+//! it does not have: while a feed it needs is connecting, syncing, stale,
+//! failed, stopped or off, the result is *unknown*, with why.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::AlarmState;
+use crate::state::{FeedId, FeedStatus, LiveState, TRAIL_CAP};
+
+/// A check and its parameters, as a playbook file names them:
+/// `check = { name = "pods_ready", namespace = "shop", min_ratio = 0.9 }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CheckSpec {
+    /// At least `min_ratio` of the pods (in `namespace`, or everywhere
+    /// watched) are running with every container ready.
+    PodsReady {
+        namespace: Option<String>,
+        #[serde(default = "all")]
+        min_ratio: f64,
+    },
+    /// No pod is crash-looping (CrashLoopBackOff, or OOMKilled and
+    /// restarting).
+    NoCrashloop { namespace: Option<String> },
+    /// No pod restarted more than `per_hour` times in the last hour.
+    RestartsBelow { per_hour: u32, namespace: Option<String> },
+    /// Every deployment has its desired replicas available.
+    DeploymentsAvailable { namespace: Option<String> },
+    /// No Warning event (with `reason`, if given) in the last hour.
+    NoWarningEvents { reason: Option<String>, namespace: Option<String> },
+    /// No alarm whose name starts with `prefix` (every alarm without one)
+    /// is in ALARM.
+    AlarmsClear {
+        #[serde(default)]
+        prefix: String,
+    },
+    /// The DB instance (every one without `instance`) is `available`.
+    RdsAvailable { instance: Option<String> },
+    /// Every DB instance's latest free storage is above `percent` of its
+    /// allocated storage.
+    RdsFreeStorageAbove { percent: f64 },
+    /// Every DB instance's latest CPU is below `percent`.
+    RdsCpuBelow { percent: f64 },
+    /// The trail named `trail` (every trail without one) is logging; a
+    /// region without trails fails.
+    TrailLogging { trail: Option<String> },
+    /// Fewer than `count` failed console logins in the last `window`
+    /// minutes.
+    FailedLoginsBelow {
+        count: u32,
+        #[serde(default = "hour")]
+        window_mins: u32,
+    },
+}
+
+fn all() -> f64 {
+    1.0
+}
+
+fn hour() -> u32 {
+    60
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", content = "why", rename_all = "snake_case")]
+pub enum CheckResult {
+    Pass(String),
+    Fail(String),
+    /// The data it needs is not there (yet): never a pass.
+    Unknown(String),
+}
+
+impl CheckResult {
+    pub fn passed(&self) -> bool {
+        matches!(self, CheckResult::Pass(_))
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            CheckResult::Pass(_) => "pass",
+            CheckResult::Fail(_) => "fail",
+            CheckResult::Unknown(_) => "unknown",
+        }
+    }
+
+    pub fn why(&self) -> &str {
+        match self {
+            CheckResult::Pass(w) | CheckResult::Fail(w) | CheckResult::Unknown(w) => w,
+        }
+    }
+}
+
+impl CheckSpec {
+    /// The feeds whose data the check reads.
+    pub fn feeds(&self) -> &'static [FeedId] {
+        match self {
+            CheckSpec::PodsReady { .. } | CheckSpec::NoCrashloop { .. } | CheckSpec::RestartsBelow { .. } => {
+                &[FeedId::Pods]
+            }
+            CheckSpec::DeploymentsAvailable { .. } => &[FeedId::Deployments],
+            CheckSpec::NoWarningEvents { .. } => &[FeedId::KubeEvents],
+            CheckSpec::AlarmsClear { .. } => &[FeedId::Alarms],
+            CheckSpec::RdsAvailable { .. } => &[FeedId::DbInstances],
+            CheckSpec::RdsFreeStorageAbove { .. } | CheckSpec::RdsCpuBelow { .. } => {
+                &[FeedId::DbInstances, FeedId::DbMetrics]
+            }
+            CheckSpec::TrailLogging { .. } => &[FeedId::TrailStatus],
+            CheckSpec::FailedLoginsBelow { .. } => &[FeedId::TrailEvents],
+        }
+    }
+
+    /// What the check asks, in words: `pods in shop ready (≥ 90 %)`.
+    pub fn describe(&self) -> String {
+        let ns = |n: &Option<String>| n.as_ref().map_or_else(String::new, |n| format!(" in {n}"));
+        match self {
+            CheckSpec::PodsReady { namespace, min_ratio } => {
+                format!("pods{} ready (at least {:.0} %)", ns(namespace), min_ratio * 100.0)
+            }
+            CheckSpec::NoCrashloop { namespace } => format!("no pod crash-looping{}", ns(namespace)),
+            CheckSpec::RestartsBelow { per_hour, namespace } => {
+                format!("no pod{} restarting more than {per_hour} times an hour", ns(namespace))
+            }
+            CheckSpec::DeploymentsAvailable { namespace } => format!("deployments{} available", ns(namespace)),
+            CheckSpec::NoWarningEvents { reason, namespace } => match reason {
+                Some(r) => format!("no {r} warnings{} in the last hour", ns(namespace)),
+                None => format!("no warning events{} in the last hour", ns(namespace)),
+            },
+            CheckSpec::AlarmsClear { prefix } if prefix.is_empty() => "no alarm firing".into(),
+            CheckSpec::AlarmsClear { prefix } => format!("no {prefix}* alarm firing"),
+            CheckSpec::RdsAvailable { instance: Some(i) } => format!("DB instance {i} available"),
+            CheckSpec::RdsAvailable { instance: None } => "every DB instance available".into(),
+            CheckSpec::RdsFreeStorageAbove { percent } => format!("DB free storage above {percent} %"),
+            CheckSpec::RdsCpuBelow { percent } => format!("DB CPU below {percent} %"),
+            CheckSpec::TrailLogging { trail: Some(t) } => format!("trail {t} logging"),
+            CheckSpec::TrailLogging { trail: None } => "CloudTrail logging".into(),
+            CheckSpec::FailedLoginsBelow { count, window_mins } => {
+                format!("fewer than {count} failed console logins in {window_mins} min")
+            }
+        }
+    }
+
+    /// Checks the spec's parameters: the problem, in words.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            CheckSpec::PodsReady { min_ratio, .. } if !(0.0..=1.0).contains(min_ratio) => {
+                Err(format!("min_ratio must be between 0 and 1, not {min_ratio}"))
+            }
+            CheckSpec::RdsFreeStorageAbove { percent } | CheckSpec::RdsCpuBelow { percent }
+                if !(0.0..=100.0).contains(percent) =>
+            {
+                Err(format!("percent must be between 0 and 100, not {percent}"))
+            }
+            CheckSpec::FailedLoginsBelow { window_mins, .. } if *window_mins == 0 || *window_mins > 24 * 60 => {
+                Err(format!("window_mins must be 1..=1440, not {window_mins}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Runs `spec` against `live` at `now`.
+pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckResult {
+    if let Some(why) = spec.feeds().iter().find_map(|f| not_ready(live, *f, now)) {
+        return CheckResult::Unknown(why);
+    }
+    let in_ns = |want: &Option<String>, ns: &str| want.as_deref().is_none_or(|w| w == ns);
+    match spec {
+        CheckSpec::PodsReady { namespace, min_ratio } => {
+            let pods: Vec<_> = live.pods.values().filter(|p| in_ns(namespace, &p.namespace)).collect();
+            if pods.is_empty() {
+                return CheckResult::Fail("no pods".into());
+            }
+            let ready = pods.iter().filter(|p| pod_ready(p)).count();
+            let ratio = ready as f64 / pods.len() as f64;
+            let said = format!("{ready}/{} ready", pods.len());
+            if ratio + 1e-9 >= *min_ratio {
+                CheckResult::Pass(said)
+            } else {
+                let mut not: Vec<String> = pods.iter().filter(|p| !pod_ready(p)).map(|p| p.key()).collect();
+                not.sort();
+                CheckResult::Fail(format!("{said}; not ready: {}", list(&not)))
+            }
+        }
+        CheckSpec::NoCrashloop { namespace } => {
+            let mut looping: Vec<String> = live
+                .pods
+                .values()
+                .filter(|p| in_ns(namespace, &p.namespace) && crash_looping(p))
+                .map(|p| p.key())
+                .collect();
+            looping.sort();
+            if looping.is_empty() {
+                CheckResult::Pass("none".into())
+            } else {
+                CheckResult::Fail(format!("{} crash-looping: {}", looping.len(), list(&looping)))
+            }
+        }
+        CheckSpec::RestartsBelow { per_hour, namespace } => {
+            let since = now - TimeDelta::hours(1);
+            let mut over: Vec<(usize, String)> = live
+                .pods
+                .values()
+                .filter(|p| in_ns(namespace, &p.namespace))
+                .map(|p| (p.restarts_since(since), p.key()))
+                .filter(|(n, _)| *n > *per_hour as usize)
+                .collect();
+            over.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            if over.is_empty() {
+                CheckResult::Pass(format!("none above {per_hour}"))
+            } else {
+                let named: Vec<String> = over.iter().map(|(n, k)| format!("{k} ({n})")).collect();
+                CheckResult::Fail(format!("{} restarting: {}", over.len(), list(&named)))
+            }
+        }
+        CheckSpec::DeploymentsAvailable { namespace } => {
+            let mut short: Vec<String> = live
+                .deployments
+                .values()
+                .filter(|d| in_ns(namespace, &d.namespace) && d.available < d.desired)
+                .map(|d| format!("{}/{} {}/{}", d.namespace, d.name, d.available, d.desired))
+                .collect();
+            short.sort();
+            let total = live.deployments.values().filter(|d| in_ns(namespace, &d.namespace)).count();
+            if short.is_empty() {
+                CheckResult::Pass(format!("{total} available"))
+            } else {
+                CheckResult::Fail(format!("{} short: {}", short.len(), list(&short)))
+            }
+        }
+        CheckSpec::NoWarningEvents { reason, namespace } => {
+            let since = now - TimeDelta::hours(1);
+            let mut seen: Vec<String> = live
+                .kube_events
+                .values()
+                .filter(|e| e.warning && e.last_seen >= since && in_ns(namespace, &e.namespace))
+                .filter(|e| reason.as_deref().is_none_or(|r| r == e.reason))
+                .map(|e| format!("{} {}", e.object, e.reason))
+                .collect();
+            seen.sort();
+            seen.dedup();
+            if seen.is_empty() {
+                CheckResult::Pass("none".into())
+            } else {
+                CheckResult::Fail(format!("{} in the last hour: {}", seen.len(), list(&seen)))
+            }
+        }
+        CheckSpec::AlarmsClear { prefix } => {
+            let mut firing: Vec<String> = live
+                .alarms
+                .values()
+                .filter(|a| a.state == AlarmState::Alarm && a.name.starts_with(prefix.as_str()))
+                .map(|a| a.name.clone())
+                .collect();
+            firing.sort();
+            if firing.is_empty() {
+                CheckResult::Pass("none firing".into())
+            } else {
+                CheckResult::Fail(format!("{} firing: {}", firing.len(), list(&firing)))
+            }
+        }
+        CheckSpec::RdsAvailable { instance } => {
+            let dbs: Vec<_> =
+                live.dbs.values().filter(|d| instance.as_deref().is_none_or(|i| i == d.instance.id)).collect();
+            if dbs.is_empty() {
+                return CheckResult::Fail(match instance {
+                    Some(i) => format!("no DB instance {i}"),
+                    None => "no DB instances".into(),
+                });
+            }
+            let mut not: Vec<String> = dbs
+                .iter()
+                .filter(|d| d.instance.status != "available")
+                .map(|d| format!("{} {}", d.instance.id, d.instance.status))
+                .collect();
+            not.sort();
+            if not.is_empty() {
+                CheckResult::Pass(format!("{} available", dbs.len()))
+            } else {
+                CheckResult::Fail(list(&not))
+            }
+        }
+        CheckSpec::RdsFreeStorageAbove { percent } => db_metric(live, "free storage", |d| {
+            let free = *d.metrics.as_ref()?.free_storage_gib.last()?;
+            let allocated = f64::from(d.instance.allocated_gib);
+            (allocated > 0.0).then(|| {
+                let p = free / allocated * 100.0;
+                (p > *percent, format!("{} {p:.0} %", d.instance.id))
+            })
+        }),
+        CheckSpec::RdsCpuBelow { percent } => db_metric(live, "CPU", |d| {
+            let cpu = *d.metrics.as_ref()?.cpu.last()?;
+            Some((cpu < *percent, format!("{} {cpu:.0} %", d.instance.id)))
+        }),
+        CheckSpec::TrailLogging { trail } => {
+            let trails: Vec<_> =
+                live.trails.values().filter(|t| trail.as_deref().is_none_or(|n| n == t.name || n == t.arn)).collect();
+            if trails.is_empty() {
+                return CheckResult::Fail(match trail {
+                    Some(t) => format!("no trail {t} in this region"),
+                    None => "no trail in this region".into(),
+                });
+            }
+            let mut stopped: Vec<String> = trails.iter().filter(|t| !t.logging).map(|t| t.name.clone()).collect();
+            stopped.sort();
+            if stopped.is_empty() {
+                CheckResult::Pass(format!("{} logging", trails.len()))
+            } else {
+                CheckResult::Fail(format!("not logging: {}", list(&stopped)))
+            }
+        }
+        CheckSpec::FailedLoginsBelow { count, window_mins } => {
+            let since = now - TimeDelta::minutes(i64::from(*window_mins));
+            let failed: Vec<_> = live.trail.values().filter(|e| e.time >= since && e.is_failed_login()).collect();
+            let mut ips: Vec<&str> = failed.iter().map(|e| e.source_ip.as_str()).collect();
+            ips.sort_unstable();
+            ips.dedup();
+            let said = format!("{} failed in {window_mins} min", failed.len());
+            // A full store may have dropped older events: say so.
+            let capped = if live.trail.len() >= TRAIL_CAP { " (the newest events only)" } else { "" };
+            if failed.len() < *count as usize {
+                CheckResult::Pass(format!("{said}{capped}"))
+            } else {
+                let ips: Vec<String> = ips.into_iter().map(str::to_string).collect();
+                CheckResult::Fail(format!("{said}{capped}, from {}", list(&ips)))
+            }
+        }
+    }
+}
+
+/// Why `feed` cannot be trusted at `now`, if it cannot.
+fn not_ready(live: &LiveState, feed: FeedId, now: DateTime<Utc>) -> Option<String> {
+    let name = feed.label();
+    let Some(f) = live.feeds.get(feed) else { return Some(format!("{name}: waiting for its source")) };
+    match f.status(now) {
+        FeedStatus::Live if f.has_data() => None,
+        FeedStatus::Live | FeedStatus::Syncing => Some(format!("{name}: waiting for the first data")),
+        FeedStatus::Connecting => Some(format!("{name}: connecting")),
+        FeedStatus::Stale { last_ok } => Some(format!("{name}: stale since {}", last_ok.format("%H:%M:%S UTC"))),
+        FeedStatus::Failed(fail) => Some(format!("{name}: {}", fail.error)),
+        FeedStatus::Stopped(why) => Some(format!("{name}: stopped ({why})")),
+        FeedStatus::Off(why) => Some(format!("{name}: {why}")),
+    }
+}
+
+fn pod_ready(p: &crate::model::Pod) -> bool {
+    let (ready, total) = p.ready_count();
+    !p.deleting && (p.phase == "Succeeded" || (p.phase == "Running" && ready == total))
+}
+
+fn crash_looping(p: &crate::model::Pod) -> bool {
+    matches!(p.status(), "CrashLoopBackOff" | "OOMKilled")
+}
+
+/// A metric check over every DB instance: `test` gives (ok, words) or
+/// `None` while the instance has no such data point.
+fn db_metric(live: &LiveState, what: &str, test: impl Fn(&crate::model::Db) -> Option<(bool, String)>) -> CheckResult {
+    let mut bad = Vec::new();
+    let mut good = 0;
+    let mut missing = Vec::new();
+    for d in live.dbs.values() {
+        match test(d) {
+            Some((true, _)) => good += 1,
+            Some((false, words)) => bad.push(words),
+            None => missing.push(d.instance.id.clone()),
+        }
+    }
+    bad.sort();
+    missing.sort();
+    if !bad.is_empty() {
+        CheckResult::Fail(list(&bad))
+    } else if !missing.is_empty() {
+        CheckResult::Unknown(format!("no {what} data yet for {}", list(&missing)))
+    } else if good == 0 {
+        CheckResult::Fail("no DB instances".into())
+    } else {
+        CheckResult::Pass(format!("{good} within"))
+    }
+}
+
+/// `a, b, c` or `a, b, c and 4 more`.
+fn list(items: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let head = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > SHOWN { format!("{head} and {} more", items.len() - SHOWN) } else { head }
+}
+
+#[cfg(test)]
+mod tests;
