@@ -110,7 +110,10 @@ async fn run(
             let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
             // The demo world answers for both domains and is its own cluster.
             let executor = Arc::new(demo::spawn(cli.demo_seed, clock.clone(), tx));
-            let actions = Router::new().with(Domain::Kubernetes, executor.clone()).with(Domain::Aws, executor.clone());
+            let actions = Router::new()
+                .with(Domain::Kubernetes, executor.clone())
+                .with(Domain::Aws, executor.clone())
+                .with(Domain::Local, executor.clone());
             let cluster: Arc<dyn Cluster> = executor;
             (clock, demo::environment(), actions, cluster, None)
         }
@@ -132,7 +135,8 @@ async fn run(
             let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
             let actions = Router::new()
                 .with(Domain::Kubernetes, Arc::new(executor.clone()))
-                .with(Domain::Aws, Arc::new(aws_executor.clone()));
+                .with(Domain::Aws, Arc::new(aws_executor.clone()))
+                .with(Domain::Local, Arc::new(warroom::actions::local::LocalExecutor));
             let account: Arc<dyn aws_source::Account> = Arc::new(aws_source::LiveAccount::start(
                 aws,
                 aws_executor,

@@ -6,6 +6,7 @@
 //! its risk, the name to type for destructive ones, and the equivalent CLI
 //! command shown in the dialog.
 
+pub mod local;
 pub mod menu;
 pub mod policy;
 pub mod router;
@@ -38,6 +39,13 @@ pub fn restore_after(recorded: Option<u32>, from: u32, to: u32, restore: bool) -
         None if to < from => Some(from),
         kept => kept,
     }
+}
+
+/// `a` as a shell reads it back as one word: unquoted when it is plain,
+/// else in single quotes.
+pub fn shell_quote(a: &str) -> String {
+    let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c));
+    if plain { a.to_string() } else { format!("'{}'", a.replace('\'', "'\\''")) }
 }
 
 /// How much an action can hurt, which decides how it is confirmed.
@@ -153,6 +161,22 @@ pub enum ActionKind {
         /// The window in words (`1h`), for titles and the file name.
         window: String,
     },
+    /// A playbook step's program and arguments, run without a shell on
+    /// this machine; its output is kept as evidence.
+    RunCommand {
+        step: String,
+        argv: Vec<String>,
+        timeout_secs: u64,
+        risk: Risk,
+    },
+    /// A playbook step's shell script (`sh -c`), shown verbatim before it
+    /// runs, never templated.
+    RunScript {
+        step: String,
+        script: String,
+        timeout_secs: u64,
+        risk: Risk,
+    },
 }
 
 /// Where an action was asked for, recorded with it.
@@ -178,6 +202,7 @@ impl Action {
             ActionKind::CollectLogs { .. }
             | ActionKind::CollectDeploymentLogs { .. }
             | ActionKind::ExportTrail { .. } => Risk::Read,
+            ActionKind::RunCommand { risk, .. } | ActionKind::RunScript { risk, .. } => *risk,
             ActionKind::RolloutRestart { .. }
             | ActionKind::RestoreScale { .. }
             | ActionKind::LiftIsolation { .. }
@@ -218,6 +243,10 @@ impl Action {
             ActionKind::ExportTrail { window, .. } => {
                 format!("Export CloudTrail, last {window} (JSON evidence)")
             }
+            ActionKind::RunCommand { argv, .. } => {
+                format!("Run {}", argv.first().map_or("a command", String::as_str))
+            }
+            ActionKind::RunScript { .. } => "Run a script".into(),
         }
     }
 
@@ -237,6 +266,7 @@ impl Action {
             ActionKind::SetAlarmActions { alarm, .. } => alarm,
             ActionKind::FailoverCluster { cluster, .. } | ActionKind::SnapshotCluster { cluster, .. } => cluster,
             ActionKind::ExportTrail { window, .. } => window,
+            ActionKind::RunCommand { step, .. } | ActionKind::RunScript { step, .. } => step,
         }
     }
 
@@ -267,6 +297,9 @@ impl Action {
                 start.format("%Y-%m-%d %H:%M:%S"),
                 end.format("%Y-%m-%d %H:%M:%S")
             ),
+            ActionKind::RunCommand { step, timeout_secs, .. } | ActionKind::RunScript { step, timeout_secs, .. } => {
+                format!("playbook step {step} (stopped after {timeout_secs} s)")
+            }
         }
     }
 
@@ -275,6 +308,7 @@ impl Action {
         match self.kind.domain() {
             Domain::Kubernetes => format!("context {}", self.scope.kube_context),
             Domain::Aws => format!("account {} · region {}", self.scope.aws_account, self.scope.aws_region),
+            Domain::Local => "this machine, as you".into(),
         }
     }
 
@@ -339,6 +373,8 @@ impl Action {
                 start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
+            ActionKind::RunCommand { argv, .. } => argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" "),
+            ActionKind::RunScript { script, .. } => script.clone(),
         }
     }
 }

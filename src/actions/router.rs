@@ -19,6 +19,8 @@ use super::{Action, ActionKind};
 pub enum Domain {
     Kubernetes,
     Aws,
+    /// Programs and scripts on this machine (playbook steps).
+    Local,
 }
 
 impl Domain {
@@ -26,6 +28,7 @@ impl Domain {
         match self {
             Domain::Kubernetes => "Kubernetes",
             Domain::Aws => "AWS",
+            Domain::Local => "local",
         }
     }
 }
@@ -49,6 +52,7 @@ impl ActionKind {
             | ActionKind::PromoteReplica { .. }
             | ActionKind::SetAlarmActions { .. }
             | ActionKind::ExportTrail { .. } => Domain::Aws,
+            ActionKind::RunCommand { .. } | ActionKind::RunScript { .. } => Domain::Local,
         }
     }
 }

@@ -67,6 +67,27 @@ impl App {
         effects
     }
 
+    /// Asks why the selected step is skipped (the footer takes the reason).
+    pub(super) fn ask_skip_reason(&mut self) {
+        let Some(step) = self.selected_step().map(|s| s.id.clone()) else { return };
+        let mut input = TextArea::default();
+        input.set_placeholder_text("why it is skipped (Enter records it)");
+        self.overlay = Some(Overlay::SkipReason { step, input });
+    }
+
+    /// Records the skip with the reason typed; a skip needs a reason.
+    pub(super) fn skip_step(&mut self) -> Vec<Effect> {
+        let Some(Overlay::SkipReason { step, input }) = &self.overlay else { return Vec::new() };
+        let reason = input.lines().join(" ").trim().to_string();
+        if reason.is_empty() {
+            self.notice = Some("Say why the step is skipped".into());
+            return Vec::new();
+        }
+        let step = step.clone();
+        self.overlay = None;
+        vec![Effect::Record(IncidentEvent::StepSkipped { step, reason })]
+    }
+
     /// Moves the checklist's selection by `delta` steps.
     pub(super) fn move_step(&mut self, delta: isize) {
         let n = self.active_playbook().map_or(0, |p| p.steps().count());
@@ -93,8 +114,32 @@ impl App {
                 let (a, title) = (a.clone(), step.title.clone());
                 self.run_step_action(&id, &title, &a)
             }
-            StepKind::Command(_) | StepKind::Script(_) => Vec::new(),
+            StepKind::Command(c) => {
+                let kind = ActionKind::RunCommand {
+                    step: id.clone(),
+                    argv: c.argv.clone(),
+                    timeout_secs: c.timeout_secs,
+                    risk: c.risk,
+                };
+                self.run_step_program(&id, kind)
+            }
+            StepKind::Script(sc) => {
+                let kind = ActionKind::RunScript {
+                    step: id.clone(),
+                    script: sc.script.clone(),
+                    timeout_secs: sc.timeout_secs,
+                    risk: sc.risk,
+                };
+                self.run_step_program(&id, kind)
+            }
         }
+    }
+
+    /// A command or script step: its confirmation, as any action's.
+    fn run_step_program(&mut self, step: &str, kind: ActionKind) -> Vec<Effect> {
+        let Some(playbook) = self.active_playbook().map(|p| p.id.clone()) else { return Vec::new() };
+        let origin = Origin::Playbook { playbook, step: step.to_string() };
+        self.open_confirm(Action { kind, scope: self.scope() }, origin)
     }
 
     /// An action step acts on the selected item of the panel its action

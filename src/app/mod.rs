@@ -439,7 +439,7 @@ impl App {
     pub fn layers(&self) -> &'static [Layer] {
         match &self.overlay {
             None => &[Layer::Panel, Layer::Global],
-            Some(Overlay::Filter(_)) => &[Layer::Input],
+            Some(Overlay::Filter(_) | Overlay::SkipReason { .. }) => &[Layer::Input],
             Some(
                 Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
             ) => &[Layer::Popup],
@@ -520,6 +520,7 @@ impl App {
             Command::Actions => list,
             Command::Logs | Command::Yaml | Command::DeploymentYaml => self.focus == PanelId::Pods,
             Command::ToggleExpand | Command::TrailView | Command::TrailWindow => self.focus == PanelId::Trail,
+            Command::SkipStep => self.focus == PanelId::Checklist && self.active_playbook().is_some(),
             Command::Evidence => self.evidence_files().next().is_some(),
             _ => true,
         }
@@ -528,7 +529,7 @@ impl App {
     /// Whether the open overlay takes typed text.
     pub fn has_text_field(&self) -> bool {
         match &self.overlay {
-            Some(Overlay::Filter(_) | Overlay::Palette { .. }) => true,
+            Some(Overlay::Filter(_) | Overlay::Palette { .. } | Overlay::SkipReason { .. }) => true,
             Some(Overlay::Confirm(c)) => c.typed.is_some(),
             Some(Overlay::Viewer(v)) => v.input.is_some(),
             _ => false,
@@ -573,6 +574,7 @@ impl App {
                 edit(input);
                 *selected = 0;
             }
+            Some(Overlay::SkipReason { input, .. }) => edit(input),
             Some(Overlay::Confirm(c)) => match &mut c.typed {
                 Some(t) => {
                     edit(t);
@@ -600,6 +602,8 @@ impl App {
                 self.focused_list_set_filter("");
                 self.overlay = None;
             }
+            (Some(Overlay::SkipReason { .. }), Command::Submit) => return self.skip_step(),
+            (Some(Overlay::SkipReason { .. }), Command::Cancel) => self.overlay = None,
             (
                 Some(
                     Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
@@ -675,6 +679,7 @@ impl App {
             Command::Top if self.focus == PanelId::Checklist => self.move_step(isize::MIN),
             Command::Bottom if self.focus == PanelId::Checklist => self.move_step(isize::MAX),
             Command::OpenDetail if self.focus == PanelId::Checklist => return self.run_step(),
+            Command::SkipStep if self.focus == PanelId::Checklist => self.ask_skip_reason(),
             Command::MoveDown => self.with_focused_list(|l, h| l.move_by(1, h), page),
             Command::MoveUp => self.with_focused_list(|l, h| l.move_by(-1, h), page),
             Command::PageDown => self.with_focused_list(|l, h| l.move_by(h as isize, h), page),

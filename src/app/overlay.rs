@@ -58,6 +58,11 @@ pub(super) fn move_cursor(selected: &mut usize, len: usize, cmd: Command) -> boo
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Filter(TextArea<'static>),
+    /// Why the checklist step `step` is skipped, typed in the footer.
+    SkipReason {
+        step: String,
+        input: TextArea<'static>,
+    },
     Detail {
         panel: PanelId,
         key: String,

@@ -71,6 +71,16 @@ impl App {
                     self.notice = Some(format!("Cancelled: {} {}", a.action.title(), a.action.target()));
                 }
             }
+            // A step whose action worked is done.
+            IncidentEvent::ActionSucceeded { action_id, .. } => {
+                if let Some(a) = self.record.action(action_id)
+                    && let Origin::Playbook { step, .. } = &a.origin
+                    && a.incident.is_some()
+                    && self.incident().is_some_and(|i| i.steps.get(step).is_none_or(|s| s.ticked.is_none()))
+                {
+                    return vec![Effect::Record(IncidentEvent::StepTicked { step: step.clone() })];
+                }
+            }
             _ => {}
         }
         Vec::new()

@@ -1280,3 +1280,61 @@ fn a_step_matches_the_action_its_parameters_name() {
     assert!(step_matches(&off, &ActionKind::SetAlarmActions { alarm: "a".into(), enabled: false }));
     assert!(!step_matches(&off, &ActionKind::SetAlarmActions { alarm: "a".into(), enabled: true }));
 }
+
+/// A demo app whose P1 playbook is `steps` (TOML `[[phase.step]]`s).
+fn app_with_p1(steps: &str) -> App {
+    let mut app = demo_app(60, (200, 50), "default");
+    let text = format!("id = \"p1\"\ntitle = \"Ours\"\nseverity = \"P1\"\n[[phase]]\nname = \"Triage\"\n{steps}");
+    let p = crate::playbook::Playbook::parse(&crate::config::Source { path: "p1.toml".into(), text }).unwrap();
+    app.playbooks.retain(|x| x.id != "p1");
+    app.playbooks.push(p);
+    press(&mut app, "P1");
+    press(&mut app, "5");
+    app
+}
+
+#[test]
+fn command_and_script_steps_run_through_the_confirmation_and_tick_when_they_work() {
+    let mut app = app_with_p1(
+        "[[phase.step]]\nid = \"pvcs\"\ntitle = \"PVCs\"\ncommand = { argv = [\"kubectl\", \"get\", \"pvc\", \"-A\"], risk = \"read\" }\n\
+         [[phase.step]]\nid = \"locks\"\ntitle = \"Locks\"\nscript = { script = \"psql -c 'select 1'\\necho done | cat\" }\n",
+    );
+    press(&mut app, "<Enter>");
+    let Some(Overlay::Confirm(c)) = &app.overlay else { panic!("{:?}", app.overlay) };
+    assert!(
+        matches!(&c.action.kind, ActionKind::RunCommand { step, argv, risk: Risk::Read, .. } if step == "pvcs" && argv.len() == 4)
+    );
+    assert_eq!(c.action.cli(), "kubectl get pvc -A");
+    let fx = press(&mut app, "y");
+    let [Effect::Execute { id, .. }] = fx.as_slice() else { panic!("{fx:?}") };
+    let fx = deliver(&mut app, Msg::ActionDone { id: *id, result: Ok(output("kubectl: exit status 0")) });
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(app.incident().unwrap().steps["pvcs"].ticked.is_some(), "a step whose command worked is done");
+
+    // A script is shown line by line, as it will run; a change by default.
+    press(&mut app, "j<Enter>");
+    let Some(Overlay::Confirm(c)) = &app.overlay else { panic!("{:?}", app.overlay) };
+    assert_eq!(c.action.risk(), Risk::Change);
+    let screen = rendered(&app);
+    let text: String = screen.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("  psql -c 'select 1'") && text.contains("  echo done | cat"), "{text}");
+}
+
+#[test]
+fn a_step_is_skipped_with_a_reason() {
+    let mut app = app_with_p1("[[phase.step]]\nid = \"ack\"\ntitle = \"Acknowledge\"\n");
+    press(&mut app, "s");
+    assert!(matches!(&app.overlay, Some(Overlay::SkipReason { step, .. }) if step == "ack"));
+    press(&mut app, "<Enter>");
+    assert_eq!(app.notice.as_deref(), Some("Say why the step is skipped"));
+    type_text(&mut app, "paged by PagerDuty already");
+    press(&mut app, "<Enter>");
+    assert!(app.overlay.is_none());
+    let state = &app.incident().unwrap().steps["ack"];
+    assert_eq!(state.skipped.as_ref().map(|s| s.1.as_str()), Some("paged by PagerDuty already"));
+    assert!(state.done());
+    // Ticking it afterwards replaces the skip.
+    press(&mut app, "<Enter>");
+    let state = &app.incident().unwrap().steps["ack"];
+    assert!(state.ticked.is_some() && state.skipped.is_none());
+}

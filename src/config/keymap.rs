@@ -49,6 +49,8 @@ pub enum Command {
     DeploymentYaml,
     /// CloudTrail: expand a row of repeated events, or collapse it.
     ToggleExpand,
+    /// Checklist: skip the selected step, with a reason.
+    SkipStep,
     /// CloudTrail: the next view (all, failed logins, IAM, KMS, …).
     TrailView,
     /// CloudTrail: the next window (15m, 1h, 3h, 12h, 24h).
@@ -106,6 +108,7 @@ impl Command {
             Command::Yaml => "yaml",
             Command::DeploymentYaml => "deployment_yaml",
             Command::ToggleExpand => "toggle_expand",
+            Command::SkipStep => "skip_step",
             Command::TrailView => "trail_view",
             Command::TrailWindow => "trail_window",
             Command::Search => "search",

@@ -19,7 +19,7 @@ use crate::sanitize::{sanitize, sanitize_multiline};
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     match &app.overlay {
-        None | Some(Overlay::Filter(_)) => {}
+        None | Some(Overlay::Filter(_) | Overlay::SkipReason { .. }) => {}
         Some(
             Overlay::Detail { scroll, .. }
             | Overlay::Help { scroll }
@@ -602,9 +602,19 @@ fn draw_confirm(app: &App, frame: &mut Frame, area: Rect, c: &Confirm) {
             Span::styled(format!("{:<9}", "Where"), dim),
             Span::raw(sanitize(&a.scope_label()).into_owned()),
         ]),
-        Line::from(vec![Span::styled(format!("{:<9}", "Command"), dim), Span::raw(sanitize(&a.cli()).into_owned())]),
-        Line::default(),
     ];
+    match &a.kind {
+        // A script is shown as it will run, line by line.
+        crate::actions::ActionKind::RunScript { script, .. } => {
+            lines.push(Line::styled("Script", dim));
+            lines.extend(script.lines().map(|l| Line::from(format!("  {}", sanitize(l)))));
+        }
+        _ => lines.push(Line::from(vec![
+            Span::styled(format!("{:<9}", "Command"), dim),
+            Span::raw(sanitize(&a.cli()).into_owned()),
+        ])),
+    }
+    lines.push(Line::default());
     if let Some(reason) = &blocked {
         lines.push(Line::styled(format!("⊘ {reason}"), app.theme.style(Slot::StatusCrit)));
     } else if app.flags.dry_run && risk.mutates() {

@@ -96,6 +96,9 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
         Some(Overlay::Filter(_)) => {
             &[(Layer::Input, Command::Submit, "keep"), (Layer::Input, Command::Cancel, "clear")]
         }
+        Some(Overlay::SkipReason { .. }) => {
+            &[(Layer::Input, Command::Submit, "skip"), (Layer::Input, Command::Cancel, "cancel")]
+        }
     }
 }
 
@@ -103,6 +106,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(Overlay::Filter(input)) = &app.overlay {
         let [label, field] = Layout::horizontal([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
         frame.render_widget(Paragraph::new(Span::styled(" filter /", app.theme.style(Slot::FooterKey))), label);
+        frame.render_widget(input, field);
+        return;
+    }
+    if let Some(Overlay::SkipReason { input, .. }) = &app.overlay {
+        let [label, field] = Layout::horizontal([Constraint::Length(12), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Paragraph::new(Span::styled(" skip, why:", app.theme.style(Slot::FooterKey))), label);
         frame.render_widget(input, field);
         return;
     }

@@ -77,6 +77,9 @@ impl DemoWorld {
             ActionKind::CollectLogs { .. }
             | ActionKind::CollectDeploymentLogs { .. }
             | ActionKind::ExportTrail { .. } => Err("collecting evidence changes nothing".into()),
+            ActionKind::RunCommand { .. } | ActionKind::RunScript { .. } => {
+                Err("the demo runs no commands on this machine; a live console runs it as shown".into())
+            }
             ActionKind::RolloutRestart { deployment, .. } => {
                 if !self.deployments.contains_key(deployment) {
                     return Err(format!("deployment {deployment} not found"));
