@@ -47,6 +47,16 @@ pub fn draw_results(app: &App, frame: &mut Frame, area: Rect) {
 /// Footer hints per context: (layer, command, label).
 fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
     match &app.overlay {
+        None if app.focus == crate::app::PanelId::Checklist => &[
+            (Layer::Global, Command::Quit, "quit"),
+            (Layer::Global, Command::Help, "help"),
+            (Layer::Global, Command::FocusNext, "focus"),
+            (Layer::Panel, Command::OpenDetail, "tick/run step"),
+            (Layer::Panel, Command::SkipStep, "skip"),
+            (Layer::Global, Command::StartIncident, "incident"),
+            (Layer::Global, Command::Palette, "palette"),
+            (Layer::Global, Command::ToggleChecklist, "checklist"),
+        ],
         None => &[
             (Layer::Global, Command::Quit, "quit"),
             (Layer::Global, Command::Help, "help"),
