@@ -8,56 +8,92 @@ use clap::Parser;
 #[command(name = "warroom", version, about, long_about = None)]
 pub struct Cli {
     /// Run on the built-in demo environment (no cloud account needed).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub demo: bool,
 
     /// Speed of the demo scenario (2 = twice as fast).
-    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed, requires = "demo")]
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed, requires = "demo", global = true)]
     pub demo_speed: f64,
 
     /// Seed of the demo scenario (the same seed plays the same incident).
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "demo")]
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "demo", global = true)]
     pub demo_seed: u64,
 
     /// Theme name: default, light, ansi16, mono, or a file in <config>/themes.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", global = true)]
     pub theme: Option<String>,
 
     /// Keymap name: default, vim, or a file in <config>/keymaps.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", global = true)]
     pub keymap: Option<String>,
 
     /// Disable every mutating action (dialogs still preview them).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub read_only: bool,
 
     /// Preview and record actions without calling any API.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dry_run: bool,
 
     /// Kubernetes context from the kubeconfig (default: config.toml, then
     /// the kubeconfig's current context).
-    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    #[arg(long, value_name = "NAME", conflicts_with = "demo", global = true)]
     pub context: Option<String>,
 
     /// Namespace to watch; repeat for several (default: config.toml, then
     /// the context's namespace, then all).
-    #[arg(short = 'n', long = "namespace", value_name = "NS", conflicts_with = "demo")]
+    #[arg(short = 'n', long = "namespace", value_name = "NS", conflicts_with = "demo", global = true)]
     pub namespaces: Vec<String>,
 
     /// Watch every namespace.
-    #[arg(short = 'A', long, conflicts_with_all = ["namespaces", "demo"])]
+    #[arg(short = 'A', long, conflicts_with_all = ["namespaces", "demo"], global = true)]
     pub all_namespaces: bool,
 
     /// AWS profile from the shared config (default: config.toml, then
     /// AWS_PROFILE, then the default credential chain).
-    #[arg(long, value_name = "NAME", conflicts_with = "demo")]
+    #[arg(long, value_name = "NAME", conflicts_with = "demo", global = true)]
     pub profile: Option<String>,
 
     /// AWS region (default: config.toml, then AWS_REGION, then the
     /// profile's).
-    #[arg(long, value_name = "REGION", conflicts_with = "demo")]
+    #[arg(long, value_name = "REGION", conflicts_with = "demo", global = true)]
     pub region: Option<String>,
+
+    /// Start the demo this many seconds into its scenario (the incident
+    /// begins about 20 s in).
+    #[arg(long, value_name = "SECS", default_value_t = 0, requires = "demo", global = true)]
+    pub demo_at: u32,
+
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Sub {
+    /// Walk a playbook without an incident (`daily`); with --format, run
+    /// its checks headless and print a report: exit 0 when all pass, 1
+    /// when one fails, 2 when one cannot tell (a feed never synced) or on
+    /// error.
+    Check {
+        /// The playbook's id: daily, p1, crashloop, …
+        playbook: String,
+        /// Print a report instead of opening the console.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Seconds to wait for the feeds the checks need.
+        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        timeout: u64,
+        /// Also run the playbook's command and script steps whose risk is
+        /// read.
+        #[arg(long, requires = "format")]
+        run_commands: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Json,
 }
 
 fn parse_speed(s: &str) -> Result<f64, String> {

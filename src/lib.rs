@@ -14,6 +14,7 @@ pub mod evidence;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod format;
+pub mod headless;
 pub mod incident;
 pub mod layout;
 pub mod model;

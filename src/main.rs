@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use warroom::actions::{Domain, Router};
 use warroom::app::{App, AppInit};
-use warroom::cli::Cli;
+use warroom::cli::{Cli, Format, Sub};
 use warroom::config::paths::Paths;
 use warroom::config::theme::ColorSupport;
 use warroom::incident::MemoryRecorder;
@@ -55,6 +55,22 @@ fn main() -> ExitCode {
             }
         }
     };
+    if let Some(Sub::Check { playbook, .. }) = &cli.command
+        && !prepared.playbooks.iter().any(|p| p.id == *playbook)
+    {
+        let known: Vec<&str> = prepared.playbooks.iter().map(|p| p.id.as_str()).collect();
+        eprintln!("warroom: no playbook `{playbook}`; there are: {}", known.join(", "));
+        return ExitCode::from(2);
+    }
+    if let Some(Sub::Check { playbook, format: Some(format), timeout, run_commands }) = cli.command.clone() {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            eprintln!("warroom: cannot start runtime");
+            return ExitCode::from(2);
+        };
+        let _ = init_logging(&paths);
+        let check = Check { playbook, format, timeout: std::time::Duration::from_secs(timeout), run_commands };
+        return ExitCode::from(rt.block_on(check_headless(&cli, prepared, target, check)));
+    }
     if let Err(e) = warroom::terminal::check_usable(var("TERM").as_deref()) {
         eprintln!("warroom: {e}");
         return ExitCode::from(2);
@@ -109,7 +125,7 @@ async fn run(
         None => {
             let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
             // The demo world answers for both domains and is its own cluster.
-            let executor = Arc::new(demo::spawn(cli.demo_seed, clock.clone(), tx));
+            let executor = Arc::new(demo::spawn_at(cli.demo_seed, cli.demo_at, clock.clone(), tx));
             let actions = Router::new()
                 .with(Domain::Kubernetes, executor.clone())
                 .with(Domain::Aws, executor.clone())
@@ -164,11 +180,74 @@ async fn run(
         trail_window: prepared.settings.trail_window,
         playbooks: prepared.playbooks,
     });
+    if let Some(Sub::Check { playbook, format: None, .. }) = &cli.command {
+        app.walk_routine(playbook);
+    }
     let recorder = Box::new(MemoryRecorder::default());
     let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster), aws: account };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
+}
+
+/// What `warroom check PLAYBOOK --format …` was asked.
+struct Check {
+    playbook: String,
+    format: Format,
+    timeout: std::time::Duration,
+    run_commands: bool,
+}
+
+/// Runs a playbook's checks headless and prints the report; the exit
+/// status (0 all pass, 1 a failure, 2 unknown or error).
+async fn check_headless(cli: &Cli, prepared: startup::Prepared, live: Live, check: Check) -> u8 {
+    use warroom::headless;
+    let Some(playbook) = prepared.playbooks.iter().find(|p| p.id == check.playbook) else { return 2 };
+    let needed = headless::needed_feeds(playbook);
+    let mut state = warroom::state::LiveState::default();
+    let (clock, unsynced): (Arc<dyn Clock>, Vec<String>) = match live {
+        None => {
+            // The demo world as it is `--demo-at` seconds into its scenario.
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let now = clock.now();
+            let start = now - chrono::TimeDelta::seconds(i64::from(cli.demo_at));
+            let mut world = demo::DemoWorld::new(cli.demo_seed, start);
+            for u in world.advance(now).into_iter().chain(world.snapshot()) {
+                state.apply(u);
+            }
+            (clock, Vec::new())
+        }
+        Some((target, _)) => {
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let (tx, mut rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
+            let aws = aws_target(cli, &prepared.settings.aws);
+            let refresh = &prepared.settings.refresh;
+            let intervals =
+                aws_source::Intervals { alarms: refresh.alarms, rds: refresh.rds, trail: refresh.cloudtrail };
+            let _account = aws_source::LiveAccount::start(
+                aws.clone(),
+                aws_source::AwsExecutor::new(aws),
+                (intervals, prepared.settings.trail_window),
+                clock.clone(),
+                tx.clone(),
+                None,
+            );
+            let executor = kube_source::KubeExecutor::new(target.clone(), clock.clone());
+            let _cluster = kube_source::LiveCluster::start(target, executor, clock.clone(), tx);
+            let now = || clock.now();
+            let unsynced = headless::wait_for_sync(&mut state, &mut rx, &needed, check.timeout, now).await;
+            (clock.clone(), unsynced)
+        }
+    };
+    let report = headless::report(playbook, &state, clock.now(), unsynced, check.run_commands).await;
+    print!(
+        "{}",
+        match check.format {
+            Format::Md => report.markdown(),
+            Format::Json => report.json(),
+        }
+    );
+    report.exit_code()
 }
 
 /// A runtime on a thread of its own, for a source whose work (loading

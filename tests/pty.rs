@@ -499,3 +499,61 @@ fn the_cloudtrail_window_is_exported_to_a_json_file_with_its_hash() {
     c.keys("q");
     assert!(c.wait_exit().success());
 }
+
+/// `warroom ARGS…` without a terminal, in a fresh config dir: its exit
+/// status and standard output.
+fn headless(args: &[&str], envs: &[(&str, &str)]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(args)
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_daily_check_runs_headless_and_says_what_failed_in_its_exit_status() {
+    // Before the demo's incident: every check passes.
+    let (code, out, err) = headless(&["check", "daily", "--demo", "--demo-seed", "7", "--format", "json"], &[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let checks: Vec<&serde_json::Value> =
+        report["steps"].as_array().unwrap().iter().filter(|s| s["kind"] == "check").collect();
+    assert!(checks.len() >= 9 && checks.iter().all(|s| s["result"] == "pass"), "{report}");
+
+    // A minute and a half in, the backend crash-loops: those checks fail, by name.
+    let (code, out, _) =
+        headless(&["check", "daily", "--demo", "--demo-seed", "7", "--demo-at", "90", "--format", "md"], &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("| ✗ | Kubernetes | No pod is crash-looping | fail | 4 crash-looping: shop/backend-"),
+        "{out}"
+    );
+    assert!(out.contains("| ✗ | AWS | No CloudWatch alarm fires | fail |"), "{out}");
+
+    // Live, with nothing to reach: the feeds never sync, which is 2.
+    let env = [
+        ("KUBECONFIG", "/nonexistent/warroom-test/kubeconfig"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_CONFIG_FILE", "/nonexistent/warroom-test/config"),
+    ];
+    let (code, out, err) = headless(&["check", "daily", "--format", "json", "--timeout", "2"], &env);
+    assert_eq!(code, Some(2), "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(report["unsynced"].as_array().unwrap().iter().any(|f| f == "pods"), "{report}");
+
+    let (code, _, err) = headless(&["check", "weekly", "--demo", "--format", "md"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("no playbook `weekly`; there are: "), "{err}");
+}

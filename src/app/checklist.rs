@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::actions::ActionKind;
+use crate::incident::StepState;
 use crate::playbook::{ActionName, ActionStep, CheckResult, ParamValue, Playbook, Step, StepKind};
 
 /// The playbook an incident of `severity` follows unless another is
@@ -22,6 +23,10 @@ pub struct Checklist {
     pub selected: usize,
     /// Each check step's result as last evaluated, by step id.
     pub results: BTreeMap<String, CheckResult>,
+    /// A routine walked without an incident (`warroom check daily`).
+    pub routine: Option<String>,
+    /// The routine's ticks and skips (an incident records its own).
+    pub routine_steps: BTreeMap<String, StepState>,
 }
 
 impl App {
@@ -29,9 +34,64 @@ impl App {
         self.playbooks.iter().find(|p| p.id == id)
     }
 
-    /// The playbook the running incident follows.
+    /// The playbook the running incident follows, else the routine being
+    /// walked.
     pub fn active_playbook(&self) -> Option<&Playbook> {
-        self.incident().and_then(|i| i.playbook.as_deref()).and_then(|id| self.playbook(id))
+        match self.incident() {
+            Some(i) => i.playbook.as_deref().and_then(|id| self.playbook(id)),
+            None => self.checklist.routine.as_deref().and_then(|id| self.playbook(id)),
+        }
+    }
+
+    /// Walks `playbook` without an incident: its checks show live, its
+    /// ticks and skips are kept for the session.
+    pub fn walk_routine(&mut self, playbook: &str) {
+        self.checklist.routine = Some(playbook.to_string());
+        self.checklist.routine_steps.clear();
+        self.checklist.selected = 0;
+        self.focus(PanelId::Checklist);
+        let _ = self.evaluate_checks();
+    }
+
+    /// Where step `id` stands: as the incident recorded it, or in the
+    /// routine.
+    pub fn step_state(&self, id: &str) -> Option<&StepState> {
+        match self.incident() {
+            Some(i) => i.steps.get(id),
+            None => self.checklist.routine_steps.get(id),
+        }
+    }
+
+    /// Records `event` during an incident; in a routine, applies it to the
+    /// routine's own steps.
+    fn step_event(&mut self, event: IncidentEvent) -> Vec<Effect> {
+        if self.incident().is_some() {
+            return vec![Effect::Record(event)];
+        }
+        let now = self.now;
+        let entry =
+            |id: &str, steps: &mut BTreeMap<String, StepState>| -> StepState { steps.remove(id).unwrap_or_default() };
+        let steps = &mut self.checklist.routine_steps;
+        match event {
+            IncidentEvent::StepTicked { step } => {
+                let mut s = entry(&step, steps);
+                (s.ticked, s.skipped) = (Some(now), None);
+                steps.insert(step, s);
+            }
+            IncidentEvent::StepUnticked { step } => {
+                let mut s = entry(&step, steps);
+                s.ticked = None;
+                steps.insert(step, s);
+            }
+            IncidentEvent::StepSkipped { step, reason } => {
+                let mut s = entry(&step, steps);
+                (s.skipped, s.ticked) = (Some((now, reason)), None);
+                steps.insert(step, s);
+            }
+            _ => {}
+        }
+        self.dirty = true;
+        Vec::new()
     }
 
     /// The selected step of the running incident's playbook.
@@ -52,14 +112,15 @@ impl App {
                 results.insert(s.id.clone(), crate::playbook::check(spec, &self.live, self.now));
             }
         }
-        let recorded = self.incident().map(|i| &i.steps);
-        let effects = results
-            .iter()
-            .filter(|(id, r)| {
-                recorded.and_then(|steps| steps.get(*id)).and_then(|s| s.check.as_ref()).map(|c| &c.1) != Some(*r)
-            })
-            .map(|(id, r)| Effect::Record(IncidentEvent::CheckChanged { step: id.clone(), result: r.clone() }))
-            .collect();
+        // Only an incident records its checks' changes.
+        let effects = match self.incident().map(|i| &i.steps) {
+            Some(recorded) => results
+                .iter()
+                .filter(|(id, r)| recorded.get(*id).and_then(|s| s.check.as_ref()).map(|c| &c.1) != Some(*r))
+                .map(|(id, r)| Effect::Record(IncidentEvent::CheckChanged { step: id.clone(), result: r.clone() }))
+                .collect(),
+            None => Vec::new(),
+        };
         if results != self.checklist.results {
             self.dirty = true;
         }
@@ -85,7 +146,7 @@ impl App {
         }
         let step = step.clone();
         self.overlay = None;
-        vec![Effect::Record(IncidentEvent::StepSkipped { step, reason })]
+        self.step_event(IncidentEvent::StepSkipped { step, reason })
     }
 
     /// Moves the checklist's selection by `delta` steps.
@@ -102,10 +163,10 @@ impl App {
     pub(super) fn run_step(&mut self) -> Vec<Effect> {
         let Some(step) = self.selected_step() else { return Vec::new() };
         let id = step.id.clone();
-        let ticked = self.incident().and_then(|i| i.steps.get(&id)).is_some_and(|s| s.ticked.is_some());
+        let ticked = self.step_state(&id).is_some_and(|s| s.ticked.is_some());
         match &step.kind {
-            StepKind::Manual if ticked => vec![Effect::Record(IncidentEvent::StepUnticked { step: id })],
-            StepKind::Manual => vec![Effect::Record(IncidentEvent::StepTicked { step: id })],
+            StepKind::Manual if ticked => self.step_event(IncidentEvent::StepUnticked { step: id }),
+            StepKind::Manual => self.step_event(IncidentEvent::StepTicked { step: id }),
             StepKind::Check(spec) => {
                 self.notice = Some(format!("A check ticks itself: {}", spec.describe()));
                 Vec::new()
@@ -114,24 +175,10 @@ impl App {
                 let (a, title) = (a.clone(), step.title.clone());
                 self.run_step_action(&id, &title, &a)
             }
-            StepKind::Command(c) => {
-                let kind = ActionKind::RunCommand {
-                    step: id.clone(),
-                    argv: c.argv.clone(),
-                    timeout_secs: c.timeout_secs,
-                    risk: c.risk,
-                };
-                self.run_step_program(&id, kind)
-            }
-            StepKind::Script(sc) => {
-                let kind = ActionKind::RunScript {
-                    step: id.clone(),
-                    script: sc.script.clone(),
-                    timeout_secs: sc.timeout_secs,
-                    risk: sc.risk,
-                };
-                self.run_step_program(&id, kind)
-            }
+            StepKind::Command(_) | StepKind::Script(_) => match step.program() {
+                Some((kind, _)) => self.run_step_program(&id, kind),
+                None => Vec::new(),
+            },
         }
     }
 

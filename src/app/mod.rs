@@ -242,7 +242,9 @@ impl App {
     /// stale (two missed polls, at least a minute). Either way a tick
     /// redraws only the cells whose label changed.
     pub fn clock_on_screen(&self) -> bool {
+        // A routine's checks follow the live state once a second too.
         self.incident().is_some()
+            || self.checklist.routine.is_some()
             || self
                 .live
                 .feeds

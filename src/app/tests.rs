@@ -1338,3 +1338,23 @@ fn a_step_is_skipped_with_a_reason() {
     let state = &app.incident().unwrap().steps["ack"];
     assert!(state.ticked.is_some() && state.skipped.is_none());
 }
+
+#[test]
+fn a_routine_is_walked_without_an_incident_and_records_nothing() {
+    let mut app = demo_app(0, (200, 50), "default");
+    app.walk_routine("daily");
+    assert_eq!((app.focus, app.active_playbook().map(|p| p.id.as_str())), (PanelId::Checklist, Some("daily")));
+    assert!(app.checklist.results["pods-ready"].passed(), "{:?}", app.checklist.results);
+    assert!(app.clock_on_screen(), "its checks follow the live state");
+    // The first step is a check; the certificates step is a command.
+    let at = app.active_playbook().unwrap().steps().position(|s| s.id == "security-groups").unwrap();
+    for _ in 0..at {
+        press(&mut app, "j");
+    }
+    let fx = press(&mut app, "<Enter>");
+    assert!(recorded(&fx).is_empty() && app.incident().is_none(), "{fx:?}");
+    assert!(app.step_state("security-groups").is_some_and(|s| s.ticked.is_some()));
+    // A tick advances nothing in a record: there is none.
+    let fx = app.update(Msg::Tick(app.now + TimeDelta::seconds(1)));
+    assert!(recorded(&fx).is_empty(), "{fx:?}");
+}

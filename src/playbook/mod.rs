@@ -330,6 +330,26 @@ impl Playbook {
     }
 }
 
+impl Step {
+    /// The action a command or script step runs, and its risk; `None` for
+    /// other steps.
+    pub fn program(&self) -> Option<(crate::actions::ActionKind, Risk)> {
+        use crate::actions::ActionKind;
+        let step = self.id.clone();
+        match &self.kind {
+            StepKind::Command(c) => Some((
+                ActionKind::RunCommand { step, argv: c.argv.clone(), timeout_secs: c.timeout_secs, risk: c.risk },
+                c.risk,
+            )),
+            StepKind::Script(s) => Some((
+                ActionKind::RunScript { step, script: s.script.clone(), timeout_secs: s.timeout_secs, risk: s.risk },
+                s.risk,
+            )),
+            _ => None,
+        }
+    }
+}
+
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }

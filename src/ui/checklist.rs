@@ -98,7 +98,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 fn steps<'a>(app: &App, lines: &mut Vec<Line<'a>>) -> usize {
     let Some(p) = app.active_playbook() else { return 0 };
     let dim = app.theme.style(Slot::TextDim);
-    let recorded = app.incident().map(|i| &i.steps);
+
     lines.push(Line::styled(sanitize(&p.title).into_owned(), app.theme.style(Slot::TextStrong)));
     let mut index = 0;
     let mut selected_at = 0;
@@ -106,7 +106,7 @@ fn steps<'a>(app: &App, lines: &mut Vec<Line<'a>>) -> usize {
         let within = phase.within_mins.map(|m| format!(" · within {}", fmt_mins(m))).unwrap_or_default();
         lines.push(Line::styled(format!("{}{within}", sanitize(&phase.name)), app.theme.style(Slot::TableHeader)));
         for step in &phase.steps {
-            let state = recorded.and_then(|r| r.get(&step.id));
+            let state = app.step_state(&step.id);
             let result = app.checklist.results.get(&step.id);
             let (glyph, health) = step_mark(step, state, result);
             let selected = index == app.checklist.selected;

@@ -25,7 +25,7 @@ mod task;
 mod tests;
 mod trail;
 
-pub use task::{DemoExecutor, spawn};
+pub use task::{DemoExecutor, spawn, spawn_at};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

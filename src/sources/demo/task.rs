@@ -47,11 +47,16 @@ impl Shared {
 /// Starts the demo world as a supervised task sending updates on
 /// `updates`; returns the executor that acts on it.
 pub fn spawn(seed: u64, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdate>) -> DemoExecutor {
+    spawn_at(seed, 0, clock, updates)
+}
+
+/// [`spawn`], the scenario already `ahead` seconds in.
+pub fn spawn_at(seed: u64, ahead: u32, clock: Arc<dyn Clock>, updates: mpsc::Sender<SourceUpdate>) -> DemoExecutor {
     let (tx, rx) = mpsc::channel::<Execute>(16);
-    let shared = Arc::new(Shared {
-        world: std::sync::Mutex::new(DemoWorld::new(seed, clock.now())),
-        commands: tokio::sync::Mutex::new(rx),
-    });
+    let now = clock.now();
+    let mut world = DemoWorld::new(seed, now - chrono::TimeDelta::seconds(i64::from(ahead)));
+    world.advance(now);
+    let shared = Arc::new(Shared { world: std::sync::Mutex::new(world), commands: tokio::sync::Mutex::new(rx) });
     let run_clock = clock.clone();
     let world = shared.clone();
     crate::sources::supervisor::supervise(&FEEDS, updates, clock, move |updates| {
