@@ -16,6 +16,15 @@ pub fn severity_playbook(severity: Severity) -> String {
     severity.label().to_lowercase()
 }
 
+/// A line of the start-incident dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentChoice {
+    /// This severity, with its own checklist.
+    Severity(Severity),
+    /// A scenario playbook, at its severity.
+    Playbook { id: String, severity: Severity },
+}
+
 /// The checklist's selection and the last results of its checks.
 #[derive(Debug, Clone, Default)]
 pub struct Checklist {

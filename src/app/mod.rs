@@ -34,7 +34,7 @@ use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
 use crate::sources::kube::Target;
 use crate::sources::{Environment, FeedData, FeedEvent, SourceUpdate};
 use crate::state::{FeedStatus, LiveState};
-pub use checklist::{Checklist, severity_playbook, step_matches};
+pub use checklist::{Checklist, IncidentChoice, severity_playbook, step_matches};
 pub use confirm::Confirm;
 use list::List;
 pub use overlay::{Overlay, Scroll};
@@ -443,7 +443,11 @@ impl App {
             None => &[Layer::Panel, Layer::Global],
             Some(Overlay::Filter(_) | Overlay::SkipReason { .. }) => &[Layer::Input],
             Some(
-                Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
+                Overlay::Detail { .. }
+                | Overlay::Help { .. }
+                | Overlay::Results { .. }
+                | Overlay::Summary { .. }
+                | Overlay::Evidence { .. },
             ) => &[Layer::Popup],
             Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
             Some(Overlay::Viewer(v)) if v.input.is_some() => &[Layer::Input],
@@ -606,12 +610,7 @@ impl App {
             }
             (Some(Overlay::SkipReason { .. }), Command::Submit) => return self.skip_step(),
             (Some(Overlay::SkipReason { .. }), Command::Cancel) => self.overlay = None,
-            (
-                Some(
-                    Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. },
-                ),
-                _,
-            ) => self.run_popup(cmd),
+            (Some(o), _) if o.is_text_popup() => self.run_popup(cmd),
             (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
             (Some(Overlay::Viewer(_)), _) => return self.run_viewer(cmd),
             (Some(Overlay::ActionMenu { .. }), _) => return self.run_action_menu(cmd),
@@ -673,7 +672,17 @@ impl App {
                 }
             }
             Command::StartIncident => {
-                let selected = self.incident().map_or(0, |i| i.severity as usize);
+                // From a firing alarm, the playbook answering it is proposed.
+                let alarm = self.firing_alarm().map(|a| a.name.clone());
+                let proposed = alarm.and_then(|name| {
+                    self.incident_choices().iter().position(|c| match c {
+                        IncidentChoice::Playbook { id, .. } => {
+                            self.playbook(id).is_some_and(|p| p.alarms.iter().any(|a| name.starts_with(a.as_str())))
+                        }
+                        IncidentChoice::Severity(_) => false,
+                    })
+                });
+                let selected = proposed.unwrap_or_else(|| self.incident().map_or(0, |i| i.severity as usize));
                 self.overlay = Some(Overlay::SeverityPicker { selected });
             }
             Command::MoveDown if self.focus == PanelId::Checklist => self.move_step(1),

@@ -54,10 +54,29 @@ pub(super) fn move_cursor(selected: &mut usize, len: usize, cmd: Command) -> boo
     true
 }
 
+impl Overlay {
+    /// A scrollable popup of text (details, help, results, the incident
+    /// summary, an evidence file).
+    pub fn is_text_popup(&self) -> bool {
+        matches!(
+            self,
+            Overlay::Detail { .. }
+                | Overlay::Help { .. }
+                | Overlay::Results { .. }
+                | Overlay::Summary { .. }
+                | Overlay::Evidence { .. }
+        )
+    }
+}
+
 /// What covers the panels, at most one at a time.
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Filter(TextArea<'static>),
+    /// What the incident just resolved came to.
+    Summary {
+        scroll: Scroll,
+    },
     /// Why the checklist step `step` is skipped, typed in the footer.
     SkipReason {
         step: String,
@@ -108,6 +127,7 @@ impl App {
             Overlay::Detail { scroll, .. }
             | Overlay::Help { scroll }
             | Overlay::Results { scroll }
+            | Overlay::Summary { scroll }
             | Overlay::Evidence { scroll, .. },
         ) = &mut self.overlay
         else {
@@ -127,16 +147,18 @@ impl App {
     }
 
     pub(super) fn run_severity(&mut self, cmd: Command) -> Vec<Effect> {
+        let choices = self.incident_choices();
         let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return Vec::new() };
-        if move_cursor(selected, Severity::ALL.len(), cmd) {
+        if move_cursor(selected, choices.len(), cmd) {
             return Vec::new();
         }
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
-            Command::Select | Command::Submit => {
-                let sev = Severity::ALL[*selected];
-                return self.start_incident(sev);
-            }
+            Command::Select | Command::Submit => match choices.get(*selected).cloned() {
+                Some(IncidentChoice::Severity(sev)) => return self.start_incident(sev),
+                Some(IncidentChoice::Playbook { id, severity }) => return self.start_incident_with(severity, Some(id)),
+                None => {}
+            },
             _ => {}
         }
         Vec::new()

@@ -5,6 +5,50 @@ use super::*;
 
 impl App {
     pub(super) fn start_incident(&mut self, severity: Severity) -> Vec<Effect> {
+        self.start_incident_with(severity, None)
+    }
+
+    /// What the start dialog offers: the severities, then (for a new
+    /// incident) the scenario playbooks, those answering the selected
+    /// firing alarm first.
+    pub fn incident_choices(&self) -> Vec<IncidentChoice> {
+        let mut out: Vec<IncidentChoice> = Severity::ALL.iter().map(|s| IncidentChoice::Severity(*s)).collect();
+        if self.incident().is_some() {
+            return out;
+        }
+        let alarm = self.firing_alarm().map(|a| a.name.clone()).unwrap_or_default();
+        // The most specific prefix answers best: `orders-db-connections`
+        // before `orders-db`.
+        let answers = |p: &crate::playbook::Playbook| {
+            p.alarms.iter().filter(|a| !alarm.is_empty() && alarm.starts_with(a.as_str())).map(String::len).max()
+        };
+        let mut scenarios: Vec<&crate::playbook::Playbook> = self
+            .playbooks
+            .iter()
+            .filter(|p| p.severity().is_some() && !Severity::ALL.iter().any(|s| severity_playbook(*s) == p.id))
+            .collect();
+        scenarios.sort_by_key(|p| (std::cmp::Reverse(answers(p)), p.severity(), p.id.clone()));
+        out.extend(
+            scenarios
+                .into_iter()
+                .filter_map(|p| Some(IncidentChoice::Playbook { id: p.id.clone(), severity: p.severity()? })),
+        );
+        out
+    }
+
+    /// The alarm selected in the Alarms panel, when it is focused and
+    /// firing: an incident started now starts from it.
+    pub fn firing_alarm(&self) -> Option<&crate::model::Alarm> {
+        (self.focus == PanelId::Alarms && self.incident().is_none())
+            .then(|| self.alarms().selected())
+            .flatten()
+            .filter(|a| a.state == crate::model::AlarmState::Alarm)
+    }
+
+    /// Starts an incident at `severity` following `playbook` (the
+    /// severity's own by default), or changes the running one's severity.
+    /// From a firing alarm, the clock starts when it began firing.
+    pub(super) fn start_incident_with(&mut self, severity: Severity, playbook: Option<String>) -> Vec<Effect> {
         self.overlay = None;
         let event = match self.incident() {
             Some(i) if i.severity == severity => return Vec::new(),
@@ -18,11 +62,19 @@ impl App {
                 };
                 IncidentEvent::SeverityChanged { from: i.severity, to: severity, playbook }
             }
-            None => IncidentEvent::Started {
-                id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")),
-                severity,
-                playbook: self.playbook(&severity_playbook(severity)).map(|p| p.id.clone()),
-            },
+            None => {
+                let alarm = self.firing_alarm();
+                let title = alarm
+                    .map(|a| a.name.clone())
+                    .or_else(|| playbook.as_deref().and_then(|id| self.playbook(id)).map(|p| p.title.clone()));
+                IncidentEvent::Started {
+                    id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")),
+                    severity,
+                    playbook: playbook.or_else(|| self.playbook(&severity_playbook(severity)).map(|p| p.id.clone())),
+                    title,
+                    since: alarm.map(|a| a.since),
+                }
+            }
         };
         vec![Effect::Record(event)]
     }
@@ -59,6 +111,7 @@ impl App {
                 if let Some(i) = self.record.resolved.last() {
                     let took = entry.at - i.started;
                     self.notice = Some(format!("{} incident resolved after {}", i.severity.label(), fmt_clock(took)));
+                    self.overlay = Some(Overlay::Summary { scroll: Scroll::default() });
                 }
             }
             IncidentEvent::ActionConfirmed { action_id, dry_run: false } => {

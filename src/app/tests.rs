@@ -876,7 +876,7 @@ fn nothing_shows_before_it_is_recorded() {
     // The picker asks for the start to be recorded; until it is, no incident.
     app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('P')).to_event()));
     let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('1')).to_event()));
-    let [Effect::Record(IncidentEvent::Started { severity: Severity::P1, id, playbook })] = fx.as_slice() else {
+    let [Effect::Record(IncidentEvent::Started { severity: Severity::P1, id, playbook, .. })] = fx.as_slice() else {
         panic!("{fx:?}")
     };
     assert_eq!((id.as_str(), playbook.as_deref()), ("inc-20260101T000100Z", Some("p1")));
@@ -1357,4 +1357,71 @@ fn a_routine_is_walked_without_an_incident_and_records_nothing() {
     // A tick advances nothing in a record: there is none.
     let fx = app.update(Msg::Tick(app.now + TimeDelta::seconds(1)));
     assert!(recorded(&fx).is_empty(), "{fx:?}");
+}
+
+#[test]
+fn an_incident_started_from_a_firing_alarm_proposes_its_playbook_and_starts_when_it_fired() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "3");
+    while app.alarms().selected().unwrap().name != "orders-db-connections-high" {
+        press(&mut app, "j");
+    }
+    let since = app.alarms().selected().unwrap().since;
+    press(&mut app, "P");
+    let choices = app.incident_choices();
+    let Some(Overlay::SeverityPicker { selected }) = &app.overlay else { panic!("{:?}", app.overlay) };
+    assert_eq!(choices[*selected], IncidentChoice::Playbook { id: "db-connections".into(), severity: Severity::P2 });
+    assert_eq!(&choices[..4], &Severity::ALL.map(IncidentChoice::Severity)[..], "the severities first");
+    press(&mut app, "<Enter>");
+    let inc = app.incident().unwrap();
+    assert_eq!(
+        (inc.severity, inc.playbook.as_deref(), inc.title.as_deref(), inc.started),
+        (Severity::P2, Some("db-connections"), Some("orders-db-connections-high"), since)
+    );
+    // Changing severity offers only severities, and keeps a scenario playbook.
+    press(&mut app, "P");
+    assert_eq!(app.incident_choices().len(), 4);
+    press(&mut app, "<Up><Enter>");
+    let inc = app.incident().unwrap();
+    assert_eq!((inc.severity, inc.playbook.as_deref()), (Severity::P1, Some("db-connections")));
+}
+
+#[test]
+fn a_scenario_playbook_can_be_chosen_without_an_alarm() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P");
+    let at = app
+        .incident_choices()
+        .iter()
+        .position(|c| matches!(c, IncidentChoice::Playbook { id, .. } if id == "crashloop"))
+        .unwrap();
+    for _ in 0..at {
+        press(&mut app, "<Down>");
+    }
+    press(&mut app, "<Enter>");
+    let inc = app.incident().unwrap();
+    assert_eq!(
+        (inc.severity, inc.playbook.as_deref(), inc.title.as_deref()),
+        (Severity::P2, Some("crashloop"), Some("Pods crash-looping"))
+    );
+    assert_eq!(inc.started, app.now, "no alarm: it starts now");
+}
+
+#[test]
+fn resolving_shows_what_the_incident_came_to() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1");
+    press(&mut app, "5<Enter>");
+    press(&mut app, ":");
+    type_text(&mut app, "resolve incident");
+    press(&mut app, "<Enter>");
+    assert!(matches!(app.overlay, Some(Overlay::Summary { .. })), "{:?}", app.overlay);
+    let screen = rendered(&app);
+    let text: String = screen.content().iter().map(|c| c.symbol()).collect();
+    assert!(text.contains("P1 incident resolved: inc-"), "{text}");
+    assert!(text.contains("within the target of 15:00"), "{text}");
+    assert!(text.contains("P1: critical incident (3/"), "one tick and the two passing checks: {text}");
+    assert!(text.contains("· No pod is crash-looping (4 crash-looping"), "open steps say why: {text}");
+    press(&mut app, "<Esc>");
+    assert!(app.overlay.is_none());
 }

@@ -78,6 +78,13 @@ pub enum IncidentEvent {
         /// The playbook it follows.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         playbook: Option<String>,
+        /// What it is about, when known (the alarm it started from).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        /// When it began, if before it was recorded (the alarm's
+        /// transition): its clock runs from then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<DateTime<Utc>>,
     },
     SeverityChanged {
         from: Severity,
@@ -190,6 +197,7 @@ pub struct Incident {
     pub alarm_changes: Vec<AlarmChange>,
     /// The playbook it follows.
     pub playbook: Option<String>,
+    pub title: Option<String>,
     /// Each playbook step's state, by step id (steps of the severities it
     /// had before keep theirs).
     pub steps: std::collections::BTreeMap<String, StepState>,
@@ -351,18 +359,20 @@ impl IncidentState {
         }
         let at = entry.at;
         match &entry.event {
-            IncidentEvent::Started { id, severity, playbook } => {
+            IncidentEvent::Started { id, severity, playbook, title, since } => {
                 if self.current.is_some() {
                     return Err(FoldError::AlreadyRunning { seq });
                 }
+                let started = since.map_or(at, |s| s.min(at));
                 self.current = Some(Incident {
                     id: id.clone(),
                     severity: *severity,
-                    started: at,
-                    severities: vec![(at, *severity)],
+                    started,
+                    severities: vec![(started, *severity)],
                     resolved: None,
                     alarm_changes: Vec::new(),
                     playbook: playbook.clone(),
+                    title: title.clone(),
                     steps: Default::default(),
                 });
             }

@@ -26,7 +26,16 @@ fn record(events: Vec<(i64, IncidentEvent)>) -> Vec<Entry> {
 #[test]
 fn the_fold_tells_the_incident_and_its_actions() {
     let entries = record(vec![
-        (0, IncidentEvent::Started { id: "inc-1".into(), severity: Severity::P2, playbook: Some("p2".into()) }),
+        (
+            0,
+            IncidentEvent::Started {
+                id: "inc-1".into(),
+                severity: Severity::P2,
+                playbook: Some("p2".into()),
+                title: None,
+                since: None,
+            },
+        ),
         (5, IncidentEvent::ActionRequested { action_id: 1, action: restart(), origin: Origin::Menu }),
         (7, IncidentEvent::ActionConfirmed { action_id: 1, dry_run: false }),
         (9, IncidentEvent::SeverityChanged { from: Severity::P2, to: Severity::P1, playbook: Some("p1".into()) }),
@@ -56,7 +65,8 @@ fn the_fold_tells_the_incident_and_its_actions() {
 
 #[test]
 fn entries_that_cannot_follow_are_refused_with_their_number() {
-    let start = IncidentEvent::Started { id: "a".into(), severity: Severity::P3, playbook: None };
+    let start =
+        IncidentEvent::Started { id: "a".into(), severity: Severity::P3, playbook: None, title: None, since: None };
     let twice = record(vec![(0, start.clone()), (1, start)]);
     assert_eq!(IncidentState::fold(&twice), Err(FoldError::AlreadyRunning { seq: 2 }));
     let done_before_confirmed = record(vec![
@@ -80,7 +90,16 @@ fn entries_that_cannot_follow_are_refused_with_their_number() {
 #[test]
 fn entries_are_one_json_object_each_and_read_back_unchanged() {
     let entries = record(vec![
-        (0, IncidentEvent::Started { id: "inc-20260101T000000Z".into(), severity: Severity::P1, playbook: None }),
+        (
+            0,
+            IncidentEvent::Started {
+                id: "inc-20260101T000000Z".into(),
+                severity: Severity::P1,
+                playbook: None,
+                title: None,
+                since: None,
+            },
+        ),
         (1, IncidentEvent::ActionRequested { action_id: 1, action: restart(), origin: Origin::Menu }),
         (2, IncidentEvent::ActionConfirmed { action_id: 1, dry_run: true }),
     ]);

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
 use crate::actions::Risk;
-use crate::app::{App, Confirm, Overlay, PanelId, Scroll, Severity};
+use crate::app::{App, Confirm, IncidentChoice, Overlay, PanelId, Scroll};
 use crate::config::keymap::{Command, Layer};
 use crate::config::keys::display_sequence;
 use crate::config::theme::Slot;
@@ -24,6 +24,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Overlay::Detail { scroll, .. }
             | Overlay::Help { scroll }
             | Overlay::Results { scroll }
+            | Overlay::Summary { scroll }
             | Overlay::Evidence { scroll, .. },
         ) => {
             if let Some((r, title, lines)) = scrolled_content(app, area) {
@@ -47,19 +48,33 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             draw_menu(app, frame, r, format!(" Actions: {} ", sanitize(item)), items, *selected);
         }
         Some(Overlay::SeverityPicker { selected }) => {
-            let items: Vec<ListItem> = Severity::ALL
-                .iter()
+            let items: Vec<ListItem> = app
+                .incident_choices()
+                .into_iter()
                 .enumerate()
-                .map(|(i, s)| {
-                    ListItem::new(Line::from(vec![
+                .map(|(i, c)| match c {
+                    IncidentChoice::Severity(s) => ListItem::new(Line::from(vec![
                         Span::styled(format!("{} {}  ", i + 1, s.label()), app.theme.style(Slot::TextStrong)),
                         Span::raw(s.describe()),
-                    ]))
+                    ])),
+                    IncidentChoice::Playbook { id, severity } => {
+                        let title = app.playbook(&id).map(|p| sanitize(&p.title).into_owned()).unwrap_or_default();
+                        ListItem::new(Line::from(vec![
+                            Span::styled(format!("  {}  ", severity.label()), app.theme.style(Slot::TextStrong)),
+                            Span::raw(title),
+                            Span::styled(format!("  {}", sanitize(&id)), app.theme.style(Slot::TextDim)),
+                        ]))
+                    }
                 })
                 .collect();
-            let title = if app.incident().is_some() { " Change severity " } else { " Start incident " };
-            let r = centered(area, 72, 6);
-            draw_menu(app, frame, r, title.into(), items, *selected);
+            let title = match (app.incident(), app.firing_alarm()) {
+                (Some(_), _) => " Change severity ".to_string(),
+                (None, Some(a)) => format!(" Start incident from alarm {} ", sanitize(&a.name)),
+                (None, None) => " Start incident: a severity, or a scenario's playbook ".to_string(),
+            };
+            let h = (items.len() as u16 + 2).min(area.height);
+            let r = centered(area, 72, h);
+            draw_menu(app, frame, r, title, items, *selected);
         }
         Some(Overlay::Confirm(c)) => draw_confirm(app, frame, area, c),
         Some(Overlay::QuitConfirm) => draw_quit_confirm(app, frame, area),
@@ -157,6 +172,57 @@ fn heading<'a>(app: &App, text: &str) -> Line<'a> {
     Line::styled(text.to_string(), app.theme.style(Slot::TableHeader))
 }
 
+/// What the incident just resolved came to: its times, severities, the
+/// checklist as it stood and the actions taken.
+fn summary_lines<'a>(app: &App) -> Vec<Line<'a>> {
+    let Some(i) = app.record.resolved.last() else { return vec![Line::from("no incident resolved yet")] };
+    let resolved = i.resolved.unwrap_or(app.now);
+    let mut l = Vec::new();
+    if let Some(t) = &i.title {
+        l.push(kv(app, "About", sanitize(t).into_owned()));
+    }
+    l.push(kv(app, "Started", format!("{} UTC", i.started.format("%Y-%m-%d %H:%M:%S"))));
+    l.push(kv(app, "Resolved", format!("{} UTC", resolved.format("%Y-%m-%d %H:%M:%S"))));
+    let took = resolved - i.started;
+    let target = i.severities.first().map_or(i.severity, |s| s.1).target();
+    let verdict = if took <= target { "within the target" } else { "past the target" };
+    l.push(kv(app, "Took", format!("{} ({verdict} of {})", fmt_clock(took), fmt_clock(target))));
+    let history: Vec<String> =
+        i.severities.iter().map(|(at, s)| format!("{} at {}", s.label(), fmt_time(*at))).collect();
+    l.push(kv(app, "Severity", history.join(" → ")));
+    if let Some(p) = i.playbook.as_deref().and_then(|id| app.playbook(id)) {
+        let steps: Vec<_> = p.steps().collect();
+        let done = steps.iter().filter(|s| i.steps.get(&s.id).is_some_and(|st| st.done())).count();
+        let skipped = steps.iter().filter(|s| i.steps.get(&s.id).is_some_and(|st| st.skipped.is_some())).count();
+        l.push(kv(
+            app,
+            "Playbook",
+            format!("{} ({done}/{} steps done, {skipped} skipped)", sanitize(&p.title), steps.len()),
+        ));
+        let open: Vec<_> = steps.iter().filter(|s| !i.steps.get(&s.id).is_some_and(|st| st.done())).collect();
+        if !open.is_empty() {
+            l.push(Line::default());
+            l.push(heading(app, "Not done"));
+            for s in open {
+                let why = i.steps.get(&s.id).and_then(|st| st.check.as_ref()).map(|(_, r)| format!(" ({})", r.why()));
+                l.push(Line::from(format!("· {}{}", sanitize(&s.title), sanitize(&why.unwrap_or_default()))));
+            }
+        }
+    }
+    let actions: Vec<_> =
+        app.record.actions.iter().filter(|a| a.incident.as_deref() == Some(&i.id) && a.status.confirmed()).collect();
+    l.push(Line::default());
+    l.push(heading(app, &format!("Actions ({})", actions.len())));
+    for a in actions {
+        let (glyph, slot, text) = super::footer::outcome(a);
+        l.push(Line::from(vec![
+            Span::styled(format!("{} {glyph} ", fmt_time(a.updated)), app.theme.style(slot)),
+            Span::raw(format!("{} {} — {text}", a.action.title(), sanitize(a.action.target()))),
+        ]));
+    }
+    l
+}
+
 /// A scrollable popup's frame, title and lines (details and help).
 fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line<'a>>)> {
     match &app.overlay {
@@ -167,6 +233,14 @@ fn scrolled_content<'a>(app: &App, area: Rect) -> Option<(Rect, String, Vec<Line
             let r = centered(area, area.width.saturating_sub(4).min(120), area.height.saturating_sub(2));
             let width = usize::from(r.width.saturating_sub(2));
             Some((r, format!(" Action results ({}) ", app.results().count()), result_lines(app, width)))
+        }
+        Some(Overlay::Summary { .. }) => {
+            let r = centered(area, area.width.saturating_sub(4).min(100), area.height.saturating_sub(2));
+            let title = app.record.resolved.last().map_or_else(
+                || " Incident ".to_string(),
+                |i| format!(" {} incident resolved: {} ", i.severity.label(), sanitize(&i.id)),
+            );
+            Some((r, title, summary_lines(app)))
         }
         Some(Overlay::Evidence { path, text, .. }) => {
             let r = centered(area, area.width.saturating_sub(4).min(160), area.height.saturating_sub(2));

@@ -70,7 +70,13 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Global, Command::Palette, "palette"),
             (Layer::Global, Command::ToggleChecklist, "checklist"),
         ],
-        Some(Overlay::Detail { .. } | Overlay::Help { .. } | Overlay::Results { .. } | Overlay::Evidence { .. }) => &[
+        Some(
+            Overlay::Detail { .. }
+            | Overlay::Help { .. }
+            | Overlay::Results { .. }
+            | Overlay::Summary { .. }
+            | Overlay::Evidence { .. },
+        ) => &[
             (Layer::Popup, Command::Close, "close"),
             (Layer::Popup, Command::MoveDown, "scroll"),
             (Layer::Popup, Command::PageDown, "page"),
