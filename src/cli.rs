@@ -88,6 +88,16 @@ pub enum Sub {
         #[arg(long, requires = "format")]
         run_commands: bool,
     },
+    /// Turn a Markdown runbook into a playbook file to review: headings
+    /// become phases, `- [ ]` items steps, shell blocks scripts.
+    Import {
+        /// The runbook (Markdown).
+        runbook: std::path::PathBuf,
+        /// Write the playbook here (never over an existing file) instead
+        /// of printing it.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -23,6 +23,9 @@ use warroom::terminal::TerminalGuard;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Sub::Import { runbook, output }) = &cli.command {
+        return import(runbook, output.as_deref());
+    }
     let paths = Paths::discover();
     let var = |k: &str| std::env::var(k).ok();
     let colors = ColorSupport::detect(var("NO_COLOR").as_deref(), var("COLORTERM").as_deref(), var("TERM").as_deref());
@@ -188,6 +191,39 @@ async fn run(
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
+}
+
+/// `warroom import RUNBOOK.md [-o FILE]`: the playbook TOML, printed or
+/// written to a new file.
+fn import(runbook: &std::path::Path, output: Option<&std::path::Path>) -> ExitCode {
+    let markdown = match std::fs::read_to_string(runbook) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("warroom: {}: cannot read: {e}", runbook.display());
+            return ExitCode::from(2);
+        }
+    };
+    let stem = runbook.file_stem().map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
+    let text = warroom::playbook::import::import(&markdown, &stem);
+    let Some(path) = output else {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    };
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+    match written {
+        Ok(()) => {
+            eprintln!("warroom: wrote {}: review it, then copy it to the playbooks/ config directory", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("warroom: {}: {e}", path.display());
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// What `warroom check PLAYBOOK --format …` was asked.

@@ -557,3 +557,30 @@ fn the_daily_check_runs_headless_and_says_what_failed_in_its_exit_status() {
     assert_eq!(code, Some(2));
     assert!(err.contains("no playbook `weekly`; there are: "), "{err}");
 }
+
+#[test]
+fn a_runbook_imports_to_a_playbook_file_the_console_then_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/runbooks/kubernetes-platform-runbook.md");
+    let out = dir.path().join("playbooks").join("ops.toml");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let (code, _, err) = headless(&["import", runbook, "-o", out.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("review it"), "{err}");
+    // Never over an existing file.
+    let (code, _, err) = headless(&["import", runbook, "-o", out.to_str().unwrap()], &[]);
+    assert_eq!(code, Some(2), "{err}");
+    // The console loads it with its own: a headless check of it runs.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["check", "kubernetes-platform-runbook", "--demo", "--format", "md"])
+        .env("WARROOM_CONFIG_DIR", dir.path())
+        .env("WARROOM_DATA_DIR", dir.path().join("data"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert_eq!(status.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        text.contains("| · | 1. Detection & Triage (First 15 minutes) | Acknowledge alert | not run | by hand |"),
+        "{text}"
+    );
+}

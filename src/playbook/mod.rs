@@ -6,6 +6,7 @@
 //! column and field, before the terminal is touched.
 
 pub mod check;
+pub mod import;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
