@@ -36,6 +36,17 @@ pub struct Checklist {
     pub routine: Option<String>,
     /// The routine's ticks and skips (an incident records its own).
     pub routine_steps: BTreeMap<String, StepState>,
+    /// Check results asked to be recorded and not recorded yet: asked
+    /// once, not again at every evaluation meanwhile.
+    pending: BTreeMap<String, CheckResult>,
+}
+
+impl Checklist {
+    /// A check change was recorded (or could not be): ask again if it
+    /// still differs.
+    pub(super) fn forget_pending(&mut self, step: &str) {
+        self.pending.remove(step);
+    }
 }
 
 impl App {
@@ -121,15 +132,21 @@ impl App {
                 results.insert(s.id.clone(), crate::playbook::check(spec, &self.live, self.now));
             }
         }
-        // Only an incident records its checks' changes.
-        let effects = match self.incident().map(|i| &i.steps) {
+        // Only an incident records its checks' changes, each once.
+        let changed: Vec<(String, CheckResult)> = match self.incident().map(|i| &i.steps) {
             Some(recorded) => results
                 .iter()
                 .filter(|(id, r)| recorded.get(*id).and_then(|s| s.check.as_ref()).map(|c| &c.1) != Some(*r))
-                .map(|(id, r)| Effect::Record(IncidentEvent::CheckChanged { step: id.clone(), result: r.clone() }))
+                .filter(|(id, r)| self.checklist.pending.get(*id) != Some(*r))
+                .map(|(id, r)| (id.clone(), r.clone()))
                 .collect(),
             None => Vec::new(),
         };
+        let mut effects = Vec::new();
+        for (step, result) in changed {
+            self.checklist.pending.insert(step.clone(), result.clone());
+            effects.push(Effect::Record(IncidentEvent::CheckChanged { step, result }));
+        }
         if results != self.checklist.results {
             self.dirty = true;
         }

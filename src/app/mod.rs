@@ -298,6 +298,9 @@ impl App {
             }
             Msg::RecordFailed { event, error } => {
                 self.dirty = true;
+                if let IncidentEvent::CheckChanged { step, .. } = &event {
+                    self.checklist.forget_pending(step);
+                }
                 self.notice = Some(match &event {
                     IncidentEvent::ActionConfirmed { .. } => {
                         format!("Not run: recording the confirmation failed: {error}")

@@ -124,6 +124,9 @@ impl App {
                     self.notice = Some(format!("Cancelled: {} {}", a.action.title(), a.action.target()));
                 }
             }
+            IncidentEvent::CheckChanged { step, .. } => {
+                self.checklist.forget_pending(&step);
+            }
             // A step whose action worked is done.
             IncidentEvent::ActionSucceeded { action_id, .. } => {
                 if let Some(a) = self.record.action(action_id)

@@ -1425,3 +1425,24 @@ fn resolving_shows_what_the_incident_came_to() {
     press(&mut app, "<Esc>");
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn each_check_change_is_asked_to_be_recorded_once() {
+    let mut app = demo_app(60, (200, 50), "default");
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('P')).to_event()));
+    assert!(fx.is_empty());
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('1')).to_event()));
+    // The start is recorded; its answer asks for each check's first result.
+    let [Effect::Record(start)] = fx.as_slice() else { panic!("{fx:?}") };
+    let entry = crate::incident::Entry { v: 1, seq: 1, at: app.now, event: start.clone() };
+    let asked = recorded(&app.update(Msg::Recorded(entry)));
+    let checks = app
+        .active_playbook()
+        .unwrap()
+        .steps()
+        .filter(|s| matches!(s.kind, crate::playbook::StepKind::Check(_)))
+        .count();
+    assert_eq!(asked.len(), checks, "{asked:?}");
+    // Evaluating again before they are recorded asks for nothing more.
+    assert!(recorded(&app.update(Msg::Tick(app.now + TimeDelta::seconds(1)))).is_empty());
+}
