@@ -349,7 +349,26 @@ pub fn mutating(requests: &[String]) -> Vec<&String> {
 }
 
 /// The server most tests share; each test works in its own namespace.
+///
+/// A static is never dropped: its directories (etcd's data is on tmpfs,
+/// that is memory) are removed when the test process exits.
 pub fn shared() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
-    SERVER.get_or_init(Server::start)
+    SERVER.get_or_init(|| {
+        let server = Server::start();
+        let dirs = [server.data.clone(), server.dir.clone()];
+        let _ = LEFT_AT_EXIT.set(dirs);
+        // SAFETY: registers a plain function; a test process ends through
+        // exit(3) (returning from main or `process::exit`), which runs it.
+        unsafe { libc::atexit(remove_left_at_exit) };
+        server
+    })
+}
+
+static LEFT_AT_EXIT: OnceLock<[PathBuf; 2]> = OnceLock::new();
+
+extern "C" fn remove_left_at_exit() {
+    for dir in LEFT_AT_EXIT.get().into_iter().flatten() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
