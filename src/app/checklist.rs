@@ -208,6 +208,29 @@ impl App {
         }
     }
 
+    /// `o` on a step: focuses the panel it concerns and selects its item
+    /// (clearing that panel's filter if it hides the item).
+    pub(super) fn jump_to_step(&mut self) {
+        let Some(step) = self.selected_step() else { return };
+        let Some(jump) = step_jump(step, &self.live, self.now) else {
+            self.notice = Some(format!("{}: it concerns no panel", step.title));
+            return;
+        };
+        if let Some(view) = jump.view {
+            self.set_trail_view(view);
+        }
+        self.focus(jump.panel);
+        self.notice = Some(format!("Went to {}", jump.panel.title()));
+        if let (Some(key), Some(list)) = (&jump.key, self.view_mut(jump.panel)) {
+            if !list.filter().is_empty() {
+                list.set_filter("");
+            }
+            list.select_key(key);
+            self.settle();
+            self.notice = Some(format!("Went to {}: {}", jump.panel.title(), crate::sanitize::sanitize(key)));
+        }
+    }
+
     /// A command or script step: its confirmation, as any action's.
     fn run_step_program(&mut self, step: &str, kind: ActionKind) -> Vec<Effect> {
         let Some(playbook) = self.active_playbook().map(|p| p.id.clone()) else { return Vec::new() };
@@ -227,7 +250,7 @@ impl App {
         let matching: Vec<Action> = actions.into_iter().filter(|x| step_matches(a, &x.kind)).collect();
         match matching.len() {
             0 => {
-                self.focus(panel);
+                self.jump_to_step();
                 self.notice =
                     Some(format!("{title}: select its item in {} and press Enter on the step again", panel.title()));
                 Vec::new()
@@ -238,6 +261,69 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+/// Where `o` on a step goes: the panel it concerns, the item there (the
+/// first a failing check names, the one an action's parameters name) and,
+/// for CloudTrail, the view that shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jump {
+    pub panel: PanelId,
+    pub key: Option<String>,
+    pub view: Option<TrailView>,
+}
+
+/// Where `step` points at `now`, if it concerns a panel (manual,
+/// command and script steps do not).
+pub fn step_jump(step: &Step, live: &crate::state::LiveState, now: DateTime<Utc>) -> Option<Jump> {
+    use crate::playbook::CheckSpec as C;
+    let jump = |panel, key| Some(Jump { panel, key, view: None });
+    match &step.kind {
+        StepKind::Check(spec) => {
+            let key = crate::playbook::offender(spec, live, now);
+            match spec {
+                C::PodsReady { .. }
+                | C::NoCrashloop { .. }
+                | C::RestartsBelow { .. }
+                | C::DeploymentsAvailable { .. }
+                | C::NoWarningEvents { .. } => jump(PanelId::Pods, key),
+                C::AlarmsClear { .. } => jump(PanelId::Alarms, key),
+                C::RdsAvailable { .. } | C::RdsFreeStorageAbove { .. } | C::RdsCpuBelow { .. } => {
+                    jump(PanelId::Rds, key)
+                }
+                C::TrailLogging { .. } => jump(PanelId::Trail, None),
+                C::FailedLoginsBelow { .. } => {
+                    Some(Jump { panel: PanelId::Trail, key: None, view: Some(TrailView::FailedLogins) })
+                }
+            }
+        }
+        StepKind::Action(a) => {
+            let literal = |name: &str| match a.params.get(name) {
+                Some(ParamValue::Literal(v)) => Some(v.as_str()),
+                _ => None,
+            };
+            let panel = action_panel(a.name);
+            let key = match panel {
+                PanelId::Pods => {
+                    let ns = literal("namespace");
+                    let (pod, deployment) = (literal("pod"), literal("deployment"));
+                    live.pods
+                        .values()
+                        .filter(|p| ns.is_none_or(|n| n == p.namespace))
+                        .filter(|p| pod.is_none_or(|n| n == p.name))
+                        .filter(|p| deployment.is_none_or(|d| p.deployment.as_deref() == Some(d)))
+                        .filter(|_| ns.is_some() || pod.is_some() || deployment.is_some())
+                        .map(|p| p.key())
+                        .min()
+                }
+                PanelId::Rds => literal("instance").map(str::to_string),
+                PanelId::Alarms => literal("alarm").map(str::to_string),
+                _ => None,
+            };
+            jump(panel, key)
+        }
+        StepKind::Manual | StepKind::Command(_) | StepKind::Script(_) => None,
     }
 }
 

@@ -34,12 +34,13 @@ use crate::sources::cluster::{LogTarget, ObjectKind, ObjectRef};
 use crate::sources::kube::Target;
 use crate::sources::{Environment, FeedData, FeedEvent, SourceUpdate};
 use crate::state::{FeedStatus, LiveState};
-pub use checklist::{Checklist, IncidentChoice, severity_playbook, step_matches};
+pub use checklist::{Checklist, IncidentChoice, Jump, severity_playbook, step_jump, step_matches};
 pub use confirm::Confirm;
 use list::List;
 pub use overlay::{Overlay, Scroll};
 pub use palette::{PaletteCmd, PaletteItem};
 pub use panels::{Panel, PanelId, Views};
+pub use record::{TITLE_MAX, incident_title};
 pub use trail_rows::{RowKind, TrailRow, TrailView};
 pub use viewer::{Viewer, ViewerKind, ViewerState};
 
@@ -455,6 +456,7 @@ impl App {
             Some(Overlay::Palette { .. }) => &[Layer::Input, Layer::Menu],
             Some(Overlay::Viewer(v)) if v.input.is_some() => &[Layer::Input],
             Some(Overlay::Viewer(_)) => &[Layer::Viewer],
+            Some(Overlay::SeverityPicker { editing: true, .. }) => &[Layer::Input],
             Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
             Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
             Some(Overlay::Confirm(_) | Overlay::QuitConfirm) => &[Layer::Confirm],
@@ -529,7 +531,7 @@ impl App {
             Command::Actions => list,
             Command::Logs | Command::Yaml | Command::DeploymentYaml => self.focus == PanelId::Pods,
             Command::ToggleExpand | Command::TrailView | Command::TrailWindow => self.focus == PanelId::Trail,
-            Command::SkipStep => self.focus == PanelId::Checklist && self.active_playbook().is_some(),
+            Command::SkipStep | Command::Jump => self.focus == PanelId::Checklist && self.active_playbook().is_some(),
             Command::Evidence => self.evidence_files().next().is_some(),
             _ => true,
         }
@@ -539,6 +541,7 @@ impl App {
     pub fn has_text_field(&self) -> bool {
         match &self.overlay {
             Some(Overlay::Filter(_) | Overlay::Palette { .. } | Overlay::SkipReason { .. }) => true,
+            Some(Overlay::SeverityPicker { editing, .. }) => *editing,
             Some(Overlay::Confirm(c)) => c.typed.is_some(),
             Some(Overlay::Viewer(v)) => v.input.is_some(),
             _ => false,
@@ -553,9 +556,12 @@ impl App {
         }) {
             return Vec::new();
         }
-        if let (Some(Overlay::SeverityPicker { .. }), KeyCode::Char(d @ '1'..='4')) = (&self.overlay, key.code) {
-            let sev = Severity::ALL[(d as usize) - ('1' as usize)];
-            return self.start_incident(sev);
+        // The severities are the picker's first four entries.
+        if let (Some(Overlay::SeverityPicker { selected, .. }), KeyCode::Char(d @ '1'..='4')) =
+            (&mut self.overlay, key.code)
+        {
+            *selected = (d as usize) - ('1' as usize);
+            return self.run_severity(Command::Select);
         }
         Vec::new()
     }
@@ -584,6 +590,7 @@ impl App {
                 *selected = 0;
             }
             Some(Overlay::SkipReason { input, .. }) => edit(input),
+            Some(Overlay::SeverityPicker { title: Some(input), editing: true, .. }) => edit(input),
             Some(Overlay::Confirm(c)) => match &mut c.typed {
                 Some(t) => {
                     edit(t);
@@ -686,7 +693,7 @@ impl App {
                     })
                 });
                 let selected = proposed.unwrap_or_else(|| self.incident().map_or(0, |i| i.severity as usize));
-                self.overlay = Some(Overlay::SeverityPicker { selected });
+                self.overlay = Some(Overlay::SeverityPicker { selected, title: None, editing: false });
             }
             Command::MoveDown if self.focus == PanelId::Checklist => self.move_step(1),
             Command::MoveUp if self.focus == PanelId::Checklist => self.move_step(-1),
@@ -694,6 +701,7 @@ impl App {
             Command::Bottom if self.focus == PanelId::Checklist => self.move_step(isize::MAX),
             Command::OpenDetail if self.focus == PanelId::Checklist => return self.run_step(),
             Command::SkipStep if self.focus == PanelId::Checklist => self.ask_skip_reason(),
+            Command::Jump if self.focus == PanelId::Checklist => self.jump_to_step(),
             Command::MoveDown => self.with_focused_list(|l, h| l.move_by(1, h), page),
             Command::MoveUp => self.with_focused_list(|l, h| l.move_by(-1, h), page),
             Command::PageDown => self.with_focused_list(|l, h| l.move_by(h as isize, h), page),

@@ -106,8 +106,13 @@ pub enum Overlay {
         origin: crate::actions::Origin,
     },
     Confirm(Box<Confirm>),
+    /// Starting an incident (or changing its severity): the choice, and
+    /// the title typed for a new one (the proposal until `edit_title`).
     SeverityPicker {
         selected: usize,
+        title: Option<TextArea<'static>>,
+        /// Whether keys type into the title.
+        editing: bool,
     },
     /// Asked before quitting while an incident is running.
     QuitConfirm,
@@ -148,20 +153,56 @@ impl App {
 
     pub(super) fn run_severity(&mut self, cmd: Command) -> Vec<Effect> {
         let choices = self.incident_choices();
-        let Some(Overlay::SeverityPicker { selected }) = &mut self.overlay else { return Vec::new() };
+        let new = self.incident().is_none();
+        let proposal = self.proposed_title(choices.get(self.picker_selected()));
+        let Some(Overlay::SeverityPicker { selected, title, editing }) = &mut self.overlay else { return Vec::new() };
+        if *editing {
+            match cmd {
+                // Back to the choices, the title kept.
+                Command::Cancel | Command::Close => *editing = false,
+                Command::Submit | Command::Select => return self.start_from_picker(&choices),
+                _ => {}
+            }
+            return Vec::new();
+        }
         if move_cursor(selected, choices.len(), cmd) {
             return Vec::new();
         }
         match cmd {
             Command::Close | Command::Cancel => self.overlay = None,
-            Command::Select | Command::Submit => match choices.get(*selected).cloned() {
-                Some(IncidentChoice::Severity(sev)) => return self.start_incident(sev),
-                Some(IncidentChoice::Playbook { id, severity }) => return self.start_incident_with(severity, Some(id)),
-                None => {}
-            },
+            Command::EditTitle if new => {
+                *editing = true;
+                title.get_or_insert_with(|| {
+                    let mut input = TextArea::new(vec![proposal.unwrap_or_default()]);
+                    input.move_cursor(ratatui_textarea::CursorMove::End);
+                    input.set_placeholder_text("what is happening (Enter starts the incident)");
+                    input
+                });
+            }
+            Command::Select | Command::Submit => return self.start_from_picker(&choices),
             _ => {}
         }
         Vec::new()
+    }
+
+    /// The picker's selected entry.
+    fn picker_selected(&self) -> usize {
+        match &self.overlay {
+            Some(Overlay::SeverityPicker { selected, .. }) => *selected,
+            _ => 0,
+        }
+    }
+
+    /// Starts the incident the picker shows (or changes its severity),
+    /// with the title typed, if any.
+    fn start_from_picker(&mut self, choices: &[IncidentChoice]) -> Vec<Effect> {
+        let Some(Overlay::SeverityPicker { selected, title, .. }) = &self.overlay else { return Vec::new() };
+        let title = title.as_ref().map(|t| t.lines().join(" "));
+        match choices.get(*selected).cloned() {
+            Some(IncidentChoice::Severity(sev)) => self.start_incident_with(sev, None, title),
+            Some(IncidentChoice::Playbook { id, severity }) => self.start_incident_with(severity, Some(id), title),
+            None => Vec::new(),
+        }
     }
 
     /// Files the session's actions saved, newest first.

@@ -4,8 +4,13 @@
 use super::*;
 
 impl App {
-    pub(super) fn start_incident(&mut self, severity: Severity) -> Vec<Effect> {
-        self.start_incident_with(severity, None)
+    /// The title a new incident gets unless one is typed: the firing
+    /// alarm's name, or the scenario playbook's title.
+    pub fn proposed_title(&self, choice: Option<&IncidentChoice>) -> Option<String> {
+        self.firing_alarm().map(|a| a.name.clone()).or_else(|| match choice? {
+            IncidentChoice::Playbook { id, .. } => self.playbook(id).map(|p| p.title.clone()),
+            IncidentChoice::Severity(_) => None,
+        })
     }
 
     /// What the start dialog offers: the severities, then (for a new
@@ -46,9 +51,15 @@ impl App {
     }
 
     /// Starts an incident at `severity` following `playbook` (the
-    /// severity's own by default), or changes the running one's severity.
-    /// From a firing alarm, the clock starts when it began firing.
-    pub(super) fn start_incident_with(&mut self, severity: Severity, playbook: Option<String>) -> Vec<Effect> {
+    /// severity's own by default), titled `title` (typed; the proposal
+    /// when `None`), or changes the running one's severity. From a firing
+    /// alarm, the clock starts when it began firing.
+    pub(super) fn start_incident_with(
+        &mut self,
+        severity: Severity,
+        playbook: Option<String>,
+        title: Option<String>,
+    ) -> Vec<Effect> {
         self.overlay = None;
         let event = match self.incident() {
             Some(i) if i.severity == severity => return Vec::new(),
@@ -64,9 +75,11 @@ impl App {
             }
             None => {
                 let alarm = self.firing_alarm();
-                let title = alarm
-                    .map(|a| a.name.clone())
-                    .or_else(|| playbook.as_deref().and_then(|id| self.playbook(id)).map(|p| p.title.clone()));
+                let title = match title {
+                    Some(typed) => incident_title(&typed),
+                    None => self
+                        .proposed_title(playbook.clone().map(|id| IncidentChoice::Playbook { id, severity }).as_ref()),
+                };
                 IncidentEvent::Started {
                     id: format!("inc-{}", self.now.format("%Y%m%dT%H%M%SZ")),
                     severity,
@@ -150,4 +163,14 @@ impl App {
             .map(|a| Effect::Record(IncidentEvent::ActionAbandoned { action_id: a.id, reason: reason.to_string() }))
             .collect()
     }
+}
+
+/// The longest title kept, in characters.
+pub const TITLE_MAX: usize = 120;
+
+/// A typed title as recorded: one line, trimmed, at most `TITLE_MAX`
+/// characters; none when nothing was typed.
+pub fn incident_title(typed: &str) -> Option<String> {
+    let one_line = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!one_line.is_empty()).then(|| one_line.chars().take(TITLE_MAX).collect())
 }

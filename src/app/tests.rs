@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::actions::{ActionKind, Origin};
 use crate::actions::{Risk, SavedEvidence};
+use crate::config::theme::Slot;
 use crate::fixtures::{deliver, demo_app, demo_app_with, perform_records, press, t0, type_text};
 use crate::incident::MemoryRecorder;
 use crate::model::Health;
@@ -1369,7 +1370,7 @@ fn an_incident_started_from_a_firing_alarm_proposes_its_playbook_and_starts_when
     let since = app.alarms().selected().unwrap().since;
     press(&mut app, "P");
     let choices = app.incident_choices();
-    let Some(Overlay::SeverityPicker { selected }) = &app.overlay else { panic!("{:?}", app.overlay) };
+    let Some(Overlay::SeverityPicker { selected, .. }) = &app.overlay else { panic!("{:?}", app.overlay) };
     assert_eq!(choices[*selected], IncidentChoice::Playbook { id: "db-connections".into(), severity: Severity::P2 });
     assert_eq!(&choices[..4], &Severity::ALL.map(IncidentChoice::Severity)[..], "the severities first");
     press(&mut app, "<Enter>");
@@ -1445,4 +1446,107 @@ fn each_check_change_is_asked_to_be_recorded_once() {
     assert_eq!(asked.len(), checks, "{asked:?}");
     // Evaluating again before they are recorded asks for nothing more.
     assert!(recorded(&app.update(Msg::Tick(app.now + TimeDelta::seconds(1)))).is_empty());
+}
+
+#[test]
+fn an_incident_is_titled_as_it_starts() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P<Tab>");
+    assert_eq!(app.layers(), &[Layer::Input], "keys type the title");
+    type_text(&mut app, "checkout  502s after 1.42 deploy");
+    // Back to the choices with the title kept; a digit still starts at once.
+    press(&mut app, "<Esc>");
+    assert!(matches!(app.overlay, Some(Overlay::SeverityPicker { editing: false, .. })), "{:?}", app.overlay);
+    press(&mut app, "2");
+    let inc = app.incident().unwrap();
+    assert_eq!((inc.severity, inc.title.as_deref()), (Severity::P2, Some("checkout 502s after 1.42 deploy")));
+}
+
+#[test]
+fn a_title_from_an_alarm_is_proposed_and_can_be_edited() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "3");
+    while app.alarms().selected().unwrap().name != "orders-db-connections-high" {
+        press(&mut app, "j");
+    }
+    press(&mut app, "P<Tab>");
+    // `j` and `k` are text here, not moves.
+    type_text(&mut app, " jk");
+    press(&mut app, "<Enter>");
+    let inc = app.incident().unwrap();
+    assert_eq!(
+        (inc.playbook.as_deref(), inc.title.as_deref()),
+        (Some("db-connections"), Some("orders-db-connections-high jk"))
+    );
+    // Changing severity has no title to type.
+    press(&mut app, "P<Tab>");
+    assert_eq!(app.layers(), &[Layer::Menu]);
+}
+
+#[test]
+fn typed_titles_are_one_trimmed_line_of_bounded_length() {
+    assert_eq!(incident_title("  db\n down \t now "), Some("db down now".into()));
+    assert_eq!(incident_title(" \n "), None);
+    assert_eq!(incident_title(&"é".repeat(500)).unwrap().chars().count(), TITLE_MAX);
+}
+
+#[test]
+fn the_status_bar_clock_warns_near_the_target_and_turns_critical_past_it() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1");
+    let start = app.now;
+    let clock_style = |app: &App, text: &str| {
+        let screen = rendered(app);
+        let row: String = (0..screen.area.width).map(|x| screen[(x, 0)].symbol().to_string()).collect();
+        let at = row.find(text).unwrap_or_else(|| panic!("{text} not in {row}"));
+        let x = row[..at].chars().count() as u16;
+        screen[(x, 0)].style()
+    };
+    let style_of = |slot| {
+        let s = app.theme.style(slot);
+        (s.fg, s.bg)
+    };
+    let (within, near, over) = (style_of(Slot::BarClock), style_of(Slot::BarClockNear), style_of(Slot::BarClockOver));
+    assert_ne!(within, near);
+    for (secs, text, want) in
+        [(60, "01:00 / 15:00", within), (12 * 60, "12:00 / 15:00", near), (16 * 60, "16:00 / 15:00 OVER", over)]
+    {
+        app.update(Msg::Tick(start + TimeDelta::seconds(secs)));
+        let got = clock_style(&app, text);
+        assert_eq!((got.fg, got.bg), want, "at {text}");
+    }
+}
+
+#[test]
+fn a_step_goes_to_the_panel_and_item_it_concerns() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1");
+    press(&mut app, "5");
+    let select = |app: &mut App, id: &str| {
+        let at = app.active_playbook().unwrap().steps().position(|s| s.id == id).unwrap();
+        app.checklist.selected = at;
+    };
+    // A failing check: the first pod it names, even behind a filter.
+    press(&mut app, "1/zzz<Enter>5");
+    select(&mut app, "crashloops");
+    press(&mut app, "o");
+    assert_eq!(app.focus, PanelId::Pods);
+    let CheckResult::Fail(why) = &app.checklist.results["crashloops"] else { panic!() };
+    let pod = app.pods().selected().unwrap();
+    assert!(why.contains(&pod.key()), "{} in {why}", pod.key());
+    assert_eq!(app.pods().view.filter(), "", "the filter that hid it is cleared");
+    // A manual step concerns no panel: the focus stays.
+    press(&mut app, "5");
+    let manual = app
+        .active_playbook()
+        .unwrap()
+        .steps()
+        .find(|s| matches!(s.kind, crate::playbook::StepKind::Manual))
+        .unwrap()
+        .id
+        .clone();
+    select(&mut app, &manual);
+    press(&mut app, "o");
+    assert_eq!(app.focus, PanelId::Checklist);
+    assert!(app.notice.as_deref().unwrap().ends_with("it concerns no panel"), "{:?}", app.notice);
 }

@@ -51,6 +51,10 @@ pub enum Command {
     ToggleExpand,
     /// Checklist: skip the selected step, with a reason.
     SkipStep,
+    /// Starting an incident: type its title.
+    EditTitle,
+    /// Checklist: go to the panel and item the selected step concerns.
+    Jump,
     /// CloudTrail: the next view (all, failed logins, IAM, KMS, …).
     TrailView,
     /// CloudTrail: the next window (15m, 1h, 3h, 12h, 24h).
@@ -109,6 +113,8 @@ impl Command {
             Command::DeploymentYaml => "deployment_yaml",
             Command::ToggleExpand => "toggle_expand",
             Command::SkipStep => "skip_step",
+            Command::EditTitle => "edit_title",
+            Command::Jump => "jump",
             Command::TrailView => "trail_view",
             Command::TrailWindow => "trail_window",
             Command::Search => "search",

@@ -52,6 +52,9 @@ slots! {
     Bar => "bar", "Status bar background.";
     BarBadge => "bar.badge", "Incident badge in the status bar.";
     BarMode => "bar.mode", "READ-ONLY / DRY-RUN badge.";
+    BarClock => "bar.clock", "Response clock within its target.";
+    BarClockNear => "bar.clock.near", "Response clock in the target's last quarter.";
+    BarClockOver => "bar.clock.over", "Response clock past its target.";
     Tab => "tab", "Inactive tab.";
     TabActive => "tab.active", "Active tab.";
     FooterKey => "footer.key", "Key names in the footer.";

@@ -66,6 +66,29 @@ impl Severity {
         let m = self.target().num_minutes();
         if m < 60 { format!("{m} min") } else { format!("{} h", m / 60) }
     }
+
+    /// How a response clock showing `elapsed` stands against the target:
+    /// near it in the last quarter (the last 3:45 of a P1's 15 minutes),
+    /// over it once past. Both the status bar and the checklist colour
+    /// the clock by this.
+    pub fn clock(self, elapsed: TimeDelta) -> Clock {
+        let target = self.target();
+        if elapsed > target {
+            Clock::Over
+        } else if (target - elapsed) * 4 <= target {
+            Clock::Near
+        } else {
+            Clock::Within
+        }
+    }
+}
+
+/// A response clock against its severity's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    Within,
+    Near,
+    Over,
 }
 
 /// Something that happened, as recorded.

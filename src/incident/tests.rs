@@ -122,3 +122,16 @@ fn a_recorder_continues_a_sequence() {
     let mut r = MemoryRecorder::after(41);
     assert_eq!(r.record(t(0), IncidentEvent::Resolved).unwrap().seq, 42);
 }
+
+#[test]
+fn the_response_clock_nears_its_target_in_the_last_quarter_and_then_passes_it() {
+    let at = |m: i64, s: i64| Severity::P1.clock(TimeDelta::minutes(m) + TimeDelta::seconds(s));
+    assert_eq!(at(0, 0), Clock::Within);
+    assert_eq!(at(11, 14), Clock::Within);
+    assert_eq!(at(11, 15), Clock::Near, "3:45 left of 15:00");
+    assert_eq!(at(15, 0), Clock::Near, "at the target, not yet over it");
+    assert_eq!(at(15, 1), Clock::Over);
+    assert_eq!(Severity::P4.clock(TimeDelta::hours(17)), Clock::Within);
+    assert_eq!(Severity::P4.clock(TimeDelta::hours(18)), Clock::Near);
+    assert_eq!(Severity::P4.clock(TimeDelta::hours(25)), Clock::Over);
+}

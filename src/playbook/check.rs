@@ -330,6 +330,99 @@ pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckRes
     }
 }
 
+/// What a failing check is about: the store key of the first item it
+/// names (the pod, deployment, DB instance or alarm an engineer would
+/// look at first), where it names one. `None` when the check passes, has
+/// no data, or is about the account rather than an item (trails, logins).
+pub fn offender(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> Option<String> {
+    use crate::state::Item;
+    if !matches!(check(spec, live, now), CheckResult::Fail(_)) {
+        return None;
+    }
+    let in_ns = |want: &Option<String>, ns: &str| want.as_deref().is_none_or(|w| w == ns);
+    let first = |keys: Vec<String>| keys.into_iter().min();
+    match spec {
+        CheckSpec::PodsReady { namespace, .. } => first(
+            live.pods.values().filter(|p| in_ns(namespace, &p.namespace) && !pod_ready(p)).map(Item::key).collect(),
+        ),
+        CheckSpec::NoCrashloop { namespace } => first(
+            live.pods.values().filter(|p| in_ns(namespace, &p.namespace) && crash_looping(p)).map(Item::key).collect(),
+        ),
+        CheckSpec::RestartsBelow { namespace, .. } => {
+            // The pod restarting most, as the failure names it first.
+            let since = now - TimeDelta::hours(1);
+            live.pods
+                .values()
+                .filter(|p| in_ns(namespace, &p.namespace))
+                .map(|p| (std::cmp::Reverse(p.restarts_since(since)), Item::key(p)))
+                .min()
+                .map(|(_, k)| k)
+        }
+        CheckSpec::DeploymentsAvailable { namespace } => {
+            // A pod of the first deployment short of replicas, or where its
+            // pods would be.
+            let d = live
+                .deployments
+                .values()
+                .filter(|d| in_ns(namespace, &d.namespace) && d.available < d.desired)
+                .min_by_key(|d| (d.namespace.clone(), d.name.clone()))?;
+            first(
+                live.pods
+                    .values()
+                    .filter(|p| p.namespace == d.namespace && p.deployment.as_deref() == Some(d.name.as_str()))
+                    .map(Item::key)
+                    .collect(),
+            )
+        }
+        CheckSpec::NoWarningEvents { reason, namespace } => {
+            // The pod the newest such warning is about.
+            let since = now - TimeDelta::hours(1);
+            let event = live
+                .kube_events
+                .values()
+                .filter(|e| e.warning && e.last_seen >= since && in_ns(namespace, &e.namespace))
+                .filter(|e| reason.as_deref().is_none_or(|r| r == e.reason))
+                .filter(|e| e.object.starts_with("Pod/"))
+                .max_by_key(|e| e.last_seen)?;
+            let key = format!("{}/{}", event.namespace, event.object.trim_start_matches("Pod/"));
+            live.pods.get(&key).map(Item::key)
+        }
+        CheckSpec::AlarmsClear { prefix } => first(
+            live.alarms
+                .values()
+                .filter(|a| a.state == AlarmState::Alarm && a.name.starts_with(prefix.as_str()))
+                .map(Item::key)
+                .collect(),
+        ),
+        CheckSpec::RdsAvailable { instance } => first(
+            live.dbs
+                .values()
+                .filter(|d| instance.as_deref().is_none_or(|i| i == d.instance.id) && d.instance.status != "available")
+                .map(Item::key)
+                .collect(),
+        ),
+        CheckSpec::RdsFreeStorageAbove { percent } => first(
+            live.dbs
+                .values()
+                .filter(|d| {
+                    let free = d.metrics.as_ref().and_then(|m| m.free_storage_gib.last().copied());
+                    let allocated = f64::from(d.instance.allocated_gib);
+                    free.is_some_and(|f| allocated > 0.0 && f / allocated * 100.0 <= *percent)
+                })
+                .map(Item::key)
+                .collect(),
+        ),
+        CheckSpec::RdsCpuBelow { percent } => first(
+            live.dbs
+                .values()
+                .filter(|d| d.metrics.as_ref().and_then(|m| m.cpu.last()).is_some_and(|c| c >= percent))
+                .map(Item::key)
+                .collect(),
+        ),
+        CheckSpec::TrailLogging { .. } | CheckSpec::FailedLoginsBelow { .. } => None,
+    }
+}
+
 /// Why `feed` cannot be trusted at `now`, if it cannot.
 fn not_ready(live: &LiveState, feed: FeedId, now: DateTime<Utc>) -> Option<String> {
     let name = feed.label();

@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use check::{CheckResult, CheckSpec, check};
+pub use check::{CheckResult, CheckSpec, check, offender};
 
 use crate::actions::Risk;
 use crate::config::{FileError, Source};

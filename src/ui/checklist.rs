@@ -10,6 +10,7 @@ use crate::app::{App, PanelId};
 use crate::config::keymap::{Command, Layer};
 use crate::config::theme::Slot;
 use crate::format::{fmt_clock, fmt_time};
+use crate::incident::Clock;
 use crate::model::Health;
 use crate::playbook::{CheckResult, Step, StepKind};
 use crate::sanitize::sanitize;
@@ -35,13 +36,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             // Whole seconds first, so elapsed and left always add up to the target.
             let elapsed = chrono::TimeDelta::seconds((app.now - i.started).num_seconds());
             let left = i.severity.target() - elapsed;
-            let clock_style = if left.num_seconds() < 0 {
-                app.theme.style(Slot::StatusCrit)
-            } else if left.num_seconds() < i.severity.target().num_seconds() / 4 {
-                app.theme.style(Slot::StatusWarn)
-            } else {
-                app.theme.style(Slot::StatusOk)
-            };
+            let clock_style = app.theme.style(match i.severity.clock(elapsed) {
+                Clock::Within => Slot::StatusOk,
+                Clock::Near => Slot::StatusWarn,
+                Clock::Over => Slot::StatusCrit,
+            });
             vec![
                 Line::from(vec![
                     Span::styled(format!(" {} ", i.severity.label()), app.theme.style(Slot::BarBadge)),

@@ -47,9 +47,13 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             let r = centered(area, 64, h);
             draw_menu(app, frame, r, format!(" Actions: {} ", sanitize(item)), items, *selected);
         }
-        Some(Overlay::SeverityPicker { selected }) => {
-            let items: Vec<ListItem> = app
-                .incident_choices()
+        Some(Overlay::SeverityPicker { selected, title: typed, .. }) => {
+            let choices = app.incident_choices();
+            let shown_title = match typed {
+                Some(t) => crate::app::incident_title(&t.lines().join(" ")),
+                None => app.proposed_title(choices.get(*selected)),
+            };
+            let items: Vec<ListItem> = choices
                 .into_iter()
                 .enumerate()
                 .map(|(i, c)| match c {
@@ -75,6 +79,17 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             let h = (items.len() as u16 + 2).min(area.height);
             let r = centered(area, 72, h);
             draw_menu(app, frame, r, title, items, *selected);
+            if app.incident().is_none() {
+                // The title it will start with, on the bottom border.
+                let key = app.keymap.hint(Layer::Menu, Command::EditTitle).unwrap_or_default();
+                let text = match shown_title {
+                    Some(t) => format!(" Title: {}  ({key} edits) ", sanitize(&t)),
+                    None => format!(" Untitled  ({key} titles it) "),
+                };
+                let bottom = Rect { y: r.bottom().saturating_sub(1), height: 1.min(r.height), ..r };
+                let inner = Rect { x: bottom.x + 2, width: bottom.width.saturating_sub(4), ..bottom };
+                frame.render_widget(Paragraph::new(Span::styled(text, app.theme.style(Slot::TextDim))), inner);
+            }
         }
         Some(Overlay::Confirm(c)) => draw_confirm(app, frame, area, c),
         Some(Overlay::QuitConfirm) => draw_quit_confirm(app, frame, area),

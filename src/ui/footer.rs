@@ -53,6 +53,7 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Global, Command::FocusNext, "focus"),
             (Layer::Panel, Command::OpenDetail, "tick/run step"),
             (Layer::Panel, Command::SkipStep, "skip"),
+            (Layer::Panel, Command::Jump, "go to"),
             (Layer::Global, Command::StartIncident, "incident"),
             (Layer::Global, Command::Palette, "palette"),
             (Layer::Global, Command::ToggleChecklist, "checklist"),
@@ -90,6 +91,15 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Viewer, Command::Bottom, "end"),
             (Layer::Viewer, Command::NextMatch, "next match"),
         ],
+        Some(Overlay::SeverityPicker { editing: true, .. }) => {
+            &[(Layer::Input, Command::Submit, "start"), (Layer::Input, Command::Cancel, "back")]
+        }
+        Some(Overlay::SeverityPicker { .. }) if app.incident().is_none() => &[
+            (Layer::Menu, Command::Select, "start"),
+            (Layer::Menu, Command::MoveDown, "next"),
+            (Layer::Menu, Command::EditTitle, "title"),
+            (Layer::Menu, Command::Close, "close"),
+        ],
         Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[
             (Layer::Menu, Command::Select, "choose"),
             (Layer::Menu, Command::MoveDown, "next"),
@@ -125,9 +135,12 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(input, field);
         return;
     }
-    if let Some(Overlay::SkipReason { input, .. }) = &app.overlay {
-        let [label, field] = Layout::horizontal([Constraint::Length(12), Constraint::Fill(1)]).areas(area);
-        frame.render_widget(Paragraph::new(Span::styled(" skip, why:", app.theme.style(Slot::FooterKey))), label);
+    if let Some(Overlay::SkipReason { input, .. } | Overlay::SeverityPicker { title: Some(input), editing: true, .. }) =
+        &app.overlay
+    {
+        let label = if matches!(app.overlay, Some(Overlay::SkipReason { .. })) { " skip, why:" } else { " title:" };
+        let [label_area, field] = Layout::horizontal([Constraint::Length(12), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Paragraph::new(Span::styled(label, app.theme.style(Slot::FooterKey))), label_area);
         frame.render_widget(input, field);
         return;
     }

@@ -10,6 +10,7 @@ use super::{health_glyph, health_style};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::format::{fmt_age, fmt_clock, retry_countdown};
+use crate::incident::Clock;
 use crate::model::Health;
 use crate::sanitize::sanitize;
 use crate::state::{FeedStatus, SourceId};
@@ -81,13 +82,15 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
     if let Some(i) = app.incident() {
         let elapsed = app.now - i.started;
         let target = i.severity.target();
-        let over = if elapsed > target { " OVER" } else { "" };
+        let clock = i.severity.clock(elapsed);
+        let over = if clock == Clock::Over { " OVER" } else { "" };
         let text = if detail >= Detail::ShortClock {
-            format!(" {} {}{over} ", i.severity.label(), fmt_clock(elapsed))
+            format!(" {}{over} ", fmt_clock(elapsed))
         } else {
-            format!(" {} {} / {}{over} ", i.severity.label(), fmt_clock(elapsed), fmt_clock(target))
+            format!(" {} / {}{over} ", fmt_clock(elapsed), fmt_clock(target))
         };
-        spans.push(Span::styled(text, app.theme.style(Slot::BarBadge)));
+        spans.push(Span::styled(format!(" {} ", i.severity.label()), app.theme.style(Slot::BarBadge)));
+        spans.push(Span::styled(text, app.theme.style(clock_slot(clock))));
         spans.push(Span::raw(" "));
     }
     let modes: Vec<(&str, &str)> = [
@@ -166,6 +169,15 @@ pub fn draw_tabs(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The style a response clock is drawn in, wherever it is shown.
+pub(crate) fn clock_slot(clock: Clock) -> Slot {
+    match clock {
+        Clock::Within => Slot::BarClock,
+        Clock::Near => Slot::BarClockNear,
+        Clock::Over => Slot::BarClockOver,
+    }
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ impl Server {
     fn post(&self, resource: &str, body: &str) {
         let url = format!("https://127.0.0.1:{}/apis/rbac.authorization.k8s.io/v1/{resource}", self.port);
         let ok = Command::new("curl")
-            .args(["-sf", "--cacert"])
+            .args(["-sf", "--max-time", "10", "--cacert"])
             .arg(pki().join("ca.crt"))
             .args(["-H", "Authorization: Bearer admin-token", "-H", "Content-Type: application/json"])
             .args(["-X", "POST", "-d", body, &url])
@@ -253,7 +253,8 @@ impl Server {
 
     fn etcd(&self, call: &str, body: &str) -> serde_json::Value {
         let url = format!("http://127.0.0.1:{}/v3/{call}", self.etcd_port);
-        let out = Command::new("curl").args(["-sf", "-X", "POST", "-d", body, &url]).output().unwrap();
+        let out =
+            Command::new("curl").args(["-sf", "--max-time", "10", "-X", "POST", "-d", body, &url]).output().unwrap();
         assert!(out.status.success(), "etcd {call} failed: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     }
@@ -263,7 +264,7 @@ impl Server {
         let url = format!("https://127.0.0.1:{}/readyz", self.port);
         loop {
             let ok = Command::new("curl")
-                .args(["-sf", "--cacert"])
+                .args(["-sf", "--max-time", "10", "--cacert"])
                 .arg(pki().join("ca.crt"))
                 .args(["-H", "Authorization: Bearer admin-token", &url])
                 .stdout(Stdio::null())

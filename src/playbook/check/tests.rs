@@ -235,3 +235,41 @@ fn specs_describe_themselves_and_reject_bad_parameters() {
     let bad = CheckSpec::FailedLoginsBelow { count: 3, window_mins: 0 };
     assert_eq!(bad.validate().unwrap_err(), "window_mins must be 1..=1440, not 0");
 }
+
+#[test]
+fn a_failing_check_points_at_the_item_it_names_first() {
+    let mut l = live();
+    put(&mut l, FeedData::Pods(Delta::Reset((1..=60).map(|i| synthetic_pod(i, 0)).collect())));
+    let crash = CheckSpec::NoCrashloop { namespace: None };
+    assert_eq!(offender(&crash, &l, t0()).as_deref(), Some("ns-10/svc-50-7d9f8b00050"));
+    assert_eq!(offender(&CheckSpec::NoCrashloop { namespace: Some("ns-1".into()) }, &l, t0()), None, "it passes");
+
+    put(
+        &mut l,
+        FeedData::Alarms(Delta::Reset(vec![alarm("b-high", AlarmState::Alarm), alarm("a-high", AlarmState::Alarm)])),
+    );
+    assert_eq!(offender(&CheckSpec::AlarmsClear { prefix: String::new() }, &l, t0()).as_deref(), Some("a-high"));
+
+    let mut rebooting = db_instance("billing-db", 100);
+    rebooting.status = "rebooting".into();
+    put(&mut l, FeedData::DbInstances(Delta::Reset(vec![db_instance("orders-db", 200), rebooting])));
+    put(
+        &mut l,
+        FeedData::DbMetrics(Delta::Reset(vec![
+            db_metrics("orders-db", 91.0, 30.0),
+            db_metrics("billing-db", 12.0, 60.0),
+        ])),
+    );
+    assert_eq!(offender(&CheckSpec::RdsAvailable { instance: None }, &l, t0()).as_deref(), Some("billing-db"));
+    assert_eq!(offender(&CheckSpec::RdsCpuBelow { percent: 80.0 }, &l, t0()).as_deref(), Some("orders-db"));
+    assert_eq!(offender(&CheckSpec::RdsFreeStorageAbove { percent: 20.0 }, &l, t0()).as_deref(), Some("orders-db"));
+
+    // A warning names the pod it is about, when that pod is known.
+    let mut event = warning("svc-50-7d9f8b00050", "BackOff", 1);
+    event.namespace = "ns-10".into();
+    put(&mut l, FeedData::KubeEvents(Delta::Reset(vec![event, warning("gone", "BackOff", 2)])));
+    let warnings = CheckSpec::NoWarningEvents { reason: None, namespace: None };
+    assert_eq!(offender(&warnings, &l, t0()).as_deref(), Some("ns-10/svc-50-7d9f8b00050"));
+    // Unknown results point nowhere.
+    assert_eq!(offender(&crash, &LiveState::default(), t0()), None);
+}
