@@ -584,3 +584,54 @@ fn a_runbook_imports_to_a_playbook_file_the_console_then_loads() {
         "{text}"
     );
 }
+
+/// The incident flow as an engineer drives it: a P1 on the demo, its
+/// crash-loop check failing, the step's `o` to the pod it names, the
+/// restart step run through its confirmation, the check recovering and
+/// ticking, and the incident resolved with its summary.
+#[test]
+fn a_p1_runs_from_a_failing_check_through_a_restart_step_to_its_summary() {
+    let mut c = Console::spawn_sized(
+        env!("CARGO_BIN_EXE_warroom").as_ref(),
+        &["--demo", "--demo-seed", "7", "--demo-speed", "4"],
+        &[],
+        (50, 200),
+    );
+    c.wait_text("CrashLoopBackOff");
+    c.keys("P");
+    c.wait_text("Start incident");
+    c.keys("\tPods down after deploy\r");
+    c.wait_text("P1 incident started");
+    c.wait_text("Pods down after deploy");
+
+    // The crash-loop check fails (its reason wraps in the narrow pane).
+    c.keys("5");
+    c.wait_text("✗ No pod is crash-looping");
+    c.keys("jjj");
+    c.wait_text("checks: no pod crash-looping");
+    c.keys("o");
+    c.wait_text("Went to Pods: shop/backend-");
+
+    // The restart step acts on that pod's deployment, confirmed.
+    c.keys("5");
+    c.keys("jjjjjjj");
+    c.wait_text("Enter: rollout restart");
+    c.keys("\r");
+    c.wait_text("Confirm: Rollout restart deployment");
+    c.wait_text("Target   deployment shop/backend");
+    c.keys("y");
+    c.wait_text("deployment.apps/backend restarted");
+
+    // The demo heals: the check passes and ticks itself.
+    c.wait_text("✓ No pod is crash-looping");
+    c.wait_for("the restart step ticked", |s| s.contains("✓ Restart the failing deployment"));
+
+    c.keys(":");
+    c.keys("resolve incident\r");
+    let s = c.wait_text("P1 incident resolved");
+    assert!(s.contains("Pods down after deploy"), "the title in the summary:\n{s}");
+    c.keys("\x1b");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+    assert!(!c.in_alternate_screen(), "terminal restored");
+}

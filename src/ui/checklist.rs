@@ -44,7 +44,10 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             vec![
                 Line::from(vec![
                     Span::styled(format!(" {} ", i.severity.label()), app.theme.style(Slot::BarBadge)),
-                    Span::raw(" incident"),
+                    Span::styled(
+                        format!(" {}", i.title.as_deref().map_or(std::borrow::Cow::Borrowed("incident"), sanitize)),
+                        app.theme.style(Slot::TextStrong),
+                    ),
                 ]),
                 Line::styled(i.severity.describe(), dim),
                 Line::default(),
