@@ -47,7 +47,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             let r = centered(area, 64, h);
             draw_menu(app, frame, r, format!(" Actions: {} ", sanitize(item)), items, *selected);
         }
-        Some(Overlay::SeverityPicker { selected, title: typed, .. }) => {
+        Some(Overlay::SeverityPicker { selected, title: typed, editing }) => {
             let choices = app.incident_choices();
             let shown_title = match typed {
                 Some(t) => crate::app::incident_title(&t.lines().join(" ")),
@@ -82,9 +82,11 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             if app.incident().is_none() {
                 // The title it will start with, on the bottom border.
                 let key = app.keymap.hint(Layer::Menu, Command::EditTitle).unwrap_or_default();
-                let text = match shown_title {
-                    Some(t) => format!(" Title: {}  ({key} edits) ", sanitize(&t)),
-                    None => format!(" Untitled  ({key} titles it) "),
+                let text = match (shown_title, editing) {
+                    (Some(t), true) => format!(" Title: {} ", sanitize(&t)),
+                    (None, true) => " Untitled ".to_string(),
+                    (Some(t), false) => format!(" Title: {}  ({key} edits) ", sanitize(&t)),
+                    (None, false) => format!(" Untitled  ({key} titles it) "),
                 };
                 let bottom = Rect { y: r.bottom().saturating_sub(1), height: 1.min(r.height), ..r };
                 let inner = Rect { x: bottom.x + 2, width: bottom.width.saturating_sub(4), ..bottom };

@@ -139,7 +139,8 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         &app.overlay
     {
         let label = if matches!(app.overlay, Some(Overlay::SkipReason { .. })) { " skip, why:" } else { " title:" };
-        let [label_area, field] = Layout::horizontal([Constraint::Length(12), Constraint::Fill(1)]).areas(area);
+        let width = u16::try_from(label.len() + 1).unwrap_or(12);
+        let [label_area, field] = Layout::horizontal([Constraint::Length(width), Constraint::Fill(1)]).areas(area);
         frame.render_widget(Paragraph::new(Span::styled(label, app.theme.style(Slot::FooterKey))), label_area);
         frame.render_widget(input, field);
         return;
