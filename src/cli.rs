@@ -64,6 +64,11 @@ pub struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 0, requires = "demo", global = true)]
     pub demo_at: u32,
 
+    /// Reopen the most recent unresolved incident (or incident ID) from
+    /// its journal, exactly where it was.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    pub resume: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Sub>,
 }
@@ -90,6 +95,9 @@ pub enum Sub {
     },
     /// Turn a Markdown runbook into a playbook file to review: headings
     /// become phases, `- [ ]` items steps, shell blocks scripts.
+    /// List the incidents journaled on this machine, newest first: status,
+    /// severity, start, duration and title (with --demo, the demo's).
+    Incidents,
     Import {
         /// The runbook (Markdown).
         runbook: std::path::PathBuf,

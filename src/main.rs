@@ -11,7 +11,8 @@ use warroom::app::{App, AppInit};
 use warroom::cli::{Cli, Format, Sub};
 use warroom::config::paths::Paths;
 use warroom::config::theme::ColorSupport;
-use warroom::incident::MemoryRecorder;
+use warroom::incident::Actor;
+use warroom::incident::journal::{self, JournalRecorder, Resumed};
 use warroom::runtime::{self, Channels, Exit};
 use warroom::sources::aws as aws_source;
 use warroom::sources::clock::{Clock, ScaledClock, SystemClock};
@@ -27,6 +28,9 @@ fn main() -> ExitCode {
         return import(runbook, output.as_deref());
     }
     let paths = Paths::discover();
+    if let Some(Sub::Incidents) = &cli.command {
+        return incidents(&paths.journal_dir(cli.demo));
+    }
     let var = |k: &str| std::env::var(k).ok();
     let colors = ColorSupport::detect(var("NO_COLOR").as_deref(), var("COLORTERM").as_deref(), var("TERM").as_deref());
     let prepared = match startup::prepare(&cli, &paths, colors) {
@@ -74,6 +78,19 @@ fn main() -> ExitCode {
         let check = Check { playbook, format, timeout: std::time::Duration::from_secs(timeout), run_commands };
         return ExitCode::from(rt.block_on(check_headless(&cli, prepared, target, check)));
     }
+    // The incident to continue is opened (and locked) before the terminal
+    // is touched: a problem with it is said plainly.
+    let journal_dir = paths.journal_dir(cli.demo);
+    let resumed = match &cli.resume {
+        Some(id) => match journal::resume(&journal_dir, id) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("warroom: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     if let Err(e) = warroom::terminal::check_usable(var("TERM").as_deref()) {
         eprintln!("warroom: {e}");
         return ExitCode::from(2);
@@ -89,8 +106,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let evidence_dir = paths.evidence_dir();
-    let outcome = match warroom::terminal::catch_panic(|| rt.block_on(run(cli, prepared, target, evidence_dir))) {
+    let files = Files { evidence: paths.evidence_dir(), journals: journal_dir, resumed };
+    let outcome = match warroom::terminal::catch_panic(|| rt.block_on(run(cli, prepared, target, files))) {
         Ok(outcome) => outcome,
         Err(what) => {
             eprintln!("warroom: internal error: {what}\nDetails are in {}", paths.log_file().display());
@@ -117,16 +134,23 @@ fn main() -> ExitCode {
 /// The Kubernetes target and the kubeconfig, in live mode.
 type Live = Option<(kube_source::Target, Option<kube::config::Kubeconfig>)>;
 
-async fn run(
-    cli: Cli,
-    prepared: startup::Prepared,
-    live: Live,
-    evidence_dir: std::path::PathBuf,
-) -> std::io::Result<Exit> {
+/// Where the session writes: evidence files and journals, and the
+/// incident it continues.
+struct Files {
+    evidence: std::path::PathBuf,
+    journals: std::path::PathBuf,
+    resumed: Option<Resumed>,
+}
+
+async fn run(cli: Cli, prepared: startup::Prepared, live: Live, files: Files) -> std::io::Result<Exit> {
     let (tx, rx) = mpsc::channel(runtime::SOURCE_CHANNEL);
     let (clock, env, actions, cluster, account): (Arc<dyn Clock>, _, _, _, _) = match live {
         None => {
-            let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(chrono::Utc::now(), cli.demo_speed));
+            // A faster demo runs ahead of the wall clock: a resumed
+            // incident's demo time goes on from its last entry.
+            let last = files.resumed.as_ref().and_then(|r| r.last_at);
+            let start = last.map_or_else(chrono::Utc::now, |l| l.max(chrono::Utc::now()));
+            let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(start, cli.demo_speed));
             // The demo world answers for both domains and is its own cluster.
             let executor = Arc::new(demo::spawn_at(cli.demo_seed, cli.demo_at, clock.clone(), tx));
             let actions = Router::new()
@@ -186,8 +210,19 @@ async fn run(
     if let Some(Sub::Check { playbook, format: None, .. }) = &cli.command {
         app.walk_routine(playbook);
     }
-    let recorder = Box::new(MemoryRecorder::default());
-    let channels = Channels { updates: rx, actions, recorder, evidence_dir, cluster: Some(cluster), aws: account };
+    let mut recorder = JournalRecorder::new(&files.journals, Actor::local(), clock.now());
+    if let Some(Resumed { journal, state, repaired, .. }) = files.resumed {
+        app.resume(state, repaired.map(|r| r.to_string()));
+        recorder = recorder.resuming(journal);
+    }
+    let channels = Channels {
+        updates: rx,
+        actions,
+        recorder: Box::new(recorder),
+        evidence_dir: files.evidence,
+        cluster: Some(cluster),
+        aws: account,
+    };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit
@@ -360,4 +395,21 @@ fn init_logging(paths: &Paths) -> std::io::Result<()> {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).with_env_filter(filter).init();
     Ok(())
+}
+
+/// `warroom incidents`: the journaled incidents, newest first.
+fn incidents(data_dir: &std::path::Path) -> ExitCode {
+    let all = match journal::list(data_dir) {
+        Ok(all) => all,
+        Err(e) => {
+            eprintln!("warroom: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if all.is_empty() {
+        println!("No incidents in {}", data_dir.join("incidents").display());
+        return ExitCode::SUCCESS;
+    }
+    print!("{}", warroom::incident::journal::table(&all, chrono::Utc::now()));
+    ExitCode::SUCCESS
 }

@@ -285,6 +285,8 @@ impl Work<'_> {
             match effect {
                 Effect::Quit => quit = true,
                 Effect::Record(event) => {
+                    let (aws, kube) = self.app.identity();
+                    self.channels.recorder.identify(aws, kube);
                     let msg = Msg::record(self.channels.recorder.as_mut(), self.clock.now(), event);
                     queue.extend(self.app.update(msg));
                 }

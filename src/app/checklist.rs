@@ -47,6 +47,11 @@ impl Checklist {
     pub(super) fn forget_pending(&mut self, step: &str) {
         self.pending.remove(step);
     }
+
+    /// Nothing is waiting to be recorded (the record was replaced).
+    pub(super) fn forget_all_pending(&mut self) {
+        self.pending.clear();
+    }
 }
 
 impl App {

@@ -92,6 +92,35 @@ impl App {
         vec![Effect::Record(event)]
     }
 
+    /// Continues an incident from its journal: the record as it folds, its
+    /// checklist at once (check changes since are recorded at the next
+    /// tick).
+    pub fn resume(&mut self, record: IncidentState, repaired: Option<String>) {
+        self.record = record;
+        let _ = self.evaluate_checks();
+        self.checklist.forget_all_pending();
+        if let Some(i) = self.incident() {
+            let mut notice =
+                format!("Resumed {} ({}, {} elapsed)", i.id, i.severity.label(), fmt_clock(self.now - i.started));
+            if let Some(r) = repaired {
+                notice.push_str(&format!("; its journal's {r}"));
+            }
+            self.notice = Some(notice);
+        }
+        self.dirty = true;
+    }
+
+    /// Who the console acts as, for the journal: the AWS caller and the
+    /// Kubernetes user, where known.
+    pub fn identity(&self) -> (Option<String>, Option<String>) {
+        let aws = match &self.live.aws_caller {
+            Some(c) => Some(c.arn.clone()),
+            None => (!self.env.aws_caller.is_empty()).then(|| self.env.aws_caller.clone()),
+        };
+        let kube = self.env.kube_contexts.iter().find(|c| c.name == self.env.kube_context).and_then(|c| c.user.clone());
+        (aws, kube)
+    }
+
     /// The running incident, as recorded.
     pub fn incident(&self) -> Option<&Incident> {
         self.record.current()

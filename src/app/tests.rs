@@ -1435,7 +1435,7 @@ fn each_check_change_is_asked_to_be_recorded_once() {
     let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('1')).to_event()));
     // The start is recorded; its answer asks for each check's first result.
     let [Effect::Record(start)] = fx.as_slice() else { panic!("{fx:?}") };
-    let entry = crate::incident::Entry { v: 1, seq: 1, at: app.now, event: start.clone() };
+    let entry = crate::incident::Entry { v: 1, seq: 1, at: app.now, actor: None, event: start.clone() };
     let asked = recorded(&app.update(Msg::Recorded(entry)));
     let checks = app
         .active_playbook()

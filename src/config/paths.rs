@@ -51,6 +51,12 @@ impl Paths {
         self.data.join("evidence")
     }
 
+    /// Where incident journals go: the data directory, or for the demo a
+    /// directory of its own (its incidents are not real ones).
+    pub fn journal_dir(&self, demo: bool) -> PathBuf {
+        if demo { self.data.join("demo") } else { self.data.clone() }
+    }
+
     pub fn log_file(&self) -> PathBuf {
         self.state.join("warroom.log")
     }

@@ -8,6 +8,7 @@
 //! and folding the recorded entries ([`IncidentState::fold`]) rebuilds
 //! exactly the state the console had.
 
+pub mod journal;
 pub mod recorder;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -197,14 +198,46 @@ impl IncidentEvent {
     }
 }
 
-/// One recorded event: its place in the sequence and when it was recorded.
+/// One recorded event: its place in the sequence, when it was recorded
+/// and, in a journal, by whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub v: u32,
     pub seq: u64,
     pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Actor>,
     #[serde(flatten)]
     pub event: IncidentEvent,
+}
+
+/// Who recorded an entry: the local user and host, and where known the
+/// AWS caller and the Kubernetes user the console acts as.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user: String,
+    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kube: Option<String>,
+}
+
+impl Actor {
+    /// This process's user and host (`$USER`, the kernel's host name).
+    pub fn local() -> Actor {
+        let user = ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Actor { user, host, aws: None, kube: None }
+    }
 }
 
 /// An incident as the record describes it.

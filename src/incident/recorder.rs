@@ -20,6 +20,10 @@ pub enum RecordError {
 pub trait Recorder: Send {
     /// Keeps `event`, recorded at `at`; returns its entry once it is kept.
     fn record(&mut self, at: DateTime<Utc>, event: IncidentEvent) -> Result<Entry, RecordError>;
+
+    /// Who the console acts as, once known: the AWS caller and the
+    /// Kubernetes user, named in the entries that follow.
+    fn identify(&mut self, _aws: Option<String>, _kube: Option<String>) {}
 }
 
 /// Keeps entries in memory. Clones share the same entries, so a test can
@@ -46,7 +50,7 @@ impl MemoryRecorder {
 impl Recorder for MemoryRecorder {
     fn record(&mut self, at: DateTime<Utc>, event: IncidentEvent) -> Result<Entry, RecordError> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = Entry { v: FORMAT_VERSION, seq: self.base + entries.len() as u64 + 1, at, event };
+        let entry = Entry { v: FORMAT_VERSION, seq: self.base + entries.len() as u64 + 1, at, actor: None, event };
         entries.push(entry.clone());
         Ok(entry)
     }

@@ -80,6 +80,7 @@ pub fn environment() -> Environment {
             name: CONTEXT.into(),
             cluster: String::new(),
             namespace: Some(NAMESPACE.into()),
+            user: Some("oncall".into()),
         }],
         namespace: NAMESPACE.into(),
         aws_profile: "demo".into(),

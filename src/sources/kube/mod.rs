@@ -109,6 +109,8 @@ pub struct KubeContext {
     pub cluster: String,
     /// Its default namespace.
     pub namespace: Option<String>,
+    /// The kubeconfig user it authenticates as.
+    pub user: Option<String>,
 }
 
 /// The kubeconfig's contexts, in its order.
@@ -124,7 +126,12 @@ pub fn contexts(kubeconfig: &kube::config::Kubeconfig) -> Vec<KubeContext> {
                 .and_then(|k| k.server.as_deref())
                 .map(server_host)
                 .unwrap_or_default();
-            KubeContext { name: c.name.clone(), cluster, namespace: context.and_then(|ctx| ctx.namespace.clone()) }
+            KubeContext {
+                name: c.name.clone(),
+                cluster,
+                namespace: context.and_then(|ctx| ctx.namespace.clone()),
+                user: context.and_then(|ctx| ctx.user.clone()),
+            }
         })
         .collect()
 }
