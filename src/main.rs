@@ -211,8 +211,8 @@ async fn run(cli: Cli, prepared: startup::Prepared, live: Live, files: Files) ->
         app.walk_routine(playbook);
     }
     let mut recorder = JournalRecorder::new(&files.journals, Actor::local(), clock.now());
-    if let Some(Resumed { journal, state, repaired, .. }) = files.resumed {
-        app.resume(state, repaired.map(|r| r.to_string()));
+    if let Some(Resumed { journal, state, entries, repaired, .. }) = files.resumed {
+        app.resume(state, entries, repaired.map(|r| r.to_string()));
         recorder = recorder.resuming(journal);
     }
     let channels = Channels {

@@ -167,6 +167,12 @@ fn a_dropped_session_resumes_where_it_was_and_a_second_console_is_refused() {
     c.wait_text("Confirm: Rollout restart deployment");
     c.keys("y");
     c.wait_text("deployment.apps/backend restarted");
+    // A note of two lines, recorded with Ctrl-s.
+    c.keys("n");
+    c.wait_text("Note for P1 checkout down");
+    c.keys("paged the DBA\rfailover at 21:40 if CPU stays up");
+    c.keys("\x13");
+    c.wait_text("Note recorded");
     let before = c.contents();
     let journal = incident_journal(dirs.path());
 
@@ -193,6 +199,8 @@ fn a_dropped_session_resumes_where_it_was_and_a_second_console_is_refused() {
     assert_eq!((incident.severity, incident.title.as_deref()), (Severity::P1, Some("checkout down")));
     assert!(incident.steps["acknowledge"].ticked.is_some());
     assert_eq!(folded.results().count(), 1);
+    assert_eq!(incident.notes.len(), 1);
+    assert_eq!(incident.notes[0].1, "paged the DBA\nfailover at 21:40 if CPU stays up");
 
     // Resumed: the same incident, clock, ticks and results.
     let mut again = console(dirs.path(), &["--resume"]);
@@ -208,6 +216,11 @@ fn a_dropped_session_resumes_where_it_was_and_a_second_console_is_refused() {
     let shown_secs = m.parse::<i64>().unwrap() * 60 + s.parse::<i64>().unwrap();
     let last = (entries.last().unwrap().at - incident.started).num_seconds();
     assert!(shown_secs >= last && last > 0, "elapsed {shown} after resuming, the last entry at {last} s");
+    // The timeline has everything, the note too.
+    again.keys("T");
+    again.wait_text("note      paged the DBA");
+    again.wait_text("step      acknowledge ticked");
+    again.keys("\x1b");
     again.keys("q");
     again.wait_text("Quit warroom?");
     again.keys("y");
@@ -216,6 +229,7 @@ fn a_dropped_session_resumes_where_it_was_and_a_second_console_is_refused() {
     let later = resumed.current().unwrap();
     assert_eq!((later.started, later.severity, &later.title), (incident.started, incident.severity, &incident.title));
     assert_eq!(later.steps["acknowledge"], incident.steps["acknowledge"]);
+    assert_eq!(later.notes, incident.notes);
     assert_eq!(resumed.actions[..folded.actions.len()], folded.actions[..]);
 
     // Listed, running, with its title.

@@ -163,6 +163,26 @@ fn severity_picker() {
 }
 
 #[test]
+fn note_editor() {
+    check("note_editor", 60, Flags::default(), |a| {
+        press(a, "P1n");
+        type_text(a, "orders-db CPU at 98 %; writer in eu-west-1a");
+        press(a, "<Enter>");
+        type_text(a, "failing over to 1b");
+    });
+}
+
+#[test]
+fn timeline() {
+    check("timeline", 60, Flags::default(), |a| {
+        press(a, "P1");
+        press(a, "5<Enter>n");
+        type_text(a, "paged the DBA");
+        press(a, "<C-s>T");
+    });
+}
+
+#[test]
 fn detail_pod() {
     check("detail_pod", 60, Flags::default(), |a| {
         press(a, "<Enter>");

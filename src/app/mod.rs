@@ -7,6 +7,7 @@
 mod checklist;
 mod confirm;
 pub mod list;
+mod notes;
 mod overlay;
 mod palette;
 mod panels;
@@ -181,6 +182,11 @@ pub struct App {
     /// The incident record: the running incident and every action asked
     /// for, as recorded.
     pub record: IncidentState,
+    /// Every entry recorded in this console (and those of a resumed
+    /// incident), for the timeline.
+    pub journal: Vec<Entry>,
+    /// A note being written, kept when its editor closes unsaved.
+    note_draft: Option<TextArea<'static>>,
     /// A one-line message shown in the footer until the next key.
     pub notice: Option<String>,
     /// The cluster's namespaces as last listed for the palette: `None`
@@ -215,6 +221,8 @@ impl App {
             checklist: Checklist::default(),
             overlay: None,
             record: IncidentState::default(),
+            journal: Vec::new(),
+            note_draft: None,
             notice: None,
             namespaces: None,
             history: None,
@@ -457,6 +465,7 @@ impl App {
             Some(Overlay::Viewer(v)) if v.input.is_some() => &[Layer::Input],
             Some(Overlay::Viewer(_)) => &[Layer::Viewer],
             Some(Overlay::SeverityPicker { editing: true, .. }) => &[Layer::Input],
+            Some(Overlay::Note(_)) => &[Layer::Editor],
             Some(Overlay::ActionMenu { .. } | Overlay::SeverityPicker { .. }) => &[Layer::Menu],
             Some(Overlay::Confirm(c)) if c.typed.is_some() => &[Layer::Input],
             Some(Overlay::Confirm(_) | Overlay::QuitConfirm) => &[Layer::Confirm],
@@ -533,6 +542,7 @@ impl App {
             Command::ToggleExpand | Command::TrailView | Command::TrailWindow => self.focus == PanelId::Trail,
             Command::SkipStep | Command::Jump => self.focus == PanelId::Checklist && self.active_playbook().is_some(),
             Command::Evidence => self.evidence_files().next().is_some(),
+            Command::Note => self.incident().is_some(),
             _ => true,
         }
     }
@@ -542,6 +552,7 @@ impl App {
         match &self.overlay {
             Some(Overlay::Filter(_) | Overlay::Palette { .. } | Overlay::SkipReason { .. }) => true,
             Some(Overlay::SeverityPicker { editing, .. }) => *editing,
+            Some(Overlay::Note(_)) => true,
             Some(Overlay::Confirm(c)) => c.typed.is_some(),
             Some(Overlay::Viewer(v)) => v.input.is_some(),
             _ => false,
@@ -567,7 +578,11 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) {
-        let clean = crate::sanitize::sanitize(text);
+        // A note keeps the lines pasted into it; one-line fields get one.
+        let clean = match self.overlay {
+            Some(Overlay::Note(_)) => crate::sanitize::sanitize_multiline(text),
+            _ => crate::sanitize::sanitize(text),
+        };
         if self.edit_field(|t| {
             t.insert_str(&clean);
         }) {
@@ -591,6 +606,7 @@ impl App {
             }
             Some(Overlay::SkipReason { input, .. }) => edit(input),
             Some(Overlay::SeverityPicker { title: Some(input), editing: true, .. }) => edit(input),
+            Some(Overlay::Note(input)) => edit(input),
             Some(Overlay::Confirm(c)) => match &mut c.typed {
                 Some(t) => {
                     edit(t);
@@ -620,6 +636,8 @@ impl App {
             }
             (Some(Overlay::SkipReason { .. }), Command::Submit) => return self.skip_step(),
             (Some(Overlay::SkipReason { .. }), Command::Cancel) => self.overlay = None,
+            (Some(Overlay::Note(_)), Command::Save) => return self.save_note(),
+            (Some(Overlay::Note(_)), Command::Close | Command::Cancel) => self.close_note(),
             (Some(o), _) if o.is_text_popup() => self.run_popup(cmd),
             (Some(Overlay::Palette { .. }), _) => return self.run_palette(cmd),
             (Some(Overlay::Viewer(_)), _) => return self.run_viewer(cmd),
@@ -648,6 +666,10 @@ impl App {
         match &self.overlay {
             Some(Overlay::Confirm(_)) => self.cancel_confirm(),
             Some(Overlay::Viewer(_)) => self.close_viewer(),
+            Some(Overlay::Note(_)) => {
+                self.close_note();
+                Vec::new()
+            }
             _ => {
                 self.overlay = None;
                 Vec::new()
@@ -702,6 +724,8 @@ impl App {
             Command::OpenDetail if self.focus == PanelId::Checklist => return self.run_step(),
             Command::SkipStep if self.focus == PanelId::Checklist => self.ask_skip_reason(),
             Command::Jump if self.focus == PanelId::Checklist => self.jump_to_step(),
+            Command::Note => self.open_note(),
+            Command::Timeline => self.open_timeline(),
             Command::MoveDown => self.with_focused_list(|l, h| l.move_by(1, h), page),
             Command::MoveUp => self.with_focused_list(|l, h| l.move_by(-1, h), page),
             Command::PageDown => self.with_focused_list(|l, h| l.move_by(h as isize, h), page),

@@ -116,6 +116,8 @@ pub enum Overlay {
     },
     /// Asked before quitting while an incident is running.
     QuitConfirm,
+    /// A note being written (several lines).
+    Note(TextArea<'static>),
     /// A pod's log or an object's YAML.
     Viewer(Box<super::viewer::Viewer>),
     /// A saved evidence file, read back for reading.

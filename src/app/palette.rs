@@ -12,6 +12,8 @@ pub enum PaletteCmd {
     ToggleDryRun,
     StartIncident,
     ResolveIncident,
+    WriteNote,
+    Timeline,
     Results,
     Evidence(std::path::PathBuf),
     /// Watch this kubeconfig context.
@@ -72,9 +74,11 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
     if app.incident().is_some() {
         all.push(PaletteItem { label: "Change incident severity".into(), cmd: PaletteCmd::StartIncident });
         all.push(PaletteItem { label: "Resolve incident".into(), cmd: PaletteCmd::ResolveIncident });
+        all.push(PaletteItem { label: "Write a note".into(), cmd: PaletteCmd::WriteNote });
     } else {
         all.push(PaletteItem { label: "Start incident".into(), cmd: PaletteCmd::StartIncident });
     }
+    all.push(PaletteItem { label: format!("Timeline ({} entries)", app.journal.len()), cmd: PaletteCmd::Timeline });
     all.push(PaletteItem { label: format!("Action results ({})", app.results().count()), cmd: PaletteCmd::Results });
     all.extend(app.evidence_files().map(|p| PaletteItem {
         label: format!("View evidence: {}", crate::evidence::display_name(p)),
@@ -306,6 +310,8 @@ impl App {
                 return vec![Effect::Record(IncidentEvent::Resolved)];
             }
             PaletteCmd::ResolveIncident => {}
+            PaletteCmd::WriteNote => self.open_note(),
+            PaletteCmd::Timeline => self.open_timeline(),
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: Scroll::default() }),
             PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: Scroll::default() }),
             PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),

@@ -95,8 +95,9 @@ impl App {
     /// Continues an incident from its journal: the record as it folds, its
     /// checklist at once (check changes since are recorded at the next
     /// tick).
-    pub fn resume(&mut self, record: IncidentState, repaired: Option<String>) {
+    pub fn resume(&mut self, record: IncidentState, entries: Vec<Entry>, repaired: Option<String>) {
         self.record = record;
+        self.journal = entries;
         let _ = self.evaluate_checks();
         self.checklist.forget_all_pending();
         if let Some(i) = self.incident() {
@@ -141,6 +142,7 @@ impl App {
             self.notice = Some(format!("Incident record: {e}"));
             return Vec::new();
         }
+        self.note_entry(&entry);
         match entry.event {
             IncidentEvent::Started { severity, .. } => {
                 self.notice =
@@ -169,6 +171,7 @@ impl App {
             IncidentEvent::CheckChanged { step, .. } => {
                 self.checklist.forget_pending(&step);
             }
+            IncidentEvent::Note { .. } => self.notice = Some("Note recorded".into()),
             // A step whose action worked is done.
             IncidentEvent::ActionSucceeded { action_id, .. } => {
                 if let Some(a) = self.record.action(action_id)

@@ -1550,3 +1550,73 @@ fn a_step_goes_to_the_panel_and_item_it_concerns() {
     assert_eq!(app.focus, PanelId::Checklist);
     assert!(app.notice.as_deref().unwrap().ends_with("it concerns no panel"), "{:?}", app.notice);
 }
+
+#[test]
+fn a_note_is_written_in_several_lines_and_recorded_with_ctrl_s() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "n");
+    assert!(app.overlay.is_none());
+    assert!(app.notice.as_deref().unwrap().contains("start one first"), "{:?}", app.notice);
+    press(&mut app, "P1n");
+    assert_eq!(app.layers(), &[Layer::Editor]);
+    // Every printable key types, `q` and `j` too; Enter starts a new line.
+    type_text(&mut app, "orders-db at 98% cpu, q: failover?");
+    press(&mut app, "<Enter>");
+    app.update(Msg::Paste("pasted\x1b[31m line\nand another".into()));
+    let fx = press(&mut app, "<C-s>");
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(app.overlay.is_none());
+    let notes = &app.incident().unwrap().notes;
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].1, "orders-db at 98% cpu, q: failover?\npasted line\nand another");
+    assert_eq!(app.notice.as_deref(), Some("Note recorded"));
+}
+
+#[test]
+fn an_unsaved_note_is_kept_as_a_draft_and_an_empty_one_is_not_recorded() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1n");
+    press(&mut app, "<C-s>");
+    assert!(matches!(app.overlay, Some(Overlay::Note(_))), "an empty note stays open");
+    assert!(app.notice.as_deref().unwrap().contains("empty"));
+    type_text(&mut app, "half a thought");
+    press(&mut app, "<Esc>");
+    assert!(app.overlay.is_none());
+    assert!(app.has_note_draft());
+    press(&mut app, "n");
+    let Some(Overlay::Note(input)) = &app.overlay else { panic!("{:?}", app.overlay) };
+    assert_eq!(input.lines(), ["half a thought"]);
+    type_text(&mut app, ", finished");
+    press(&mut app, "<C-s>");
+    assert!(!app.has_note_draft());
+    assert_eq!(app.incident().unwrap().notes[0].1, "half a thought, finished");
+}
+
+#[test]
+fn the_timeline_tells_every_entry_newest_last_and_filters() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1");
+    press(&mut app, "5<Enter>");
+    press(&mut app, "n");
+    type_text(&mut app, "paged the DBA");
+    press(&mut app, "<C-s>");
+    press(&mut app, "T");
+    let lines = |app: &App| match &app.overlay {
+        Some(Overlay::Viewer(v)) if v.kind == ViewerKind::Timeline => v.lines().iter().cloned().collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let all = lines(&app);
+    assert!(all[0].contains("started   P1 incident inc-"), "{all:?}");
+    assert!(all.iter().any(|l| l.contains("check     crashloops fails: 4 crash-looping")), "{all:?}");
+    assert!(all.iter().any(|l| l.contains("step      acknowledge ticked")), "{all:?}");
+    assert!(all.last().unwrap().ends_with("note      paged the DBA"), "newest last: {all:?}");
+    // New entries appear while it is open.
+    perform_records(&mut app, vec![Effect::Record(IncidentEvent::StepTicked { step: "notify".into() })]);
+    assert!(lines(&app).last().unwrap().ends_with("step      notify ticked"), "{:?}", lines(&app));
+    let fx = app.update(Msg::Key(crate::config::keys::Key::plain(KeyCode::Char('/')).to_event()));
+    assert!(fx.is_empty());
+    type_text(&mut app, "NOTE dba");
+    press(&mut app, "<Enter>");
+    assert_eq!(lines(&app).len(), 1, "{:?}", lines(&app));
+    assert!(app.notice.as_deref().unwrap().starts_with("Timeline: 1 of "), "{:?}", app.notice);
+}

@@ -24,6 +24,9 @@ pub enum ViewerKind {
         stream: u64,
     },
     Yaml(ObjectRef),
+    /// The incident's journal, one entry a line (notes on several),
+    /// newest last; a search filters it.
+    Timeline,
 }
 
 /// Where the content stands.
@@ -58,8 +61,8 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    fn new(kind: ViewerKind) -> Self {
-        let pinned = matches!(kind, ViewerKind::Logs { .. });
+    pub(super) fn new(kind: ViewerKind) -> Self {
+        let pinned = matches!(kind, ViewerKind::Logs { .. } | ViewerKind::Timeline);
         Viewer {
             kind,
             state: ViewerState::Loading,
@@ -95,6 +98,15 @@ impl Viewer {
         }
     }
 
+    /// Shows `lines` instead of what it showed, following the end.
+    pub(super) fn replace<I: IntoIterator<Item = String>>(&mut self, lines: I) {
+        self.lines.clear();
+        self.dropped = 0;
+        self.top = 0;
+        self.pinned = true;
+        self.push(lines);
+    }
+
     /// Called by the view while drawing: rows of text it has.
     pub fn set_height(&self, rows: usize) {
         self.height.set(rows.max(1));
@@ -118,7 +130,8 @@ impl Viewer {
 
     fn scroll_to(&mut self, line: usize) {
         self.top = line.min(self.last_top());
-        self.pinned = self.top >= self.last_top() && matches!(self.kind, ViewerKind::Logs { .. });
+        self.pinned =
+            self.top >= self.last_top() && matches!(self.kind, ViewerKind::Logs { .. } | ViewerKind::Timeline);
     }
 
     fn scroll_by(&mut self, delta: isize) {
@@ -156,7 +169,7 @@ impl Viewer {
     pub fn log(&self) -> Option<&LogTarget> {
         match &self.kind {
             ViewerKind::Logs { target, .. } => Some(target),
-            ViewerKind::Yaml(_) => None,
+            ViewerKind::Yaml(_) | ViewerKind::Timeline => None,
         }
     }
 }
@@ -284,6 +297,11 @@ impl App {
         let Some(Overlay::Viewer(v)) = &mut self.overlay else { return Vec::new() };
         if let Some(input) = &v.input {
             match cmd {
+                Command::Submit if v.kind == ViewerKind::Timeline => {
+                    v.query = input.lines().join(" ");
+                    v.input = None;
+                    self.refill_timeline();
+                }
                 Command::Submit => {
                     v.query = input.lines().join(" ");
                     v.input = None;

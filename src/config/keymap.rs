@@ -55,6 +55,12 @@ pub enum Command {
     EditTitle,
     /// Checklist: go to the panel and item the selected step concerns.
     Jump,
+    /// Write a note into the incident's journal.
+    Note,
+    /// The incident's journal as a timeline.
+    Timeline,
+    /// In the note editor: record the note.
+    Save,
     /// CloudTrail: the next view (all, failed logins, IAM, KMS, …).
     TrailView,
     /// CloudTrail: the next window (15m, 1h, 3h, 12h, 24h).
@@ -115,6 +121,9 @@ impl Command {
             Command::SkipStep => "skip_step",
             Command::EditTitle => "edit_title",
             Command::Jump => "jump",
+            Command::Note => "note",
+            Command::Timeline => "timeline",
+            Command::Save => "save",
             Command::TrailView => "trail_view",
             Command::TrailWindow => "trail_window",
             Command::Search => "search",
@@ -154,6 +163,8 @@ pub enum Layer {
     Confirm,
     /// Text fields (filter, palette, typed confirmation): other keys type.
     Input,
+    /// The note editor: several lines; other keys type and edit.
+    Editor,
 }
 
 impl Layer {
@@ -166,6 +177,7 @@ impl Layer {
             Layer::Menu => "menu",
             Layer::Confirm => "confirm",
             Layer::Input => "input",
+            Layer::Editor => "editor",
         }
     }
 }

@@ -358,6 +358,8 @@ pub fn list(data_dir: &Path) -> Result<Vec<Summary>, JournalError> {
 pub struct Resumed {
     pub journal: Journal,
     pub state: super::IncidentState,
+    /// Its entries, in order.
+    pub entries: Vec<Entry>,
     pub repaired: Option<Repair>,
     /// When its last entry was recorded.
     pub last_at: Option<DateTime<Utc>>,
@@ -393,7 +395,7 @@ pub fn resume(data_dir: &Path, id: &str) -> Result<Resumed, String> {
     match state.current() {
         Some(_) => {
             let last_at = contents.entries.last().map(|e| e.at);
-            Ok(Resumed { journal, state, repaired: contents.torn, last_at })
+            Ok(Resumed { journal, state, entries: contents.entries, repaired: contents.torn, last_at })
         }
         None => Err(format!("{id} is resolved; `warroom export {id}` writes its postmortem")),
     }

@@ -10,6 +10,7 @@
 
 pub mod journal;
 pub mod recorder;
+pub mod timeline;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -165,6 +166,10 @@ pub enum IncidentEvent {
         action_id: u64,
         reason: String,
     },
+    /// What the engineer wrote down, as typed (several lines).
+    Note {
+        text: String,
+    },
     /// An alarm changed state while the incident ran (seen between two
     /// polls); `since` is when CloudWatch says it did.
     AlarmChanged {
@@ -193,6 +198,7 @@ impl IncidentEvent {
             | IncidentEvent::StepSkipped { .. }
             | IncidentEvent::CheckChanged { .. }
             | IncidentEvent::Resolved
+            | IncidentEvent::Note { .. }
             | IncidentEvent::AlarmChanged { .. } => None,
         }
     }
@@ -257,6 +263,8 @@ pub struct Incident {
     /// Each playbook step's state, by step id (steps of the severities it
     /// had before keep theirs).
     pub steps: std::collections::BTreeMap<String, StepState>,
+    /// Notes, in the order written.
+    pub notes: Vec<(DateTime<Utc>, String)>,
 }
 
 /// Where a playbook step stands in an incident.
@@ -430,6 +438,7 @@ impl IncidentState {
                     playbook: playbook.clone(),
                     title: title.clone(),
                     steps: Default::default(),
+                    notes: Vec::new(),
                 });
             }
             IncidentEvent::SeverityChanged { to, playbook, .. } => {
@@ -489,6 +498,10 @@ impl IncidentState {
             IncidentEvent::ActionAbandoned { action_id, reason } => {
                 let to = ActionStatus::Abandoned(reason.clone());
                 self.transition(seq, at, *action_id, &[ActionStatus::Running], to)?;
+            }
+            IncidentEvent::Note { text } => {
+                let i = self.current.as_mut().ok_or(FoldError::NoIncident { seq })?;
+                i.notes.push((at, text.clone()));
             }
             IncidentEvent::AlarmChanged { alarm, from, to, .. } => {
                 let i = self.current.as_mut().ok_or(FoldError::NoIncident { seq })?;

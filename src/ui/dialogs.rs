@@ -95,7 +95,27 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         }
         Some(Overlay::Confirm(c)) => draw_confirm(app, frame, area, c),
         Some(Overlay::QuitConfirm) => draw_quit_confirm(app, frame, area),
+        Some(Overlay::Note(input)) => draw_note(app, frame, area, input),
     }
+}
+
+/// The note editor: several lines, recorded with the editor's save key.
+fn draw_note(app: &App, frame: &mut Frame, area: Rect, input: &ratatui_textarea::TextArea<'static>) {
+    let width = 78u16.min(area.width);
+    let height = 14u16.min(area.height.saturating_sub(2)).max(3);
+    let r = centered(area, width, height);
+    frame.render_widget(Clear, r);
+    let title = match app.incident() {
+        Some(i) => format!(" Note for {} {} ", i.severity.label(), sanitize(i.title.as_deref().unwrap_or(&i.id))),
+        None => " Note ".to_string(),
+    };
+    let key = |cmd| app.keymap.hint(Layer::Editor, cmd).unwrap_or_default();
+    let hint = format!(" {} records it · {} keeps it as a draft ", key(Command::Save), key(Command::Close));
+    let block =
+        dialog_block(app, title).title_bottom(Line::styled(hint, app.theme.style(Slot::TextDim)).right_aligned());
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    frame.render_widget(input, inner);
 }
 
 /// Asked before quitting while an incident runs; staying is the default.
@@ -604,6 +624,7 @@ fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {
         (Layer::Menu, "Menus and palette"),
         (Layer::Confirm, "Confirmation"),
         (Layer::Input, "Text fields"),
+        (Layer::Editor, "Note editor (other keys type: Enter a new line, arrows, Backspace, C-a/C-e, paste)"),
     ] {
         lines.push(Line::default());
         lines.push(heading(app, title));

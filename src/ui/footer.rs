@@ -55,6 +55,8 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
             (Layer::Panel, Command::SkipStep, "skip"),
             (Layer::Panel, Command::Jump, "go to"),
             (Layer::Global, Command::StartIncident, "incident"),
+            (Layer::Global, Command::Note, "note"),
+            (Layer::Global, Command::Timeline, "timeline"),
             (Layer::Global, Command::Palette, "palette"),
             (Layer::Global, Command::ToggleChecklist, "checklist"),
         ],
@@ -121,6 +123,9 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
         }
         Some(Overlay::Filter(_)) => {
             &[(Layer::Input, Command::Submit, "keep"), (Layer::Input, Command::Cancel, "clear")]
+        }
+        Some(Overlay::Note(_)) => {
+            &[(Layer::Editor, Command::Save, "record"), (Layer::Editor, Command::Close, "keep as draft")]
         }
         Some(Overlay::SkipReason { .. }) => {
             &[(Layer::Input, Command::Submit, "skip"), (Layer::Input, Command::Cancel, "cancel")]

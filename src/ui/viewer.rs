@@ -53,6 +53,8 @@ fn title(v: &Viewer) -> String {
             )
         }
         ViewerKind::Yaml(o) => format!(" YAML {} {}/{} ", o.kind.label(), sanitize(&o.namespace), sanitize(&o.name)),
+        ViewerKind::Timeline if v.query.is_empty() => " Timeline: every journal entry, newest last ".into(),
+        ViewerKind::Timeline => format!(" Timeline · {} ", sanitize(&v.query)),
     }
 }
 
@@ -99,7 +101,8 @@ fn status_line<'a>(app: &App, v: &Viewer) -> Line<'a> {
     }
     let key = |cmd| app.keymap.hint(Layer::Viewer, cmd);
     let mut hints = Vec::new();
-    for (cmd, label) in [(Command::Search, "search"), (Command::ToggleWrap, "wrap")] {
+    let search = if v.kind == ViewerKind::Timeline { "filter" } else { "search" };
+    for (cmd, label) in [(Command::Search, search), (Command::ToggleWrap, "wrap")] {
         hints.extend(key(cmd).map(|k| format!("{k} {label}")));
     }
     if v.log().is_some() {
