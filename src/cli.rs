@@ -98,6 +98,19 @@ pub enum Sub {
     /// List the incidents journaled on this machine, newest first: status,
     /// severity, start, duration and title (with --demo, the demo's).
     Incidents,
+    /// Write incident ID's postmortem draft from its journal: times,
+    /// severity history, timeline, actions, checklist, notes, evidence.
+    Export {
+        /// The incident (`warroom incidents` lists them).
+        id: String,
+        /// Markdown (the default) or JSON.
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+        /// Write it here (never over an existing file) instead of printing
+        /// it.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     Import {
         /// The runbook (Markdown).
         runbook: std::path::PathBuf,

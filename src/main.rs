@@ -40,6 +40,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Sub::Export { id, format, output }) = &cli.command {
+        return export(&paths.journal_dir(cli.demo), id, *format, output.as_deref(), &prepared.playbooks);
+    }
     // Live mode: an unknown context is an error before the terminal is
     // touched; a missing or broken kubeconfig is not (the panels say why).
     let target = if cli.demo {
@@ -230,16 +233,8 @@ async fn run(cli: Cli, prepared: startup::Prepared, live: Live, files: Files) ->
 
 /// `warroom import RUNBOOK.md [-o FILE]`: the playbook TOML, printed or
 /// written to a new file.
-fn import(runbook: &std::path::Path, output: Option<&std::path::Path>) -> ExitCode {
-    let markdown = match std::fs::read_to_string(runbook) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("warroom: {}: cannot read: {e}", runbook.display());
-            return ExitCode::from(2);
-        }
-    };
-    let stem = runbook.file_stem().map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
-    let text = warroom::playbook::import::import(&markdown, &stem);
+/// Prints `text`, or writes it to `output` (which must not exist yet).
+fn write_out(text: &str, output: Option<&std::path::Path>, done: &str) -> ExitCode {
     let Some(path) = output else {
         print!("{text}");
         return ExitCode::SUCCESS;
@@ -251,7 +246,7 @@ fn import(runbook: &std::path::Path, output: Option<&std::path::Path>) -> ExitCo
         .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
     match written {
         Ok(()) => {
-            eprintln!("warroom: wrote {}: review it, then copy it to the playbooks/ config directory", path.display());
+            eprintln!("warroom: wrote {}{done}", path.display());
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -259,6 +254,71 @@ fn import(runbook: &std::path::Path, output: Option<&std::path::Path>) -> ExitCo
             ExitCode::from(2)
         }
     }
+}
+
+/// `warroom export ID`: the postmortem draft from the incident's journal
+/// (read without locking it: a running console may hold it).
+fn export(
+    data_dir: &std::path::Path,
+    id: &str,
+    format: Format,
+    output: Option<&std::path::Path>,
+    playbooks: &[warroom::playbook::Playbook],
+) -> ExitCode {
+    use warroom::incident::postmortem;
+    let path = JournalRecorder::incident_path(data_dir, id);
+    if !path.exists() {
+        eprintln!(
+            "warroom: no incident {id} in {}; `warroom incidents` lists them",
+            data_dir.join("incidents").display()
+        );
+        return ExitCode::from(2);
+    }
+    let contents = match journal::read(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("warroom: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(torn) = &contents.torn {
+        eprintln!("warroom: {}: {torn} (left out of the draft)", path.display());
+    }
+    let playbook_id = warroom::incident::IncidentState::fold(&contents.entries)
+        .ok()
+        .and_then(|s| s.current().or(s.resolved.last()).and_then(|i| i.playbook.clone()));
+    let playbook = playbook_id.and_then(|p| playbooks.iter().find(|b| b.id == p));
+    let draft = match postmortem::draft(&contents.entries, playbook) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("warroom: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let text = match format {
+        Format::Md => postmortem::markdown(&draft),
+        Format::Json => match serde_json::to_string_pretty(&draft) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                eprintln!("warroom: cannot encode the draft: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    write_out(&text, output, ": fill in its summary")
+}
+
+fn import(runbook: &std::path::Path, output: Option<&std::path::Path>) -> ExitCode {
+    let markdown = match std::fs::read_to_string(runbook) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("warroom: {}: cannot read: {e}", runbook.display());
+            return ExitCode::from(2);
+        }
+    };
+    let stem = runbook.file_stem().map_or_else(|| "runbook".into(), |s| s.to_string_lossy().into_owned());
+    let text = warroom::playbook::import::import(&markdown, &stem);
+    write_out(&text, output, ": review it, then copy it to the playbooks/ config directory")
 }
 
 /// What `warroom check PLAYBOOK --format …` was asked.

@@ -240,6 +240,33 @@ fn a_dropped_session_resumes_where_it_was_and_a_second_console_is_refused() {
         line.starts_with(incident.id.as_str()) && line.contains(" running ") && line.ends_with("  checkout down"),
         "{out}"
     );
+    // The postmortem draft, from the journal, in Markdown and in JSON.
+    let (code, md, err) = run(dirs.path(), &["--demo", "export", &incident.id]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(md.starts_with("# Postmortem: P1 — checkout down\n"), "{md}");
+    for part in [
+        "| Time to acknowledge | ",
+        "## Timeline (UTC)",
+        "| note | paged the DBA<br>failover at 21:40 if CPU stays up |",
+        "| Rollout restart deployment backend (",
+        "`kubectl --context demo-eks-prod -n shop rollout restart deployment/backend`",
+        "- [x] Acknowledge the page — done",
+        "> failover at 21:40 if CPU stays up",
+    ] {
+        assert!(md.contains(part), "{part} not in\n{md}");
+    }
+    let json_file = dirs.path().join("pm.json");
+    let (code, _, err) =
+        run(dirs.path(), &["--demo", "export", &incident.id, "--format", "json", "-o", json_file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = std::fs::read_to_string(&json_file).unwrap();
+    let draft: warroom::incident::postmortem::Postmortem = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&draft).unwrap() + "\n", text, "the JSON round-trips");
+    assert_eq!(draft.notes[0].text, "paged the DBA\nfailover at 21:40 if CPU stays up");
+    let (code, _, err) = run(dirs.path(), &["--demo", "export", &incident.id, "-o", json_file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "never over an existing file");
+    assert!(err.contains("exists"), "{err}");
+
     // Nothing to resume by a wrong id; the message says where to look.
     let (code, _, err) = run(dirs.path(), &["--demo", "--resume", "inc-nope"]);
     assert_eq!(code, Some(2));

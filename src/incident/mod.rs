@@ -9,6 +9,7 @@
 //! exactly the state the console had.
 
 pub mod journal;
+pub mod postmortem;
 pub mod recorder;
 pub mod timeline;
 
