@@ -82,6 +82,12 @@ impl Pod {
 
     /// The one word an on-call engineer scans for: the worst container
     /// reason, the pod reason, or the phase.
+    /// Crash-looping: restarting after crashes (CrashLoopBackOff), or
+    /// killed for memory and restarting (OOMKilled).
+    pub fn crash_looping(&self) -> bool {
+        matches!(self.status(), "CrashLoopBackOff" | "OOMKilled")
+    }
+
     pub fn status(&self) -> &str {
         if self.deleting {
             return "Terminating";

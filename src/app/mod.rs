@@ -396,8 +396,15 @@ impl App {
     }
 
     /// Applies a source's update; during an incident, alarms that changed
-    /// state are recorded.
+    /// state and pods that began or stopped crash-looping are recorded.
     fn on_source(&mut self, u: SourceUpdate) -> Vec<Effect> {
+        if self.incident().is_some()
+            && let FeedEvent::Data(FeedData::Pods(delta)) = &u.event
+        {
+            let watched = self.crash_loops_among(delta);
+            self.apply_source(u);
+            return self.crash_loop_changes(watched);
+        }
         let watch_alarms = self.incident().is_some() && matches!(&u.event, FeedEvent::Data(FeedData::Alarms(_)));
         let before: std::collections::HashMap<String, crate::model::AlarmState> = if watch_alarms {
             self.live.alarms.values().map(|a| (a.name.clone(), a.state)).collect()
@@ -420,6 +427,43 @@ impl App {
                     to: a.state,
                     reason: a.reason.clone(),
                     since: a.since,
+                })
+            })
+            .collect()
+    }
+
+    /// The pods `delta` touches (every pod, for a reset), and whether each
+    /// crash-loops before it applies.
+    fn crash_loops_among(&self, delta: &crate::state::Delta<crate::model::Pod>) -> Vec<(String, bool)> {
+        use crate::state::Delta;
+        let was = |key: &str| self.live.pods.get(key).is_some_and(crate::model::Pod::crash_looping);
+        match delta {
+            Delta::Reset(pods) => {
+                let mut keys: Vec<String> = self.live.pods.values().map(crate::model::Pod::key).collect();
+                keys.extend(pods.iter().map(crate::model::Pod::key));
+                keys.sort();
+                keys.dedup();
+                keys.into_iter().map(|k| (k.clone(), was(&k))).collect()
+            }
+            Delta::Upsert(pods) => pods.iter().map(|p| (p.key(), was(&p.key()))).collect(),
+            Delta::Delete(keys) => keys.iter().map(|k| (k.clone(), was(k))).collect(),
+        }
+    }
+
+    /// Records each of `watched` whose crash-looping changed.
+    fn crash_loop_changes(&self, watched: Vec<(String, bool)>) -> Vec<Effect> {
+        watched
+            .into_iter()
+            .filter_map(|(key, was)| {
+                let now = self.live.pods.get(&key);
+                let looping = now.is_some_and(crate::model::Pod::crash_looping);
+                (looping != was).then(|| {
+                    Effect::Record(IncidentEvent::CrashLoopChanged {
+                        pod: key,
+                        looping,
+                        status: now.map_or_else(|| "deleted".to_string(), |p| p.status().to_string()),
+                        restarts: now.map_or(0, crate::model::Pod::restarts),
+                    })
                 })
             })
             .collect()

@@ -1620,3 +1620,29 @@ fn the_timeline_tells_every_entry_newest_last_and_filters() {
     assert_eq!(lines(&app).len(), 1, "{:?}", lines(&app));
     assert!(app.notice.as_deref().unwrap().starts_with("Timeline: 1 of "), "{:?}", app.notice);
 }
+
+#[test]
+fn pods_that_begin_or_stop_crash_looping_during_an_incident_are_recorded() {
+    use crate::state::{Delta, FeedData, SourceUpdate};
+    let mut app = demo_app(60, (200, 50), "default");
+    let pods = |d| Msg::Source(SourceUpdate::data(crate::fixtures::t0(), FeedData::Pods(d)));
+    // Outside an incident nothing is recorded.
+    assert!(recorded(&app.update(pods(Delta::Upsert(vec![crate::fixtures::synthetic_pod(100, 3)])))).is_empty());
+    press(&mut app, "P1");
+    let looping = crate::fixtures::synthetic_pod(50, 7);
+    assert!(looping.crash_looping());
+    let key = looping.key();
+    let fx = app.update(pods(Delta::Upsert(vec![looping, crate::fixtures::synthetic_pod(51, 0)])));
+    let events = recorded(&fx);
+    assert!(
+        matches!(&events[..], [IncidentEvent::CrashLoopChanged { pod, looping: true, status, .. }] if *pod == key && status == "CrashLoopBackOff"),
+        "{events:?}"
+    );
+    perform_records(&mut app, fx);
+    // Gone: no longer crash-looping.
+    let fx = app.update(pods(Delta::Delete(vec![key.clone()])));
+    assert!(
+        matches!(&recorded(&fx)[..], [IncidentEvent::CrashLoopChanged { pod, looping: false, status, .. }] if *pod == key && status == "deleted"),
+        "{fx:?}"
+    );
+}

@@ -167,6 +167,15 @@ pub enum IncidentEvent {
         action_id: u64,
         reason: String,
     },
+    /// A pod began or stopped crash-looping while the incident ran.
+    CrashLoopChanged {
+        /// `namespace/name`.
+        pod: String,
+        looping: bool,
+        /// Its status then (`CrashLoopBackOff`, `Running`, `deleted`).
+        status: String,
+        restarts: u32,
+    },
     /// What the engineer wrote down, as typed (several lines).
     Note {
         text: String,
@@ -200,6 +209,7 @@ impl IncidentEvent {
             | IncidentEvent::CheckChanged { .. }
             | IncidentEvent::Resolved
             | IncidentEvent::Note { .. }
+            | IncidentEvent::CrashLoopChanged { .. }
             | IncidentEvent::AlarmChanged { .. } => None,
         }
     }
@@ -499,6 +509,9 @@ impl IncidentState {
             IncidentEvent::ActionAbandoned { action_id, reason } => {
                 let to = ActionStatus::Abandoned(reason.clone());
                 self.transition(seq, at, *action_id, &[ActionStatus::Running], to)?;
+            }
+            IncidentEvent::CrashLoopChanged { .. } => {
+                self.current.as_ref().ok_or(FoldError::NoIncident { seq })?;
             }
             IncidentEvent::Note { text } => {
                 let i = self.current.as_mut().ok_or(FoldError::NoIncident { seq })?;

@@ -94,6 +94,12 @@ pub fn moment(entry: &Entry, state: &IncidentState) -> Moment {
             ("action", format!("{} abandoned: {reason}", action(*action_id)))
         }
         IncidentEvent::Note { text } => ("note", text.trim_end().to_string()),
+        IncidentEvent::CrashLoopChanged { pod, looping: true, status, restarts } => {
+            ("pod", format!("{pod} crash-looping ({status}, {restarts} restarts)"))
+        }
+        IncidentEvent::CrashLoopChanged { pod, status, restarts, .. } => {
+            ("pod", format!("{pod} no longer crash-looping ({status}, {restarts} restarts)"))
+        }
         IncidentEvent::AlarmChanged { alarm, from, to, reason, .. } => {
             ("alarm", format!("{alarm} {} → {}: {reason}", from.label(), to.label()))
         }

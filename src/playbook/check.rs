@@ -444,7 +444,7 @@ fn pod_ready(p: &crate::model::Pod) -> bool {
 }
 
 fn crash_looping(p: &crate::model::Pod) -> bool {
-    matches!(p.status(), "CrashLoopBackOff" | "OOMKilled")
+    p.crash_looping()
 }
 
 /// A metric check over every DB instance: `test` gives (ok, words) or
