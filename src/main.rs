@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     // is touched: a problem with it is said plainly.
     let journal_dir = paths.journal_dir(cli.demo);
     let resumed = match &cli.resume {
-        Some(id) => match journal::resume(&journal_dir, id) {
+        Some(id) => match journal::resume(&journal_dir, id, cli.read_only) {
             Ok(r) => Some(r),
             Err(e) => {
                 eprintln!("warroom: {e}");
@@ -213,19 +213,23 @@ async fn run(cli: Cli, prepared: startup::Prepared, live: Live, files: Files) ->
     if let Some(Sub::Check { playbook, format: None, .. }) = &cli.command {
         app.walk_routine(playbook);
     }
-    let mut recorder = JournalRecorder::new(&files.journals, Actor::local(), clock.now());
-    if let Some(Resumed { journal, state, entries, repaired, .. }) = files.resumed {
-        app.resume(state, entries, repaired.map(|r| r.to_string()));
-        recorder = recorder.resuming(journal);
-    }
-    let channels = Channels {
-        updates: rx,
-        actions,
-        recorder: Box::new(recorder),
-        evidence_dir: files.evidence,
-        cluster: Some(cluster),
-        aws: account,
+    let recorder: Box<dyn warroom::incident::Recorder> = match files.resumed {
+        Some(Resumed { journal: Some(journal), state, entries, repaired, .. }) => {
+            app.resume(state, entries, repaired.map(|r| r.to_string()));
+            Box::new(JournalRecorder::new(&files.journals, Actor::local(), clock.now()).resuming(journal))
+        }
+        // Another console holds it: this one shows it as it stood.
+        Some(Resumed { journal: None, state, entries, .. }) => {
+            let id = state.current().map(|i| i.id.clone()).unwrap_or_default();
+            app.resume(state, entries, None);
+            app.viewing = true;
+            app.notice = Some(format!("Viewing {id}: another warroom holds its journal; nothing here is recorded"));
+            Box::new(journal::Viewing { id })
+        }
+        None => Box::new(JournalRecorder::new(&files.journals, Actor::local(), clock.now())),
     };
+    let channels =
+        Channels { updates: rx, actions, recorder, evidence_dir: files.evidence, cluster: Some(cluster), aws: account };
     let exit = runtime::run(&mut guard.terminal, &mut app, clock, channels, EventStream::new(), shutdown).await;
     drop(guard);
     exit

@@ -29,9 +29,10 @@ fn journal_writer_probe() {
     let actor = Actor { user: "probe".into(), host: "here".into(), aws: None, kube: None };
     let mut recorder = JournalRecorder::new(&dir, actor, now);
     let mut seq = if JournalRecorder::incident_path(&dir, PROBE_ID).exists() {
-        let resumed = journal::resume(&dir, PROBE_ID).unwrap();
-        let seq = resumed.journal.len();
-        recorder = recorder.resuming(resumed.journal);
+        let resumed = journal::resume(&dir, PROBE_ID, false).unwrap();
+        let journal = resumed.journal.unwrap();
+        let seq = journal.len();
+        recorder = recorder.resuming(journal);
         seq
     } else {
         let start = IncidentEvent::Started {
@@ -107,6 +108,11 @@ fn a_journal_killed_while_appending_keeps_every_entry_it_answered_for() {
 /// The demo console in a pty at 200×50 (the checklist beside the panels),
 /// with `dirs` as its config and data directories.
 fn console(dirs: &Path, extra: &[&str]) -> Console {
+    console_as(dirs, extra, "oncall")
+}
+
+/// The same, run by local user `user` (its journal entries name them).
+fn console_as(dirs: &Path, extra: &[&str], user: &str) -> Console {
     let mut args = vec!["--demo", "--demo-seed", "7", "--demo-speed", "4"];
     args.extend_from_slice(extra);
     let config = dirs.join("config");
@@ -114,7 +120,11 @@ fn console(dirs: &Path, extra: &[&str]) -> Console {
     Console::spawn_sized(
         env!("CARGO_BIN_EXE_warroom").as_ref(),
         &args,
-        &[("WARROOM_CONFIG_DIR", config.to_str().unwrap()), ("WARROOM_DATA_DIR", data.to_str().unwrap())],
+        &[
+            ("WARROOM_CONFIG_DIR", config.to_str().unwrap()),
+            ("WARROOM_DATA_DIR", data.to_str().unwrap()),
+            ("USER", user),
+        ],
         (50, 200),
     )
 }
@@ -137,8 +147,14 @@ fn line_with<'a>(screen: &'a str, needle: &str) -> &'a str {
 
 /// Runs the binary without a terminal under `dirs`.
 fn run(dirs: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    run_as(dirs, args, "oncall")
+}
+
+/// The same, as local user `user`.
+fn run_as(dirs: &Path, args: &[&str], user: &str) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_warroom"))
         .args(args)
+        .env("USER", user)
         .env("WARROOM_CONFIG_DIR", dirs.join("config"))
         .env("WARROOM_DATA_DIR", dirs.join("data"))
         .output()
@@ -176,12 +192,29 @@ fn a_dropped_session_resumes_where_it_was_and_a_second_console_is_refused() {
     let before = c.contents();
     let journal = incident_journal(dirs.path());
 
-    // A second console on the same incident is refused and writes nothing.
-    let bytes = std::fs::read(&journal).unwrap();
-    let (code, _, err) = run(dirs.path(), &["--demo", "--resume"]);
+    // A second console on the same incident is refused and writes nothing
+    // (the first goes on recording meanwhile: entries name who wrote them).
+    let by = |user: &str| {
+        journal::read(&journal).unwrap().entries.iter().filter(|e| e.actor.as_ref().unwrap().user == user).count()
+    };
+    let (code, _, err) = run_as(dirs.path(), &["--demo", "--resume"], "second");
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("is open in another warroom; it can be read"), "{err}");
-    assert_eq!(std::fs::read(&journal).unwrap(), bytes);
+    assert!(err.contains("is open in another warroom: `warroom --resume inc-"), "{err}");
+    assert!(err.contains("--read-only` shows it without writing"), "{err}");
+    assert_eq!(by("second"), 0);
+    // With --read-only it is shown as it stands, and nothing is written.
+    let mut viewer = console_as(dirs.path(), &["--resume", "--read-only"], "second");
+    viewer.wait_text("Viewing inc-");
+    viewer.wait_text("P1  checkout down");
+    viewer.keys("5");
+    viewer.keys("\r");
+    viewer.wait_text("only views it");
+    viewer.keys("q");
+    viewer.wait_text("Quit warroom?");
+    viewer.keys("y");
+    assert!(viewer.wait_exit().success());
+    assert_eq!(by("second"), 0);
+    assert!(by("oncall") > 0);
 
     // The SSH session drops.
     let pid = c.child.process_id().unwrap();

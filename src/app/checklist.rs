@@ -139,13 +139,13 @@ impl App {
         }
         // Only an incident records its checks' changes, each once.
         let changed: Vec<(String, CheckResult)> = match self.incident().map(|i| &i.steps) {
-            Some(recorded) => results
+            Some(recorded) if !self.viewing => results
                 .iter()
                 .filter(|(id, r)| recorded.get(*id).and_then(|s| s.check.as_ref()).map(|c| &c.1) != Some(*r))
                 .filter(|(id, r)| self.checklist.pending.get(*id) != Some(*r))
                 .map(|(id, r)| (id.clone(), r.clone()))
                 .collect(),
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let mut effects = Vec::new();
         for (step, result) in changed {

@@ -187,6 +187,9 @@ pub struct App {
     pub journal: Vec<Entry>,
     /// A note being written, kept when its editor closes unsaved.
     note_draft: Option<TextArea<'static>>,
+    /// Showing an incident another console records: its checks are
+    /// evaluated, never recorded.
+    pub viewing: bool,
     /// A one-line message shown in the footer until the next key.
     pub notice: Option<String>,
     /// The cluster's namespaces as last listed for the palette: `None`
@@ -223,6 +226,7 @@ impl App {
             record: IncidentState::default(),
             journal: Vec::new(),
             note_draft: None,
+            viewing: false,
             notice: None,
             namespaces: None,
             history: None,

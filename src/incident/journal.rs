@@ -308,6 +308,21 @@ impl Recorder for JournalRecorder {
     }
 }
 
+/// The recorder of a console that views an incident another console
+/// holds (`--resume ID --read-only`): it keeps nothing, and says why.
+pub struct Viewing {
+    pub id: String,
+}
+
+impl Recorder for Viewing {
+    fn record(&mut self, _at: DateTime<Utc>, _event: IncidentEvent) -> Result<Entry, RecordError> {
+        Err(RecordError::Storage {
+            where_: format!("{}'s journal", self.id),
+            error: "another warroom holds it; this console only views it".into(),
+        })
+    }
+}
+
 /// An incident as its journal tells it, for `warroom incidents`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -353,10 +368,11 @@ pub fn list(data_dir: &Path) -> Result<Vec<Summary>, JournalError> {
 }
 
 /// An unresolved incident reopened from its journal (`--resume`): the
-/// file, locked for appending, the state it folds to, and what opening it
+/// file, locked for appending (`None` when another console holds it and
+/// this one only views it), the state it folds to, and what opening it
 /// repaired.
 pub struct Resumed {
-    pub journal: Journal,
+    pub journal: Option<Journal>,
     pub state: super::IncidentState,
     /// Its entries, in order.
     pub entries: Vec<Entry>,
@@ -366,9 +382,10 @@ pub struct Resumed {
 }
 
 /// Opens incident `id`'s journal under `data_dir` to continue it, or with
-/// an empty `id` the most recent unresolved one. The error says what to
-/// do instead.
-pub fn resume(data_dir: &Path, id: &str) -> Result<Resumed, String> {
+/// an empty `id` the most recent unresolved one; with `view`, one another
+/// console holds is read to be viewed instead. The error says what to do
+/// instead.
+pub fn resume(data_dir: &Path, id: &str, view: bool) -> Result<Resumed, String> {
     let id = if id.is_empty() {
         let all = list(data_dir).map_err(|e| e.to_string())?;
         match all.iter().find(|s| s.incident.as_ref().is_some_and(|i| i.resolved.is_none())) {
@@ -390,7 +407,17 @@ pub fn resume(data_dir: &Path, id: &str) -> Result<Resumed, String> {
             data_dir.join("incidents").display()
         ));
     }
-    let (journal, contents) = Journal::open(&path).map_err(|e| e.to_string())?;
+    let (journal, contents) = match Journal::open(&path) {
+        Ok((j, c)) => (Some(j), c),
+        Err(JournalError::Locked { .. }) if view => (None, read(&path).map_err(|e| e.to_string())?),
+        Err(JournalError::Locked { .. }) => {
+            return Err(format!(
+                "{id} is open in another warroom: `warroom --resume {id} --read-only` shows it without writing, \
+                 `warroom export {id}` drafts its postmortem"
+            ));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     let state = super::IncidentState::fold(&contents.entries).map_err(|e| format!("{}: {e}", path.display()))?;
     match state.current() {
         Some(_) => {
