@@ -87,6 +87,12 @@ fn hints(app: &App) -> &'static [(Layer, Command, &'static str)] {
         Some(Overlay::Viewer(v)) if v.input.is_some() => {
             &[(Layer::Input, Command::Submit, "search"), (Layer::Input, Command::Cancel, "cancel")]
         }
+        Some(Overlay::Viewer(v)) if v.kind == crate::app::ViewerKind::Timeline => &[
+            (Layer::Viewer, Command::Close, "close"),
+            (Layer::Viewer, Command::MoveDown, "scroll"),
+            (Layer::Viewer, Command::Search, "filter"),
+            (Layer::Viewer, Command::ToggleWrap, "wrap"),
+        ],
         Some(Overlay::Viewer(_)) => &[
             (Layer::Viewer, Command::Close, "close"),
             (Layer::Viewer, Command::MoveDown, "scroll"),
