@@ -81,7 +81,7 @@ pub fn finish_action(
     dir: &Path,
     at: DateTime<Utc>,
 ) -> Result<ActionOutput, ActionError> {
-    let Executed { message, evidence } = result?;
+    let Executed { message, evidence, output } = result?;
     let mut saved = Vec::with_capacity(evidence.len());
     for ev in &evidence {
         match crate::evidence::save(dir, at, ev) {
@@ -96,7 +96,7 @@ pub fn finish_action(
         [one] => format!("{message}; saved to {} (sha256 {})", one.path.display(), one.sha256),
         many => format!("{message}; {} files saved in {}", many.len(), dir.display()),
     };
-    Ok(ActionOutput { message, evidence: saved })
+    Ok(ActionOutput { message, evidence: saved, output })
 }
 
 /// Converts a terminal event into a message; `None` for events the app

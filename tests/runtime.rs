@@ -98,7 +98,7 @@ impl Executor for Witness {
             _ => Vec::new(),
         };
         self.0.lock().unwrap().push(action);
-        Box::pin(async { Ok(Executed { message: "done by the witness".into(), evidence }) })
+        Box::pin(async { Ok(Executed { message: "done by the witness".into(), evidence, output: None }) })
     }
 }
 

@@ -83,6 +83,7 @@ async fn run(
     Ok(Executed {
         message: format!("{program}: exit status 0, {lines} line{s} of output (sha256 {})", &hash[..16]),
         evidence: vec![Evidence { label: format!("step-{step}-output"), text: kept }],
+        output: Some(crate::actions::CommandOutput::of(&all)),
     })
 }
 
@@ -112,6 +113,7 @@ mod tests {
         assert_eq!(done.evidence[0].text, "a; rm -rf / $HOME\n", "arguments reach the program as they are");
         assert_eq!(done.evidence[0].label, "step-s-output");
         assert!(done.message.starts_with("echo: exit status 0, 1 line of output (sha256 "), "{}", done.message);
+        assert_eq!(done.output.unwrap().excerpt, "a; rm -rf / $HOME\n");
     }
 
     #[tokio::test]
@@ -139,5 +141,8 @@ mod tests {
         assert!(text.len() < OUTPUT_LIMIT + 100 && text.ends_with("[output cut at 1048576 bytes of 2000000]\n"));
         let whole = crate::evidence::sha256(&vec![b'x'; 2_000_000]);
         assert!(done.message.contains(&whole[..16]), "{}", done.message);
+        // The journal keeps the first 4 KiB, the length and the whole hash.
+        let output = done.output.unwrap();
+        assert_eq!((output.excerpt.len(), output.bytes, output.sha256), (4096, 2_000_000, whole));
     }
 }

@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub use menu::{for_alarm, for_db, for_pod, for_trail};
 pub use router::{
-    ActionError, ActionOutput, Domain, Evidence, Executed, Execution, Executor, Router, SavedEvidence, logs_message,
+    ActionError, ActionOutput, CommandOutput, Domain, Evidence, Executed, Execution, Executor, Router, SavedEvidence,
+    logs_message,
 };
 
 /// How many log lines collecting a pod's logs keeps (`kubectl logs --tail`).

@@ -64,11 +64,40 @@ impl ActionKind {
 pub struct Executed {
     pub message: String,
     pub evidence: Vec<Evidence>,
+    /// What a command or script printed, bounded, for the journal.
+    pub output: Option<CommandOutput>,
 }
 
 impl Executed {
     pub fn message(message: impl Into<String>) -> Self {
-        Executed { message: message.into(), evidence: Vec::new() }
+        Executed { message: message.into(), evidence: Vec::new(), output: None }
+    }
+}
+
+/// A command's output as journaled: its first [`OUTPUT_EXCERPT`] bytes,
+/// how long all of it was, and the SHA-256 of all of it (the evidence
+/// file keeps more).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandOutput {
+    pub excerpt: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// The most of a command's output an entry keeps.
+pub const OUTPUT_EXCERPT: usize = 4096;
+
+impl CommandOutput {
+    /// The excerpt of `all` (cut at a character boundary) with its length
+    /// and hash.
+    pub fn of(all: &[u8]) -> CommandOutput {
+        let text = String::from_utf8_lossy(all);
+        let cut = text.char_indices().map(|(i, c)| i + c.len_utf8()).take_while(|end| *end <= OUTPUT_EXCERPT).last();
+        CommandOutput {
+            excerpt: text[..cut.unwrap_or(0)].to_string(),
+            bytes: all.len() as u64,
+            sha256: crate::evidence::sha256(all),
+        }
     }
 }
 
@@ -94,11 +123,13 @@ pub struct ActionOutput {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<SavedEvidence>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<CommandOutput>,
 }
 
 impl ActionOutput {
     pub fn message(message: impl Into<String>) -> Self {
-        ActionOutput { message: message.into(), evidence: Vec::new() }
+        ActionOutput { message: message.into(), evidence: Vec::new(), output: None }
     }
 }
 

@@ -470,6 +470,7 @@ fn collected_evidence_opens_in_a_viewer() {
     let output = ActionOutput {
         message: "collected 2 logs (124 lines) of pod backend-x; 2 files saved in /data/evidence".into(),
         evidence: vec![saved(&path), saved(&previous)],
+        output: None,
     };
     deliver(&mut app, Msg::ActionDone { id, result: Ok(output) });
     assert!(app.offers(Command::Evidence));

@@ -82,6 +82,9 @@ pub fn moment(entry: &Entry, state: &IncidentState) -> Moment {
         IncidentEvent::ActionCancelled { action_id } => ("action", format!("{} cancelled", action(*action_id))),
         IncidentEvent::ActionSucceeded { action_id, output } => {
             let mut t = format!("{} succeeded: {}", action(*action_id), output.message);
+            if let Some(o) = &output.output {
+                t.push_str(&format!("; output {} bytes, sha256 {}", o.bytes, o.sha256));
+            }
             for e in &output.evidence {
                 t.push_str(&format!("; evidence {} ({} bytes, sha256 {})", e.path.display(), e.bytes, e.sha256));
             }

@@ -55,6 +55,7 @@ fn journal() -> Vec<Entry> {
                         bytes: 48_213,
                         sha256: "9f2c0e4b6a1d3c5e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6".into(),
                     }],
+                    output: None,
                 },
             },
         ),

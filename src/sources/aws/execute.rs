@@ -187,6 +187,7 @@ impl Inner {
                 label: trail::export_label(&region, window),
                 text: trail::export_document(&meta, &events),
             }],
+            output: None,
         })
     }
 

@@ -11,7 +11,7 @@ impl DemoWorld {
         match &action.kind {
             ActionKind::CollectLogs { namespace, pod } => {
                 let evidence = self.pod_logs(namespace, pod)?;
-                Ok(Executed { message: logs_message(&evidence, &format!("pod {pod}")), evidence })
+                Ok(Executed { message: logs_message(&evidence, &format!("pod {pod}")), evidence, output: None })
             }
             ActionKind::CollectDeploymentLogs { namespace, deployment, .. } => {
                 if !self.deployments.contains_key(deployment) {
@@ -29,7 +29,7 @@ impl DemoWorld {
                     evidence.extend(self.pod_logs(namespace, pod)?);
                 }
                 let what = format!("{} pods of {deployment}", pods.len());
-                Ok(Executed { message: logs_message(&evidence, &what), evidence })
+                Ok(Executed { message: logs_message(&evidence, &what), evidence, output: None })
             }
             ActionKind::ExportTrail { start, end, window } => {
                 let events: Vec<TrailEvent> =
@@ -48,6 +48,7 @@ impl DemoWorld {
                         label: trail::export_label(&action.scope.aws_region, window),
                         text: trail::export_document(&meta, &events),
                     }],
+                    output: None,
                 })
             }
             _ => self.change(action).map(Executed::message),

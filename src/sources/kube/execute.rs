@@ -277,7 +277,7 @@ fn collected(evidence: Vec<Evidence>, missing: Vec<String>, what: &str) -> Resul
     if !missing.is_empty() {
         message.push_str(&format!("; not readable: {}", missing.join("; ")));
     }
-    Ok(Executed { message, evidence })
+    Ok(Executed { message, evidence, output: None })
 }
 
 async fn rollout_restart(
