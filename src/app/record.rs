@@ -100,6 +100,14 @@ impl App {
         self.journal = entries;
         let _ = self.evaluate_checks();
         self.checklist.forget_all_pending();
+        // Back where the work stood: the first step not done yet.
+        let open = self.active_playbook().and_then(|p| {
+            p.steps().position(|s| {
+                let done = self.step_state(&s.id).is_some_and(crate::incident::StepState::done);
+                !done && !self.checklist.results.get(&s.id).is_some_and(crate::playbook::CheckResult::passed)
+            })
+        });
+        self.checklist.selected = open.unwrap_or(0);
         if let Some(i) = self.incident() {
             let mut notice =
                 format!("Resumed {} ({}, {} elapsed)", i.id, i.severity.label(), fmt_clock(self.now - i.started));

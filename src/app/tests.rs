@@ -1647,3 +1647,39 @@ fn pods_that_begin_or_stop_crash_looping_during_an_incident_are_recorded() {
         "{fx:?}"
     );
 }
+
+#[test]
+fn resuming_rebuilds_the_incident_and_selects_the_first_step_not_done() {
+    let mut app = demo_app(60, (200, 50), "default");
+    press(&mut app, "P1");
+    press(&mut app, "5<Enter>j<Enter>");
+    press(&mut app, "n");
+    type_text(&mut app, "noted");
+    press(&mut app, "<C-s>");
+    let entries = app.journal.clone();
+    let state = IncidentState::fold(&entries).unwrap();
+    let mut again = demo_app(90, (200, 50), "default");
+    again.resume(state, entries.clone(), Some("line 9 was cut short".into()));
+    let (before, after) = (app.incident().unwrap(), again.incident().unwrap());
+    assert_eq!(
+        (after.started, after.severity, &after.steps, &after.notes),
+        (before.started, before.severity, &before.steps, &before.notes)
+    );
+    assert_eq!(again.journal, entries);
+    // Acknowledge and confirm-severity are ticked: notify is next.
+    assert_eq!(again.selected_step().unwrap().id, "notify");
+    assert!(again.notice.as_deref().unwrap().contains("its journal's line 9 was cut short"), "{:?}", again.notice);
+    // Checks whose result differs from the journal's are asked to be
+    // recorded at the next tick, and only those.
+    let next = again.now + TimeDelta::seconds(1);
+    let asked = recorded(&again.update(Msg::Tick(next)));
+    let differ = again
+        .checklist
+        .results
+        .iter()
+        .filter(|(id, r)| {
+            again.incident().unwrap().steps.get(*id).and_then(|s| s.check.as_ref()).map(|c| &c.1) != Some(*r)
+        })
+        .count();
+    assert_eq!(asked.len(), differ, "{asked:?}");
+}
