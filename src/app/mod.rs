@@ -626,10 +626,12 @@ impl App {
     }
 
     fn on_paste(&mut self, text: &str) {
-        // A note keeps the lines pasted into it; one-line fields get one.
+        // Terminals paste line ends as CR (tmux, most of them): lines are
+        // lines. A note keeps them; one-line fields get one line.
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
         let clean = match self.overlay {
-            Some(Overlay::Note(_)) => crate::sanitize::sanitize_multiline(text),
-            _ => crate::sanitize::sanitize(text),
+            Some(Overlay::Note(_)) => crate::sanitize::sanitize_multiline(&text),
+            _ => crate::sanitize::sanitize(&text),
         };
         if self.edit_field(|t| {
             t.insert_str(&clean);

@@ -1563,7 +1563,7 @@ fn a_note_is_written_in_several_lines_and_recorded_with_ctrl_s() {
     // Every printable key types, `q` and `j` too; Enter starts a new line.
     type_text(&mut app, "orders-db at 98% cpu, q: failover?");
     press(&mut app, "<Enter>");
-    app.update(Msg::Paste("pasted\x1b[31m line\nand another".into()));
+    app.update(Msg::Paste("pasted\x1b[31m line\rand another".into()));
     let fx = press(&mut app, "<C-s>");
     assert!(fx.is_empty(), "{fx:?}");
     assert!(app.overlay.is_none());

@@ -126,7 +126,7 @@ fn draw_quit_confirm(app: &App, frame: &mut Frame, area: Rect) {
     });
     let lines = vec![
         Line::from(running),
-        Line::from("Quitting stops its response clock and drops this session's results."),
+        Line::from("It stays open in its journal: `warroom --resume` continues it where it is."),
         Line::default(),
         Line::from(vec![
             Span::styled(key(Command::Confirm), app.theme.style(Slot::FooterKey)),
