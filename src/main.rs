@@ -235,8 +235,6 @@ async fn run(cli: Cli, prepared: startup::Prepared, live: Live, files: Files) ->
     exit
 }
 
-/// `warroom import RUNBOOK.md [-o FILE]`: the playbook TOML, printed or
-/// written to a new file.
 /// Prints `text`, or writes it to `output` (which must not exist yet).
 fn write_out(text: &str, output: Option<&std::path::Path>, done: &str) -> ExitCode {
     let Some(path) = output else {
@@ -270,6 +268,10 @@ fn export(
     playbooks: &[warroom::playbook::Playbook],
 ) -> ExitCode {
     use warroom::incident::postmortem;
+    if let Err(e) = journal::is_incident_id(id) {
+        eprintln!("warroom: {e}");
+        return ExitCode::from(2);
+    }
     let path = JournalRecorder::incident_path(data_dir, id);
     if !path.exists() {
         eprintln!(
@@ -312,6 +314,8 @@ fn export(
     write_out(&text, output, ": fill in its summary")
 }
 
+/// `warroom import RUNBOOK.md [-o FILE]`: the playbook TOML, printed or
+/// written to a new file.
 fn import(runbook: &std::path::Path, output: Option<&std::path::Path>) -> ExitCode {
     let markdown = match std::fs::read_to_string(runbook) {
         Ok(m) => m,

@@ -398,6 +398,7 @@ pub fn resume(data_dir: &Path, id: &str, view: bool) -> Result<Resumed, String> 
             }
         }
     } else {
+        is_incident_id(id)?;
         id.to_string()
     };
     let path = JournalRecorder::incident_path(data_dir, &id);
@@ -425,6 +426,20 @@ pub fn resume(data_dir: &Path, id: &str, view: bool) -> Result<Resumed, String> 
             Ok(Resumed { journal, state, entries: contents.entries, repaired: contents.torn, last_at })
         }
         None => Err(format!("{id} is resolved; `warroom export {id}` writes its postmortem")),
+    }
+}
+
+/// Checks that `id` names an incident file and nothing else: letters,
+/// digits, `-`, `_` and `.`, not starting with `.` (no path can hide in
+/// it).
+pub fn is_incident_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && !id.starts_with('.')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{}` is not an incident id (like inc-20261124T211849Z)", crate::sanitize::sanitize(id)))
     }
 }
 

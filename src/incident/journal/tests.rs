@@ -224,3 +224,16 @@ fn incidents_are_listed_newest_first_with_what_is_wrong_with_a_file() {
     );
     assert!(super::list(&dir.path().join("nothing")).unwrap().is_empty());
 }
+
+#[test]
+fn an_id_is_a_file_name_and_never_a_path() {
+    assert!(is_incident_id("inc-20261124T211849Z").is_ok());
+    for bad in ["", "../../etc/passwd", ".hidden", "a/b", "inc 1", "inc\u{1b}[2J"] {
+        let err = is_incident_id(bad).unwrap_err();
+        assert!(err.contains("is not an incident id"), "{bad}: {err}");
+        assert!(!err.contains('\u{1b}'));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let err = resume(dir.path(), "../outside", false).err().unwrap();
+    assert!(err.contains("is not an incident id"), "{err}");
+}
