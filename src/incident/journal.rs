@@ -119,6 +119,8 @@ pub struct Journal {
     file: File,
     /// Entries in the file.
     len: u64,
+    /// Bytes in the file: where the next entry starts.
+    size: u64,
 }
 
 impl Journal {
@@ -133,7 +135,7 @@ impl Journal {
         })?;
         lock(&file, path)?;
         File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))?;
-        Ok(Journal { path: path.to_path_buf(), file, len: 0 })
+        Ok(Journal { path: path.to_path_buf(), file, len: 0, size: 0 })
     }
 
     /// Opens the journal at `path` to append to it: locks it, reads its
@@ -150,7 +152,8 @@ impl Journal {
         }
         file.seek(SeekFrom::End(0)).map_err(io(path))?;
         let len = contents.entries.len() as u64;
-        Ok((Journal { path: path.to_path_buf(), file, len }, contents))
+        let size = contents.good_len;
+        Ok((Journal { path: path.to_path_buf(), file, len, size }, contents))
     }
 
     pub fn path(&self) -> &Path {
@@ -176,8 +179,16 @@ impl Journal {
         line.push(b'\n');
         // One write of the whole line: a crash leaves it whole or torn,
         // and a torn last line is what opening repairs.
-        self.file.write_all(&line).map_err(io(&self.path))?;
-        self.file.sync_data().map_err(io(&self.path))?;
+        let written = self.file.write_all(&line).and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            // A write that failed part-way (a full disk) must not leave a
+            // torn line for the next entry to follow: cut back to the
+            // last whole entry.
+            let _ = self.file.set_len(self.size);
+            let _ = self.file.seek(SeekFrom::Start(self.size));
+            return Err(io(&self.path)(e));
+        }
+        self.size += line.len() as u64;
         self.len += 1;
         Ok(entry)
     }
@@ -269,7 +280,11 @@ impl JournalRecorder {
     fn write(&mut self, at: DateTime<Utc>, event: IncidentEvent) -> Result<(), JournalError> {
         let sink = self.sink_for(&event);
         if let IncidentEvent::Started { id, .. } = &event {
-            self.incident = Some(Journal::create(&Self::incident_path(&self.data_dir, id))?);
+            // The incident runs once its start is on disk, not before.
+            let mut journal = Journal::create(&Self::incident_path(&self.data_dir, id))?;
+            journal.append(at, &self.actor, event)?;
+            self.incident = Some(journal);
+            return Ok(());
         }
         let resolved = matches!(event, IncidentEvent::Resolved);
         let journal = match sink {
