@@ -36,6 +36,7 @@ fn pki() -> &'static Path {
     PKI.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("warroom-k8s-pki-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        remove_at_exit(dir.clone());
         let days = ["-days", "2"];
         openssl(
             &dir,
@@ -357,19 +358,30 @@ pub fn shared() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let server = Server::start();
-        let dirs = [server.data.clone(), server.dir.clone()];
-        let _ = LEFT_AT_EXIT.set(dirs);
-        // SAFETY: registers a plain function; a test process ends through
-        // exit(3) (returning from main or `process::exit`), which runs it.
-        unsafe { libc::atexit(remove_left_at_exit) };
+        remove_at_exit(server.data.clone());
+        remove_at_exit(server.dir.clone());
         server
     })
 }
 
-static LEFT_AT_EXIT: OnceLock<[PathBuf; 2]> = OnceLock::new();
+/// Directories removed when the test process exits.
+static LEFT_AT_EXIT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Removes `dir` when the test process exits (through exit(3): returning
+/// from main or `process::exit`), for what statics hold: they are never
+/// dropped.
+fn remove_at_exit(dir: PathBuf) {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a plain function once.
+    REGISTERED.call_once(|| unsafe {
+        libc::atexit(remove_left_at_exit);
+    });
+    LEFT_AT_EXIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(dir);
+}
 
 extern "C" fn remove_left_at_exit() {
-    for dir in LEFT_AT_EXIT.get().into_iter().flatten() {
+    let dirs = std::mem::take(&mut *LEFT_AT_EXIT.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+    for dir in dirs {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
