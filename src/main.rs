@@ -290,11 +290,7 @@ fn export(
     if let Some(torn) = &contents.torn {
         eprintln!("warroom: {}: {torn} (left out of the draft)", path.display());
     }
-    let playbook_id = warroom::incident::IncidentState::fold(&contents.entries)
-        .ok()
-        .and_then(|s| s.current().or(s.resolved.last()).and_then(|i| i.playbook.clone()));
-    let playbook = playbook_id.and_then(|p| playbooks.iter().find(|b| b.id == p));
-    let draft = match postmortem::draft(&contents.entries, playbook) {
+    let draft = match postmortem::draft(&contents.entries, playbooks) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("warroom: {}: {e}", path.display());

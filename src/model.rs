@@ -80,14 +80,14 @@ impl Pod {
         self.restart_times.iter().filter(|t| **t >= since).count()
     }
 
-    /// The one word an on-call engineer scans for: the worst container
-    /// reason, the pod reason, or the phase.
     /// Crash-looping: restarting after crashes (CrashLoopBackOff), or
     /// killed for memory and restarting (OOMKilled).
     pub fn crash_looping(&self) -> bool {
         matches!(self.status(), "CrashLoopBackOff" | "OOMKilled")
     }
 
+    /// The one word an on-call engineer scans for: the worst container
+    /// reason, the pod reason, or the phase.
     pub fn status(&self) -> &str {
         if self.deleting {
             return "Terminating";

@@ -18,6 +18,19 @@ use warroom::incident::{Actor, IncidentEvent, IncidentState, Recorder, Severity}
 const PROBE_DIR: &str = "WARROOM_JOURNAL_PROBE";
 const PROBE_ID: &str = "inc-crash";
 
+/// A probe's recorder under `dir`, and the start of its incident.
+fn probe_recorder(dir: &Path) -> (JournalRecorder, IncidentEvent) {
+    let actor = Actor { user: "probe".into(), host: "here".into(), aws: None, kube: None };
+    let start = IncidentEvent::Started {
+        id: PROBE_ID.into(),
+        severity: Severity::P1,
+        playbook: None,
+        title: None,
+        since: None,
+    };
+    (JournalRecorder::new(dir, actor, chrono::Utc::now()), start)
+}
+
 /// Appends to one incident's journal until it is killed, continuing the
 /// file a killed run left (as `--resume` does), and says on stdout each
 /// entry the recorder answered for: it is on disk by then.
@@ -26,8 +39,7 @@ const PROBE_ID: &str = "inc-crash";
 fn journal_writer_probe() {
     let Some(dir) = std::env::var_os(PROBE_DIR).map(PathBuf::from) else { return };
     let now = chrono::Utc::now();
-    let actor = Actor { user: "probe".into(), host: "here".into(), aws: None, kube: None };
-    let mut recorder = JournalRecorder::new(&dir, actor, now);
+    let (mut recorder, start) = probe_recorder(&dir);
     let mut seq = if JournalRecorder::incident_path(&dir, PROBE_ID).exists() {
         let resumed = journal::resume(&dir, PROBE_ID, false).unwrap();
         let journal = resumed.journal.unwrap();
@@ -35,13 +47,6 @@ fn journal_writer_probe() {
         recorder = recorder.resuming(journal);
         seq
     } else {
-        let start = IncidentEvent::Started {
-            id: PROBE_ID.into(),
-            severity: Severity::P1,
-            playbook: None,
-            title: Some("killed again and again".into()),
-            since: None,
-        };
         recorder.record(now, start).unwrap().seq
     };
     println!("written {seq}");
@@ -316,15 +321,7 @@ const FULL_PROBE: &str = "WARROOM_JOURNAL_FULL_PROBE";
 fn journal_full_disk_probe() {
     let Some(dir) = std::env::var_os(FULL_PROBE).map(PathBuf::from) else { return };
     let now = chrono::Utc::now();
-    let actor = Actor { user: "probe".into(), host: "here".into(), aws: None, kube: None };
-    let mut recorder = JournalRecorder::new(&dir, actor, now);
-    let start = IncidentEvent::Started {
-        id: PROBE_ID.into(),
-        severity: Severity::P1,
-        playbook: None,
-        title: None,
-        since: None,
-    };
+    let (mut recorder, start) = probe_recorder(&dir);
     recorder.record(now, start).unwrap();
     let size = std::fs::metadata(JournalRecorder::incident_path(&dir, PROBE_ID)).unwrap().len();
     // SAFETY: plain libc calls on this process: ignore SIGXFSZ so a write

@@ -313,14 +313,19 @@ pub fn step_jump(step: &Step, live: &crate::state::LiveState, now: DateTime<Utc>
                 PanelId::Pods => {
                     let ns = literal("namespace");
                     let (pod, deployment) = (literal("pod"), literal("deployment"));
-                    live.pods
-                        .values()
-                        .filter(|p| ns.is_none_or(|n| n == p.namespace))
-                        .filter(|p| pod.is_none_or(|n| n == p.name))
-                        .filter(|p| deployment.is_none_or(|d| p.deployment.as_deref() == Some(d)))
-                        .filter(|_| ns.is_some() || pod.is_some() || deployment.is_some())
-                        .map(|p| p.key())
-                        .min()
+                    // Without a literal parameter the step names no pod.
+                    let named = ns.is_some() || pod.is_some() || deployment.is_some();
+                    named
+                        .then(|| {
+                            live.pods
+                                .values()
+                                .filter(|p| ns.is_none_or(|n| n == p.namespace))
+                                .filter(|p| pod.is_none_or(|n| n == p.name))
+                                .filter(|p| deployment.is_none_or(|d| p.deployment.as_deref() == Some(d)))
+                                .map(|p| p.key())
+                                .min()
+                        })
+                        .flatten()
                 }
                 PanelId::Rds => literal("instance").map(str::to_string),
                 PanelId::Alarms => literal("alarm").map(str::to_string),

@@ -440,17 +440,20 @@ impl App {
     /// crash-loops before it applies.
     fn crash_loops_among(&self, delta: &crate::state::Delta<crate::model::Pod>) -> Vec<(String, bool)> {
         use crate::state::Delta;
-        let was = |key: &str| self.live.pods.get(key).is_some_and(crate::model::Pod::crash_looping);
+        let with_was = |key: String| {
+            let was = self.live.pods.get(&key).is_some_and(crate::model::Pod::crash_looping);
+            (key, was)
+        };
         match delta {
             Delta::Reset(pods) => {
                 let mut keys: Vec<String> = self.live.pods.values().map(crate::model::Pod::key).collect();
                 keys.extend(pods.iter().map(crate::model::Pod::key));
                 keys.sort();
                 keys.dedup();
-                keys.into_iter().map(|k| (k.clone(), was(&k))).collect()
+                keys.into_iter().map(with_was).collect()
             }
-            Delta::Upsert(pods) => pods.iter().map(|p| (p.key(), was(&p.key()))).collect(),
-            Delta::Delete(keys) => keys.iter().map(|k| (k.clone(), was(k))).collect(),
+            Delta::Upsert(pods) => pods.iter().map(|p| with_was(p.key())).collect(),
+            Delta::Delete(keys) => keys.iter().cloned().map(with_was).collect(),
         }
     }
 

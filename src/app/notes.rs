@@ -85,13 +85,14 @@ impl App {
 
     /// A new entry: kept for the timeline, and shown at once if it is open.
     pub(super) fn note_entry(&mut self, entry: &Entry) {
-        let moment = timeline::moment(entry, &self.record);
         self.journal.push(entry.clone());
         if let Some(Overlay::Viewer(v)) = &mut self.overlay
             && v.kind == ViewerKind::Timeline
-            && matches_query(&moment, &v.query)
         {
-            v.push(timeline::pane_lines(&moment));
+            let moment = timeline::moment(entry, &self.record);
+            if matches_query(&moment, &v.query) {
+                v.push(timeline::pane_lines(&moment));
+            }
         }
     }
 }

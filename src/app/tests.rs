@@ -1683,3 +1683,25 @@ fn resuming_rebuilds_the_incident_and_selects_the_first_step_not_done() {
         .count();
     assert_eq!(asked.len(), differ, "{asked:?}");
 }
+
+#[test]
+fn an_action_step_goes_to_the_item_its_literal_parameters_name() {
+    use crate::playbook::{ActionName, ActionStep, ParamValue, Step, StepKind};
+    let app = demo_app(60, (200, 50), "default");
+    let step = |params: &[(&str, ParamValue)]| Step {
+        id: "restart".into(),
+        title: "Restart".into(),
+        text: String::new(),
+        kind: StepKind::Action(ActionStep {
+            name: ActionName::RolloutRestart,
+            params: params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        }),
+    };
+    let lit = |v: &str| ParamValue::Literal(v.into());
+    let named = step_jump(&step(&[("namespace", lit("shop")), ("deployment", lit("backend"))]), &app.live, app.now);
+    let Some(Jump { panel: PanelId::Pods, key: Some(key), view: None }) = named else { panic!("{named:?}") };
+    assert!(key.starts_with("shop/backend-"), "{key}");
+    // "selected" names nothing: the panel alone.
+    let selected = step_jump(&step(&[("deployment", ParamValue::Selected)]), &app.live, app.now);
+    assert_eq!(selected, Some(Jump { panel: PanelId::Pods, key: None, view: None }));
+}

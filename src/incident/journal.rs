@@ -262,7 +262,6 @@ impl JournalRecorder {
     fn sink_for(&mut self, event: &IncidentEvent) -> Sink {
         let here = if self.incident.is_some() { Sink::Incident } else { Sink::Session };
         match event {
-            IncidentEvent::Started { .. } => Sink::Incident,
             IncidentEvent::ActionRequested { action_id, .. } => {
                 self.actions.insert(*action_id, here);
                 here
@@ -278,7 +277,6 @@ impl JournalRecorder {
     }
 
     fn write(&mut self, at: DateTime<Utc>, event: IncidentEvent) -> Result<(), JournalError> {
-        let sink = self.sink_for(&event);
         if let IncidentEvent::Started { id, .. } = &event {
             // The incident runs once its start is on disk, not before.
             let mut journal = Journal::create(&Self::incident_path(&self.data_dir, id))?;
@@ -287,7 +285,7 @@ impl JournalRecorder {
             return Ok(());
         }
         let resolved = matches!(event, IncidentEvent::Resolved);
-        let journal = match sink {
+        let journal = match self.sink_for(&event) {
             Sink::Incident => self.incident.as_mut(),
             Sink::Session => {
                 if self.session.is_none() {

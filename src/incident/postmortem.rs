@@ -118,12 +118,13 @@ fn clean(s: &str) -> String {
     sanitize_multiline(s).into_owned()
 }
 
-/// Drafts the postmortem of the incident whose journal is `entries`;
-/// `playbook` names its steps (without it the checklist lists the steps
-/// the journal mentions).
-pub fn draft(entries: &[Entry], playbook: Option<&Playbook>) -> Result<Postmortem, DraftError> {
+/// Drafts the postmortem of the incident whose journal is `entries`; its
+/// playbook, found among `playbooks`, names its steps (without it the
+/// checklist lists the steps the journal mentions).
+pub fn draft(entries: &[Entry], playbooks: &[Playbook]) -> Result<Postmortem, DraftError> {
     let state = IncidentState::fold(entries)?;
     let incident = state.current().or(state.resolved.last()).ok_or(DraftError::NoIncident)?.clone();
+    let playbook = incident.playbook.as_deref().and_then(|id| playbooks.iter().find(|p| p.id == id));
     let since = |at: DateTime<Utc>| (at - incident.started).num_seconds();
 
     let engineer = |e: &IncidentEvent| {

@@ -163,39 +163,77 @@ impl CheckSpec {
 
 /// Runs `spec` against `live` at `now`.
 pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckResult {
+    evaluate(spec, live, now).0
+}
+
+/// What a failing check is about: the store key of the first item it
+/// names (the pod, deployment, DB instance or alarm an engineer would
+/// look at first), where it names one. `None` when the check passes, has
+/// no data, or is about the account rather than an item (trails, logins).
+pub fn offender(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> Option<String> {
+    use crate::state::Item;
+    match evaluate(spec, live, now).1? {
+        Subject::Item(key) => Some(key),
+        // A pod of the deployment, where its pods are listed.
+        Subject::Deployment { namespace, name } => live
+            .pods
+            .values()
+            .filter(|p| p.namespace == namespace && p.deployment.as_deref() == Some(name.as_str()))
+            .map(Item::key)
+            .min(),
+        Subject::WarnedPod(key) => live.pods.get(&key).map(Item::key),
+    }
+}
+
+/// The item a failing check names first, as the check finds it.
+enum Subject {
+    /// The store key of a listed item: a pod, DB instance or alarm.
+    Item(String),
+    /// The first deployment short of replicas.
+    Deployment { namespace: String, name: String },
+    /// The pod the newest warning is about (`namespace/name`), if the
+    /// console knows it.
+    WarnedPod(String),
+}
+
+/// A check's result and, when it fails, what it fails on.
+fn evaluate(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> (CheckResult, Option<Subject>) {
     if let Some(why) = spec.feeds().iter().find_map(|f| not_ready(live, *f, now)) {
-        return CheckResult::Unknown(why);
+        return (CheckResult::Unknown(why), None);
     }
     let in_ns = |want: &Option<String>, ns: &str| want.as_deref().is_none_or(|w| w == ns);
+    let pass = |why: String| (CheckResult::Pass(why), None);
+    let fail = |why: String, subject: Option<Subject>| (CheckResult::Fail(why), subject);
+    let first = |keys: &[String]| keys.first().cloned().map(Subject::Item);
     match spec {
         CheckSpec::PodsReady { namespace, min_ratio } => {
             let pods: Vec<_> = live.pods.values().filter(|p| in_ns(namespace, &p.namespace)).collect();
             if pods.is_empty() {
-                return CheckResult::Fail("no pods".into());
+                return fail("no pods".into(), None);
             }
             let ready = pods.iter().filter(|p| pod_ready(p)).count();
             let ratio = ready as f64 / pods.len() as f64;
             let said = format!("{ready}/{} ready", pods.len());
             if ratio + 1e-9 >= *min_ratio {
-                CheckResult::Pass(said)
+                pass(said)
             } else {
                 let mut not: Vec<String> = pods.iter().filter(|p| !pod_ready(p)).map(|p| p.key()).collect();
                 not.sort();
-                CheckResult::Fail(format!("{said}; not ready: {}", list(&not)))
+                fail(format!("{said}; not ready: {}", list(&not)), first(&not))
             }
         }
         CheckSpec::NoCrashloop { namespace } => {
             let mut looping: Vec<String> = live
                 .pods
                 .values()
-                .filter(|p| in_ns(namespace, &p.namespace) && crash_looping(p))
+                .filter(|p| in_ns(namespace, &p.namespace) && p.crash_looping())
                 .map(|p| p.key())
                 .collect();
             looping.sort();
             if looping.is_empty() {
-                CheckResult::Pass("none".into())
+                pass("none".into())
             } else {
-                CheckResult::Fail(format!("{} crash-looping: {}", looping.len(), list(&looping)))
+                fail(format!("{} crash-looping: {}", looping.len(), list(&looping)), first(&looping))
             }
         }
         CheckSpec::RestartsBelow { per_hour, namespace } => {
@@ -207,44 +245,53 @@ pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckRes
                 .map(|p| (p.restarts_since(since), p.key()))
                 .filter(|(n, _)| *n > *per_hour as usize)
                 .collect();
+            // The pod restarting most first.
             over.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             if over.is_empty() {
-                CheckResult::Pass(format!("none above {per_hour}"))
+                pass(format!("none above {per_hour}"))
             } else {
                 let named: Vec<String> = over.iter().map(|(n, k)| format!("{k} ({n})")).collect();
-                CheckResult::Fail(format!("{} restarting: {}", over.len(), list(&named)))
+                let most = over.first().map(|(_, k)| Subject::Item(k.clone()));
+                fail(format!("{} restarting: {}", over.len(), list(&named)), most)
             }
         }
         CheckSpec::DeploymentsAvailable { namespace } => {
-            let mut short: Vec<String> = live
+            let short_of: Vec<_> = live
                 .deployments
                 .values()
                 .filter(|d| in_ns(namespace, &d.namespace) && d.available < d.desired)
-                .map(|d| format!("{}/{} {}/{}", d.namespace, d.name, d.available, d.desired))
                 .collect();
+            let mut short: Vec<String> =
+                short_of.iter().map(|d| format!("{}/{} {}/{}", d.namespace, d.name, d.available, d.desired)).collect();
             short.sort();
             let total = live.deployments.values().filter(|d| in_ns(namespace, &d.namespace)).count();
-            if short.is_empty() {
-                CheckResult::Pass(format!("{total} available"))
-            } else {
-                CheckResult::Fail(format!("{} short: {}", short.len(), list(&short)))
+            match short_of.iter().min_by_key(|d| (&d.namespace, &d.name)) {
+                None => pass(format!("{total} available")),
+                Some(d) => fail(
+                    format!("{} short: {}", short.len(), list(&short)),
+                    Some(Subject::Deployment { namespace: d.namespace.clone(), name: d.name.clone() }),
+                ),
             }
         }
         CheckSpec::NoWarningEvents { reason, namespace } => {
             let since = now - TimeDelta::hours(1);
-            let mut seen: Vec<String> = live
+            let warnings: Vec<_> = live
                 .kube_events
                 .values()
                 .filter(|e| e.warning && e.last_seen >= since && in_ns(namespace, &e.namespace))
                 .filter(|e| reason.as_deref().is_none_or(|r| r == e.reason))
-                .map(|e| format!("{} {}", e.object, e.reason))
                 .collect();
+            let mut seen: Vec<String> = warnings.iter().map(|e| format!("{} {}", e.object, e.reason)).collect();
             seen.sort();
             seen.dedup();
             if seen.is_empty() {
-                CheckResult::Pass("none".into())
+                pass("none".into())
             } else {
-                CheckResult::Fail(format!("{} in the last hour: {}", seen.len(), list(&seen)))
+                let newest =
+                    warnings.iter().filter(|e| e.object.starts_with("Pod/")).max_by_key(|e| e.last_seen).map(|e| {
+                        Subject::WarnedPod(format!("{}/{}", e.namespace, e.object.trim_start_matches("Pod/")))
+                    });
+                fail(format!("{} in the last hour: {}", seen.len(), list(&seen)), newest)
             }
         }
         CheckSpec::AlarmsClear { prefix } => {
@@ -256,30 +303,33 @@ pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckRes
                 .collect();
             firing.sort();
             if firing.is_empty() {
-                CheckResult::Pass("none firing".into())
+                pass("none firing".into())
             } else {
-                CheckResult::Fail(format!("{} firing: {}", firing.len(), list(&firing)))
+                fail(format!("{} firing: {}", firing.len(), list(&firing)), first(&firing))
             }
         }
         CheckSpec::RdsAvailable { instance } => {
             let dbs: Vec<_> =
                 live.dbs.values().filter(|d| instance.as_deref().is_none_or(|i| i == d.instance.id)).collect();
             if dbs.is_empty() {
-                return CheckResult::Fail(match instance {
+                let why = match instance {
                     Some(i) => format!("no DB instance {i}"),
                     None => "no DB instances".into(),
-                });
+                };
+                return fail(why, None);
             }
-            let mut not: Vec<String> = dbs
+            let mut not: Vec<(&str, &str)> = dbs
                 .iter()
                 .filter(|d| d.instance.status != "available")
-                .map(|d| format!("{} {}", d.instance.id, d.instance.status))
+                .map(|d| (d.instance.id.as_str(), d.instance.status.as_str()))
                 .collect();
             not.sort();
-            if not.is_empty() {
-                CheckResult::Pass(format!("{} available", dbs.len()))
-            } else {
-                CheckResult::Fail(list(&not))
+            match not.first() {
+                None => pass(format!("{} available", dbs.len())),
+                Some((id, _)) => {
+                    let named: Vec<String> = not.iter().map(|(id, status)| format!("{id} {status}")).collect();
+                    fail(list(&named), Some(Subject::Item(id.to_string())))
+                }
             }
         }
         CheckSpec::RdsFreeStorageAbove { percent } => db_metric(live, "free storage", |d| {
@@ -298,17 +348,18 @@ pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckRes
             let trails: Vec<_> =
                 live.trails.values().filter(|t| trail.as_deref().is_none_or(|n| n == t.name || n == t.arn)).collect();
             if trails.is_empty() {
-                return CheckResult::Fail(match trail {
+                let why = match trail {
                     Some(t) => format!("no trail {t} in this region"),
                     None => "no trail in this region".into(),
-                });
+                };
+                return fail(why, None);
             }
             let mut stopped: Vec<String> = trails.iter().filter(|t| !t.logging).map(|t| t.name.clone()).collect();
             stopped.sort();
             if stopped.is_empty() {
-                CheckResult::Pass(format!("{} logging", trails.len()))
+                pass(format!("{} logging", trails.len()))
             } else {
-                CheckResult::Fail(format!("not logging: {}", list(&stopped)))
+                fail(format!("not logging: {}", list(&stopped)), None)
             }
         }
         CheckSpec::FailedLoginsBelow { count, window_mins } => {
@@ -321,105 +372,12 @@ pub fn check(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> CheckRes
             // A full store may have dropped older events: say so.
             let capped = if live.trail.len() >= TRAIL_CAP { " (the newest events only)" } else { "" };
             if failed.len() < *count as usize {
-                CheckResult::Pass(format!("{said}{capped}"))
+                pass(format!("{said}{capped}"))
             } else {
                 let ips: Vec<String> = ips.into_iter().map(str::to_string).collect();
-                CheckResult::Fail(format!("{said}{capped}, from {}", list(&ips)))
+                fail(format!("{said}{capped}, from {}", list(&ips)), None)
             }
         }
-    }
-}
-
-/// What a failing check is about: the store key of the first item it
-/// names (the pod, deployment, DB instance or alarm an engineer would
-/// look at first), where it names one. `None` when the check passes, has
-/// no data, or is about the account rather than an item (trails, logins).
-pub fn offender(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> Option<String> {
-    use crate::state::Item;
-    if !matches!(check(spec, live, now), CheckResult::Fail(_)) {
-        return None;
-    }
-    let in_ns = |want: &Option<String>, ns: &str| want.as_deref().is_none_or(|w| w == ns);
-    let first = |keys: Vec<String>| keys.into_iter().min();
-    match spec {
-        CheckSpec::PodsReady { namespace, .. } => first(
-            live.pods.values().filter(|p| in_ns(namespace, &p.namespace) && !pod_ready(p)).map(Item::key).collect(),
-        ),
-        CheckSpec::NoCrashloop { namespace } => first(
-            live.pods.values().filter(|p| in_ns(namespace, &p.namespace) && crash_looping(p)).map(Item::key).collect(),
-        ),
-        CheckSpec::RestartsBelow { namespace, .. } => {
-            // The pod restarting most, as the failure names it first.
-            let since = now - TimeDelta::hours(1);
-            live.pods
-                .values()
-                .filter(|p| in_ns(namespace, &p.namespace))
-                .map(|p| (std::cmp::Reverse(p.restarts_since(since)), Item::key(p)))
-                .min()
-                .map(|(_, k)| k)
-        }
-        CheckSpec::DeploymentsAvailable { namespace } => {
-            // A pod of the first deployment short of replicas, or where its
-            // pods would be.
-            let d = live
-                .deployments
-                .values()
-                .filter(|d| in_ns(namespace, &d.namespace) && d.available < d.desired)
-                .min_by_key(|d| (d.namespace.clone(), d.name.clone()))?;
-            first(
-                live.pods
-                    .values()
-                    .filter(|p| p.namespace == d.namespace && p.deployment.as_deref() == Some(d.name.as_str()))
-                    .map(Item::key)
-                    .collect(),
-            )
-        }
-        CheckSpec::NoWarningEvents { reason, namespace } => {
-            // The pod the newest such warning is about.
-            let since = now - TimeDelta::hours(1);
-            let event = live
-                .kube_events
-                .values()
-                .filter(|e| e.warning && e.last_seen >= since && in_ns(namespace, &e.namespace))
-                .filter(|e| reason.as_deref().is_none_or(|r| r == e.reason))
-                .filter(|e| e.object.starts_with("Pod/"))
-                .max_by_key(|e| e.last_seen)?;
-            let key = format!("{}/{}", event.namespace, event.object.trim_start_matches("Pod/"));
-            live.pods.get(&key).map(Item::key)
-        }
-        CheckSpec::AlarmsClear { prefix } => first(
-            live.alarms
-                .values()
-                .filter(|a| a.state == AlarmState::Alarm && a.name.starts_with(prefix.as_str()))
-                .map(Item::key)
-                .collect(),
-        ),
-        CheckSpec::RdsAvailable { instance } => first(
-            live.dbs
-                .values()
-                .filter(|d| instance.as_deref().is_none_or(|i| i == d.instance.id) && d.instance.status != "available")
-                .map(Item::key)
-                .collect(),
-        ),
-        CheckSpec::RdsFreeStorageAbove { percent } => first(
-            live.dbs
-                .values()
-                .filter(|d| {
-                    let free = d.metrics.as_ref().and_then(|m| m.free_storage_gib.last().copied());
-                    let allocated = f64::from(d.instance.allocated_gib);
-                    free.is_some_and(|f| allocated > 0.0 && f / allocated * 100.0 <= *percent)
-                })
-                .map(Item::key)
-                .collect(),
-        ),
-        CheckSpec::RdsCpuBelow { percent } => first(
-            live.dbs
-                .values()
-                .filter(|d| d.metrics.as_ref().and_then(|m| m.cpu.last()).is_some_and(|c| c >= percent))
-                .map(Item::key)
-                .collect(),
-        ),
-        CheckSpec::TrailLogging { .. } | CheckSpec::FailedLoginsBelow { .. } => None,
     }
 }
 
@@ -443,33 +401,34 @@ fn pod_ready(p: &crate::model::Pod) -> bool {
     !p.deleting && (p.phase == "Succeeded" || (p.phase == "Running" && ready == total))
 }
 
-fn crash_looping(p: &crate::model::Pod) -> bool {
-    p.crash_looping()
-}
-
 /// A metric check over every DB instance: `test` gives (ok, words) or
 /// `None` while the instance has no such data point.
-fn db_metric(live: &LiveState, what: &str, test: impl Fn(&crate::model::Db) -> Option<(bool, String)>) -> CheckResult {
+fn db_metric(
+    live: &LiveState,
+    what: &str,
+    test: impl Fn(&crate::model::Db) -> Option<(bool, String)>,
+) -> (CheckResult, Option<Subject>) {
     let mut bad = Vec::new();
     let mut good = 0;
     let mut missing = Vec::new();
     for d in live.dbs.values() {
         match test(d) {
             Some((true, _)) => good += 1,
-            Some((false, words)) => bad.push(words),
+            Some((false, words)) => bad.push((words, d.instance.id.clone())),
             None => missing.push(d.instance.id.clone()),
         }
     }
     bad.sort();
     missing.sort();
-    if !bad.is_empty() {
-        CheckResult::Fail(list(&bad))
+    if let Some((_, id)) = bad.first() {
+        let named: Vec<String> = bad.iter().map(|(words, _)| words.clone()).collect();
+        (CheckResult::Fail(list(&named)), Some(Subject::Item(id.clone())))
     } else if !missing.is_empty() {
-        CheckResult::Unknown(format!("no {what} data yet for {}", list(&missing)))
+        (CheckResult::Unknown(format!("no {what} data yet for {}", list(&missing))), None)
     } else if good == 0 {
-        CheckResult::Fail("no DB instances".into())
+        (CheckResult::Fail("no DB instances".into()), None)
     } else {
-        CheckResult::Pass(format!("{good} within"))
+        (CheckResult::Pass(format!("{good} within")), None)
     }
 }
 

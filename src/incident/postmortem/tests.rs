@@ -105,7 +105,7 @@ fn p1() -> Playbook {
 
 #[test]
 fn the_draft_has_the_times_the_actions_the_checklist_and_the_notes() {
-    let p = draft(&journal(), Some(&p1())).unwrap();
+    let p = draft(&journal(), &[p1()]).unwrap();
     assert_eq!(p.time_to_acknowledge_secs, Some(60));
     assert_eq!(p.time_to_mitigate_secs, Some(230), "the restart, not the log collection (a read)");
     assert_eq!(p.time_to_resolve_secs, Some(600));
@@ -127,13 +127,13 @@ fn the_draft_has_the_times_the_actions_the_checklist_and_the_notes() {
 
 #[test]
 fn the_markdown_renders_the_draft() {
-    let p = draft(&journal(), Some(&p1())).unwrap();
+    let p = draft(&journal(), &[p1()]).unwrap();
     insta::assert_snapshot!(markdown(&p));
 }
 
 #[test]
 fn the_json_reads_back_into_the_same_draft() {
-    let p = draft(&journal(), Some(&p1())).unwrap();
+    let p = draft(&journal(), &[p1()]).unwrap();
     let json = serde_json::to_string_pretty(&p).unwrap();
     let back: Postmortem = serde_json::from_str(&json).unwrap();
     assert_eq!(back, p);
@@ -147,7 +147,7 @@ fn hostile_text_is_cleaned_and_a_running_incident_is_drafted_so_far() {
     if let IncidentEvent::Started { title, .. } = &mut entries[0].event {
         *title = Some("db \x1b]0;owned\x07down\x1b[2J".into());
     }
-    let p = draft(&entries, None).unwrap();
+    let p = draft(&entries, &[]).unwrap();
     assert_eq!(p.title.as_deref(), Some("db down"));
     assert_eq!(p.resolved, None);
     let md = markdown(&p);
@@ -155,5 +155,5 @@ fn hostile_text_is_cleaned_and_a_running_incident_is_drafted_so_far() {
     assert!(!md.contains('\x1b'));
     // Without the playbook, the steps the journal names.
     assert_eq!(p.checklist.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["acknowledge", "crashloops"]);
-    assert_eq!(draft(&[], None), Err(DraftError::NoIncident));
+    assert_eq!(draft(&[], &[]), Err(DraftError::NoIncident));
 }
