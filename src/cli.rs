@@ -76,9 +76,9 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Sub {
     /// Walk a playbook without an incident (`daily`); with --format, run
-    /// its checks headless and print a report: exit 0 when all pass, 1
-    /// when one fails, 2 when one cannot tell (a feed never synced) or on
-    /// error.
+    /// its checks headless and print a report: exit 1 when one fails,
+    /// else 2 when one cannot tell (a feed never synced) or on error,
+    /// else 0.
     Check {
         /// The playbook's id: daily, p1, crashloop, …
         playbook: String,

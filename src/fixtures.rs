@@ -119,7 +119,7 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
 
 /// A synthetic pod `i` of `n`: every 50th crash-loops, every 20th is pending.
 pub fn synthetic_pod(i: usize, restarts: u32) -> crate::model::Pod {
-    use crate::model::{Container, ContainerState, Pod};
+    use crate::model::{Conditions, Container, ContainerState, Pod};
     let state = if i.is_multiple_of(50) {
         ContainerState::Waiting { reason: "CrashLoopBackOff".into(), message: None }
     } else if i.is_multiple_of(20) {
@@ -139,14 +139,13 @@ pub fn synthetic_pod(i: usize, restarts: u32) -> crate::model::Pod {
             name: "app".into(),
             image: "registry.example.com/app:1.0".into(),
             ready,
+            started: Some(ready),
             restarts,
             state,
-            last_termination: None,
+            ..Container::default()
         }],
-        restart_times: Vec::new(),
-        reason: None,
-        message: None,
-        deleting: false,
+        conditions: Conditions { ready, initialized: true, unscheduled: None },
+        ..Pod::default()
     }
 }
 

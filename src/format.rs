@@ -5,15 +5,29 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::state::Failure;
 
-/// kubectl-style ages: `45s`, `12m`, `3h4m`, `26h`, `3d4h`.
+/// Ages as kubectl prints them (apimachinery's `HumanDuration`): about
+/// two significant figures, `90s`, `5m30s`, `125m`, `3h4m`, `26h`, `3d4h`,
+/// `400d`, `2y30d`.
 pub fn fmt_age(d: TimeDelta) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..36_000 => format!("{}h{}m", s / 3600, s / 60 % 60),
-        36_000..172_800 => format!("{}h", s / 3600),
-        _ => format!("{}d{}h", s / 86_400, s / 3600 % 24),
+    let s = d.num_seconds();
+    if s < -1 {
+        return "<invalid>".into();
+    }
+    let s = s.max(0);
+    let (m, h) = (s / 60, s / 3600);
+    let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
+        if small == 0 { format!("{big}{unit}") } else { format!("{big}{unit}{small}{small_unit}") }
+    };
+    match () {
+        () if s < 120 => format!("{s}s"),
+        () if m < 10 => with(m, "m", s % 60, "s"),
+        () if m < 180 => format!("{m}m"),
+        () if h < 8 => with(h, "h", m % 60, "m"),
+        () if h < 48 => format!("{h}h"),
+        () if h < 24 * 8 => with(h / 24, "d", h % 24, "h"),
+        () if h < 24 * 365 * 2 => format!("{}d", h / 24),
+        () if h < 24 * 365 * 8 => with(h / 24 / 365, "y", (h / 24) % 365, "d"),
+        () => format!("{}y", h / 24 / 365),
     }
 }
 
@@ -52,12 +66,27 @@ mod tests {
 
     #[test]
     fn ages_read_like_kubectl() {
-        assert_eq!(fmt_age(TimeDelta::seconds(45)), "45s");
-        assert_eq!(fmt_age(TimeDelta::seconds(750)), "12m");
-        assert_eq!(fmt_age(TimeDelta::seconds(3 * 3600 + 240)), "3h4m");
-        assert_eq!(fmt_age(TimeDelta::hours(26)), "26h");
-        assert_eq!(fmt_age(TimeDelta::hours(76)), "3d4h");
-        assert_eq!(fmt_age(TimeDelta::seconds(-5)), "0s");
+        let age = |s: i64| fmt_age(TimeDelta::seconds(s));
+        // apimachinery's HumanDuration, boundary by boundary.
+        assert_eq!(age(45), "45s");
+        assert_eq!(age(119), "119s");
+        assert_eq!(age(120), "2m");
+        assert_eq!(age(330), "5m30s");
+        assert_eq!(age(599), "9m59s");
+        assert_eq!(age(750), "12m");
+        assert_eq!(age(179 * 60 + 59), "179m");
+        assert_eq!(age(3 * 3600), "3h");
+        assert_eq!(age(3 * 3600 + 240), "3h4m");
+        assert_eq!(age(26 * 3600), "26h");
+        assert_eq!(age(48 * 3600), "2d");
+        assert_eq!(age(76 * 3600), "3d4h");
+        assert_eq!(age(8 * 86_400), "8d");
+        assert_eq!(age(400 * 86_400), "400d");
+        assert_eq!(age(760 * 86_400), "2y30d");
+        assert_eq!(age(10 * 365 * 86_400), "10y");
+        // A clock a second behind is "now"; further is invalid.
+        assert_eq!(age(-1), "0s");
+        assert_eq!(age(-5), "<invalid>");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! `warroom check PLAYBOOK`: every check step of a playbook run headless
 //! against the live state (or the demo's), once the feeds the checks need
 //! have synced; read-only command steps too when asked. A report in
-//! Markdown or JSON, and an exit status for cron and CI: 0 when every
-//! check passes, 1 when one fails, 2 when one could not tell (a feed that
-//! never synced) or on error.
+//! Markdown or JSON, and an exit status for cron and CI: 1 when a check
+//! fails (a failure is known whatever the others could not tell), else 2
+//! when one could not tell (a feed that never synced) or on error, else
+//! 0.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -43,13 +44,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// 0 every check passed, 1 one failed, 2 one could not tell.
+    /// 1 one failed, else 2 one could not tell, else 0 (all passed).
     pub fn exit_code(&self) -> u8 {
         let any = |r: &str| self.steps.iter().any(|s| s.result == r);
-        if any("unknown") || !self.unsynced.is_empty() {
-            2
-        } else if any("fail") {
+        if any("fail") {
             1
+        } else if any("unknown") || !self.unsynced.is_empty() {
+            2
         } else {
             0
         }

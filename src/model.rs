@@ -6,6 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod pod;
+pub use pod::{Conditions, Container, ContainerState, Count, Pod, Printed, RECENT, STUCK_AFTER, Seen, Termination};
+
 /// How bad something is; ordering puts the worst first when sorted ascending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Health {
@@ -13,124 +16,6 @@ pub enum Health {
     Warn,
     Unknown,
     Ok,
-}
-
-/// A pod as the Pods panel needs it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Pod {
-    pub namespace: String,
-    pub name: String,
-    /// Owning deployment, when known (for rollout actions).
-    pub deployment: Option<String>,
-    pub phase: String,
-    pub node: Option<String>,
-    pub created: DateTime<Utc>,
-    pub containers: Vec<Container>,
-    /// Restart times within the last hour, derived by the pods store from
-    /// the restart counts it saw change (what a source sends is replaced).
-    pub restart_times: Vec<DateTime<Utc>>,
-    /// Pod-level reason such as `Evicted` or `Unschedulable`.
-    pub reason: Option<String>,
-    /// What the cluster said about that reason (the scheduler's message,
-    /// the eviction notice).
-    #[serde(default)]
-    pub message: Option<String>,
-    pub deleting: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Container {
-    pub name: String,
-    pub image: String,
-    pub ready: bool,
-    pub restarts: u32,
-    pub state: ContainerState,
-    pub last_termination: Option<Termination>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ContainerState {
-    Running { since: DateTime<Utc> },
-    Waiting { reason: String, message: Option<String> },
-    Terminated(Termination),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Termination {
-    pub reason: String,
-    pub exit_code: i32,
-    pub finished: Option<DateTime<Utc>>,
-}
-
-impl Pod {
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
-    }
-
-    pub fn ready_count(&self) -> (usize, usize) {
-        let ready = self.containers.iter().filter(|c| c.ready).count();
-        (ready, self.containers.len())
-    }
-
-    pub fn restarts(&self) -> u32 {
-        self.containers.iter().map(|c| c.restarts).sum()
-    }
-
-    pub fn restarts_since(&self, since: DateTime<Utc>) -> usize {
-        self.restart_times.iter().filter(|t| **t >= since).count()
-    }
-
-    /// Crash-looping: restarting after crashes (CrashLoopBackOff), or
-    /// killed for memory and restarting (OOMKilled).
-    pub fn crash_looping(&self) -> bool {
-        matches!(self.status(), "CrashLoopBackOff" | "OOMKilled")
-    }
-
-    /// The one word an on-call engineer scans for: the worst container
-    /// reason, the pod reason, or the phase.
-    pub fn status(&self) -> &str {
-        if self.deleting {
-            return "Terminating";
-        }
-        if let Some(reason) = &self.reason {
-            return reason;
-        }
-        for c in &self.containers {
-            if let ContainerState::Waiting { reason, .. } = &c.state
-                && reason != "ContainerCreating"
-            {
-                return reason;
-            }
-        }
-        for c in &self.containers {
-            if let ContainerState::Terminated(t) = &c.state {
-                return &t.reason;
-            }
-        }
-        let (ready, total) = self.ready_count();
-        if self.phase == "Running" && ready < total {
-            return "NotReady";
-        }
-        &self.phase
-    }
-
-    pub fn health(&self) -> Health {
-        let status = self.status();
-        match status {
-            "CrashLoopBackOff"
-            | "OOMKilled"
-            | "ImagePullBackOff"
-            | "ErrImagePull"
-            | "Error"
-            | "Evicted"
-            | "Failed"
-            | "CreateContainerConfigError" => Health::Crit,
-            "Succeeded" | "Completed" => Health::Ok,
-            "Pending" | "ContainerCreating" | "Terminating" | "Unknown" | "Unschedulable" | "NotReady" => Health::Warn,
-            "Running" => Health::Ok,
-            _ => Health::Warn,
-        }
-    }
 }
 
 /// A deployment's replicas and where its rollout stands.

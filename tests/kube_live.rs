@@ -4,65 +4,17 @@
 
 #[path = "support/k8s.rs"]
 mod k8s;
+#[path = "support/kube_console.rs"]
+mod kube_console;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Event as KEvent, Namespace, Pod as KPod};
+use k8s_openapi::api::core::v1::{Event as KEvent, Pod as KPod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube_console::{Console, namespace, pod, set_status};
 use serde_json::json;
-use tokio::sync::mpsc;
 use warroom::model::Health;
-use warroom::sources::clock::SystemClock;
-use warroom::sources::kube as source;
-use warroom::state::{FeedId, FeedPhase, LiveState, SourceUpdate};
-
-/// Runs the source for `namespaces` and keeps a live state of what it says.
-struct Console {
-    live: LiveState,
-    /// The pods feed's phases in the order it reported them.
-    pod_phases: Vec<FeedPhase>,
-    rx: mpsc::Receiver<SourceUpdate>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Console {
-    fn start(server: &k8s::Server, namespaces: &[&str]) -> Console {
-        let (tx, rx) = mpsc::channel(4096);
-        let task = tokio::spawn(source::run(server.target(namespaces), Arc::new(SystemClock), tx));
-        Console { live: LiveState::default(), pod_phases: Vec::new(), rx, task }
-    }
-
-    /// Applies updates until `done` holds; panics after 20 s with what
-    /// the state was.
-    async fn until(&mut self, what: &str, done: impl Fn(&LiveState) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while !done(&self.live) {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(u)) => {
-                    self.live.apply(u);
-                    let phase = self.live.feeds.get(FeedId::Pods).map(|f| f.phase.clone());
-                    if let Some(p) = phase.filter(|p| self.pod_phases.last() != Some(p)) {
-                        self.pod_phases.push(p);
-                    }
-                }
-                Ok(None) => panic!("the source stopped before: {what}"),
-                Err(_) => panic!("not within 20 s: {what}; feeds {:?}", self.live.feeds),
-            }
-        }
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn namespace(client: &kube::Client, name: &str) {
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
-    Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.unwrap();
-}
+use warroom::state::{FeedId, FeedPhase, LiveState};
 
 fn pod_spec(name: &str) -> KPod {
     serde_json::from_value(json!({
@@ -76,17 +28,8 @@ fn pod_spec(name: &str) -> KPod {
     .unwrap()
 }
 
-/// Writes a pod's status as a kubelet would.
-async fn set_status(pods: &Api<KPod>, name: &str, status: serde_json::Value) {
-    pods.patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": status}))).await.unwrap();
-}
-
 fn live(l: &LiveState, feed: FeedId) -> bool {
     l.feeds.get(feed).is_some_and(|f| f.phase == FeedPhase::Live)
-}
-
-fn pod<'a>(l: &'a LiveState, ns: &str, name: &str) -> Option<&'a warroom::model::Pod> {
-    l.pods.get(&format!("{ns}/{name}"))
 }
 
 #[tokio::test]
@@ -171,13 +114,14 @@ async fn health_is_derived_from_statuses_written_through_the_api() {
         .await;
     let l = &console.live;
     let crashing = pod(l, "health", "crashing").unwrap();
-    assert_eq!((crashing.status(), crashing.health(), crashing.restarts()), ("CrashLoopBackOff", Health::Crit, 5));
+    assert_eq!((&*crashing.status(), crashing.health(), crashing.restarts()), ("CrashLoopBackOff", Health::Crit, 5));
     let oom = pod(l, "health", "oom").unwrap();
     assert_eq!(oom.containers[0].last_termination.as_ref().unwrap().reason, "OOMKilled");
-    assert_eq!((oom.status(), oom.health()), ("NotReady", Health::Warn));
+    // Running (kubectl's word), not ready: a warning.
+    assert_eq!((&*oom.status(), oom.health()), ("Running", Health::Warn));
     let pending = pod(l, "health", "unschedulable").unwrap();
-    assert_eq!(pending.status(), "Unschedulable");
-    assert!(pending.message.as_deref().unwrap().contains("Insufficient memory"));
+    assert_eq!((&*pending.status(), pending.note(chrono::Utc::now()).as_deref()), ("Pending", Some("Unschedulable")));
+    assert!(pending.conditions.unscheduled.as_ref().unwrap().1.contains("Insufficient memory"));
     assert_eq!(l.pods.worst(), Health::Crit);
 
     // A restart the watch sees counts in the last hour.

@@ -351,7 +351,8 @@ fn hostile_strings_never_reach_the_terminal() {
     pod.containers[0].image = EVIL.into();
     pod.containers[0].name = format!("app{EVIL}");
     pod.containers[0].state = ContainerState::Waiting { reason: EVIL.into(), message: Some(EVIL.into()) };
-    pod.containers[0].last_termination = Some(Termination { reason: EVIL.into(), exit_code: 137, finished: Some(at) });
+    pod.containers[0].last_termination =
+        Some(Termination { reason: EVIL.into(), exit_code: 137, signal: 0, finished: Some(at) });
     pod.deployment = Some(format!("web{EVIL}"));
     let deployment = Deployment {
         namespace: "shop".into(),
@@ -519,4 +520,118 @@ fn footer_and_help_offer_only_keys_that_do_something_here() {
     let mut app = demo_app_with(60, (80, 24), "default", "default", flags);
     press(&mut app, "2a<Down><Enter>");
     assert_eq!(footer(&app).trim(), "Esc close");
+}
+
+/// Pods in the states kubectl has words for, in two namespaces watched
+/// together, and a DB instance with a long name: every identifier whole
+/// while the panel has room, NAMESPACE first, the notes beside STATUS.
+#[test]
+fn kubectl_states_across_namespaces() {
+    use warroom::fixtures::synthetic_pod;
+    use warroom::model::{Conditions, Container, ContainerState, Termination};
+    use warroom::state::{Delta, FeedData};
+
+    let container = |state: ContainerState, ready: bool| Container {
+        name: "app".into(),
+        image: "registry.example.com/app:1".into(),
+        ready,
+        started: Some(ready),
+        state,
+        ..Container::default()
+    };
+    for (w, h) in SIZES {
+        for theme in THEMES {
+            let mut app = demo_app_with(60, (w, h), theme, "default", Flags::default());
+            app.env.kube_target.namespaces.clear();
+            let at = app.now;
+            let pod = |ns: &str, name: &str, phase: &str, c: Container| {
+                let mut p = synthetic_pod(1, 0);
+                p.namespace = ns.into();
+                p.name = name.into();
+                p.phase = phase.into();
+                p.created = at - TimeDelta::hours(3);
+                p.containers = vec![c];
+                p.conditions = Conditions { ready: true, initialized: true, unscheduled: None };
+                p
+            };
+            let mut oomed = container(ContainerState::Running { since: at }, true);
+            oomed.restarts = 1;
+            oomed.last_termination = Some(Termination {
+                reason: "OOMKilled".into(),
+                exit_code: 137,
+                signal: 0,
+                finished: Some(at - TimeDelta::minutes(4)),
+            });
+            let mut init = pod(
+                "payments",
+                "ledger-api-7d4b9c5f6d-q8xvz",
+                "Pending",
+                container(ContainerState::Waiting { reason: "PodInitializing".into(), message: None }, false),
+            );
+            init.init_containers = vec![Container {
+                name: "migrate".into(),
+                restarts: 4,
+                ..container(ContainerState::Waiting { reason: "CrashLoopBackOff".into(), message: None }, false)
+            }];
+            init.conditions.initialized = false;
+            let mut pending =
+                pod("payments", "ledger-worker-5f6d7c8b9-x2k4p", "Pending", Container { ..Container::default() });
+            pending.conditions.unscheduled = Some(("Unschedulable".into(), "0/3 nodes are available".into()));
+            let pods = vec![
+                pod("shop", "web-7d4b9c5f6d-q8xvz", "Running", oomed),
+                pod(
+                    "payments",
+                    "web-7d4b9c5f6d-q8xvz",
+                    "Running",
+                    container(ContainerState::Running { since: at }, true),
+                ),
+                pod(
+                    "payments",
+                    "ledger-api-7d4b9c5f6d-a1b2c",
+                    "Pending",
+                    container(
+                        ContainerState::Waiting { reason: "CreateContainerConfigError".into(), message: None },
+                        false,
+                    ),
+                ),
+                pod(
+                    "shop",
+                    "batch-29043120-zt5mh",
+                    "Running",
+                    container(
+                        ContainerState::Terminated(Termination {
+                            reason: String::new(),
+                            exit_code: 137,
+                            signal: 9,
+                            finished: Some(at),
+                        }),
+                        false,
+                    ),
+                ),
+                init,
+                pending,
+            ];
+            let mut dbs: Vec<_> = app.dbs().values().map(|d| d.instance.clone()).collect();
+            dbs.iter_mut().filter(|d| d.id == "billing-db").for_each(|d| d.id = "ledger-db-prod-replica".into());
+            app.update(Msg::Source(SourceUpdate::data(at, FeedData::Pods(Delta::Reset(pods)))));
+            app.update(Msg::Source(SourceUpdate::data(at, FeedData::DbInstances(Delta::Reset(dbs)))));
+            app.settle();
+            let screen = render(&app);
+            let wide = w >= 200;
+            for must in ["NAMESPACE", "Init:CrashLoopBackOff", "Signal:9", "ledger-api-7d4b9c5f6d-q8xvz"] {
+                assert!(screen.contains(must), "{w}x{h}: {must}");
+            }
+            if wide {
+                for must in [
+                    "CreateContainerConfigError",
+                    "Running · OOMKilled 4m ago",
+                    "Pending · Unschedulable",
+                    "ledger-db-prod-replica",
+                ] {
+                    assert!(screen.contains(must), "{w}x{h}: {must}");
+                }
+            }
+            insta::assert_snapshot!(format!("kubectl_states_{w}x{h}_{theme}"), screen);
+        }
+    }
 }

@@ -166,6 +166,10 @@ impl App {
         // CloudTrail events leave the panel as its window passes them.
         let aged = self.trail_rows.age(&self.live.trail, self.now);
         self.views.trail.note(&aged);
+        // Pods starting for too long turn failing; terminations stop being
+        // recent.
+        let judged = self.live.pods.judge(self.now);
+        self.views.pods.note(&judged);
         let v = &mut self.views;
         let l = &self.live;
         // Not short-circuiting: every view is brought up to date.

@@ -6,7 +6,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::AlarmState;
+use crate::model::{AlarmState, Count};
+use crate::state::store::RESTART_WINDOW;
 use crate::state::{FeedId, FeedStatus, LiveState, TRAIL_CAP};
 
 /// A check and its parameters, as a playbook file names them:
@@ -237,22 +238,38 @@ fn evaluate(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> (CheckRes
             }
         }
         CheckSpec::RestartsBelow { per_hour, namespace } => {
-            let since = now - TimeDelta::hours(1);
-            let mut over: Vec<(usize, String)> = live
-                .pods
-                .values()
-                .filter(|p| in_ns(namespace, &p.namespace))
-                .map(|p| (p.restarts_since(since), p.key()))
-                .filter(|(n, _)| *n > *per_hour as usize)
-                .collect();
+            let limit = *per_hour as usize;
+            let mut over: Vec<(usize, String)> = Vec::new();
+            // Pods that may be over: restarts from before the console
+            // watched them leave their count open.
+            let mut open: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+            for p in live.pods.values().filter(|p| in_ns(namespace, &p.namespace)) {
+                match p.restarts_within(now, RESTART_WINDOW) {
+                    Count::Exactly(n) | Count::AtLeast(n) if n > limit => over.push((n, p.key())),
+                    Count::AtLeast(_) => open.push((p.key(), p.seen.since.map(|s| s + RESTART_WINDOW))),
+                    Count::Exactly(_) => {}
+                }
+            }
             // The pod restarting most first.
             over.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-            if over.is_empty() {
-                pass(format!("none above {per_hour}"))
-            } else {
+            open.sort();
+            if !over.is_empty() {
                 let named: Vec<String> = over.iter().map(|(n, k)| format!("{k} ({n})")).collect();
                 let most = over.first().map(|(_, k)| Subject::Item(k.clone()));
                 fail(format!("{} restarting: {}", over.len(), list(&named)), most)
+            } else if !open.is_empty() {
+                let keys: Vec<String> = open.iter().map(|(k, _)| k.clone()).collect();
+                let sure = open.iter().filter_map(|(_, at)| *at).max();
+                let when = sure.map(|t| format!("; sure by {} UTC", crate::format::fmt_time(t))).unwrap_or_default();
+                let pods = if keys.len() == 1 { "pod restarted" } else { "pods restarted" };
+                let why = format!(
+                    "cannot tell yet: {} {pods} before the console watched, how many in the last hour is not known: {}{when}",
+                    keys.len(),
+                    list(&keys)
+                );
+                (CheckResult::Unknown(why), first(&keys))
+            } else {
+                pass(format!("none above {per_hour}"))
             }
         }
         CheckSpec::DeploymentsAvailable { namespace } => {
@@ -369,9 +386,20 @@ fn evaluate(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> (CheckRes
             ips.sort_unstable();
             ips.dedup();
             let said = format!("{} failed in {window_mins} min", failed.len());
-            // A full store may have dropped older events: say so.
-            let capped = if live.trail.len() >= TRAIL_CAP { " (the newest events only)" } else { "" };
-            if failed.len() < *count as usize {
+            // A full store has dropped its oldest events: a pass needs
+            // them all from the window's start on.
+            let full = live.trail.len() >= TRAIL_CAP;
+            let held_from = live.trail.values().map(|e| e.time).min();
+            let capped = if full { " (the newest events only)" } else { "" };
+            if failed.len() < *count as usize && full && held_from.is_some_and(|t| t > since) {
+                let from = held_from.map(crate::format::fmt_time).unwrap_or_default();
+                (
+                    CheckResult::Unknown(format!(
+                        "cannot tell: {said}, but only the newest {TRAIL_CAP} events are held, from {from} UTC"
+                    )),
+                    None,
+                )
+            } else if failed.len() < *count as usize {
                 pass(format!("{said}{capped}"))
             } else {
                 let ips: Vec<String> = ips.into_iter().map(str::to_string).collect();

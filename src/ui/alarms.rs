@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 
-use super::{Col, col, draw_rows, fill, panel_block};
+use super::{Col, col, draw_rows, fill, fit, name, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::format::fmt_age;
@@ -26,15 +26,16 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         let name =
             if a.actions_enabled { sanitize(&a.name).into_owned() } else { format!("⊘ {}", sanitize(&a.name)) };
         vec![
-            Span::styled(state, style),
-            Span::raw(name),
-            Span::styled(fmt_age(app.now - a.since), app.theme.style(Slot::TextDim)),
-            Span::styled(sanitize(&short_reason(&a.reason)).into_owned(), app.theme.style(Slot::TextDim)),
+            Span::styled(state, style).into(),
+            Span::raw(name).into(),
+            Span::styled(fmt_age(app.now - a.since), app.theme.style(Slot::TextDim)).into(),
+            Span::styled(sanitize(&short_reason(&a.reason)).into_owned(), app.theme.style(Slot::TextDim)).into(),
         ]
     });
 }
 
-const COLS: [Col; 5] = [col("", 1, 0), col("STATE", 7, 0), col("NAME", 26, 0), col("SINCE", 6, 1), fill("REASON", 10)];
+const COLS: [Col; 5] =
+    [col("", 1, 0), col("STATE", 7, 0), name("NAME", 16, 80, 0), fit("SINCE", 5, 7, 1), fill("REASON", 10)];
 
 /// A CloudWatch threshold reason cut to what fits a table cell: how many
 /// datapoints breached, their values (newest first) and the comparison,

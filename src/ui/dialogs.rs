@@ -442,16 +442,22 @@ fn history_lines(app: &App, title: &str, l: &mut Vec<Line<'_>>) {
 }
 
 fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
-    let (ready, total) = p.ready_count();
+    let printed = p.printed();
+    let status = match p.note(app.now) {
+        Some(note) => format!("{} · {}", sanitize(&printed.status), sanitize(&note)),
+        None => sanitize(&printed.status).into_owned(),
+    };
+    let hour = match p.restarts_within(app.now, crate::state::store::RESTART_WINDOW) {
+        crate::model::Count::Exactly(n) => format!("{n} in the last hour"),
+        crate::model::Count::AtLeast(n) => {
+            format!("at least {n} in the last hour; some were before the console watched")
+        }
+    };
     let mut l = vec![
-        kv(app, "Status", sanitize(p.status()).into_owned()),
+        kv(app, "Status", status),
         kv(app, "Phase", sanitize(&p.phase).into_owned()),
-        kv(app, "Ready", format!("{ready}/{total}")),
-        kv(
-            app,
-            "Restarts",
-            format!("{} ({} in the last hour)", p.restarts(), p.restarts_since(app.now - chrono::TimeDelta::hours(1))),
-        ),
+        kv(app, "Ready", format!("{}/{}", printed.ready, printed.total)),
+        kv(app, "Restarts", format!("{}; {hour}", p.restarts_column(app.now))),
         kv(app, "Node", sanitize(p.node.as_deref().unwrap_or("-")).into_owned()),
         kv(app, "Deployment", sanitize(p.deployment.as_deref().unwrap_or("-")).into_owned()),
         kv(
@@ -460,24 +466,38 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
             format!("{} UTC ({} ago)", p.created.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - p.created)),
         ),
     ];
-    for c in &p.containers {
+    if let Some((reason, message)) = &p.conditions.unscheduled {
+        l.push(kv(app, "Scheduling", format!("{}: {}", sanitize(reason), sanitize(message))));
+    }
+    if let (Some(reason), Some(message)) = (&p.reason, &p.message) {
+        l.push(kv(app, "Reason", format!("{}: {}", sanitize(reason), sanitize(message))));
+    }
+    let kinds = p.init_containers.iter().map(|c| (if c.sidecar { "Sidecar" } else { "Init container" }, c));
+    for (kind, c) in kinds.chain(p.containers.iter().map(|c| ("Container", c))) {
         l.push(Line::default());
-        l.push(heading(app, &format!("Container {}", sanitize(&c.name))));
+        l.push(heading(app, &format!("{kind} {}", sanitize(&c.name))));
         l.push(kv(app, "  Image", sanitize(&c.image).into_owned()));
         l.push(kv(app, "  Ready", if c.ready { "yes" } else { "no" }));
         l.push(kv(app, "  Restarts", c.restarts.to_string()));
         let state = match &c.state {
             ContainerState::Running { since } => format!("Running since {} UTC", fmt_time(*since)),
-            ContainerState::Waiting { reason, message } => match message {
-                Some(m) => format!("Waiting: {} — {}", sanitize(reason), sanitize(m)),
-                None => format!("Waiting: {}", sanitize(reason)),
-            },
-            ContainerState::Terminated(t) => format!("Terminated: {} (exit {})", sanitize(&t.reason), t.exit_code),
+            ContainerState::Waiting { reason, message } => {
+                let reason = if reason.is_empty() { "(no reason given)".into() } else { sanitize(reason) };
+                match message {
+                    Some(m) => format!("Waiting: {reason} — {}", sanitize(m)),
+                    None => format!("Waiting: {reason}"),
+                }
+            }
+            ContainerState::Terminated(t) => format!("Terminated: {}", termination(t)),
+            ContainerState::Unreported => "not reported yet".into(),
         };
         l.push(kv(app, "  State", state));
         if let Some(t) = &c.last_termination {
-            let when = t.finished.map(|f| format!(" at {} UTC", fmt_time(f))).unwrap_or_default();
-            l.push(kv(app, "  Last termination", format!("{} (exit {}){when}", sanitize(&t.reason), t.exit_code)));
+            let when = t
+                .finished
+                .map(|f| format!(" at {} UTC ({} ago)", fmt_time(f), fmt_age(app.now - f)))
+                .unwrap_or_default();
+            l.push(kv(app, "  Last termination", format!("{}{when}", termination(t))));
         }
     }
     l.push(Line::default());
@@ -498,6 +518,11 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
         }
     }
     l
+}
+
+/// `OOMKilled (exit 137)`, `Signal:9 (exit 137)`.
+fn termination(t: &crate::model::Termination) -> String {
+    format!("{} (exit {})", sanitize(&t.label()), t.exit_code)
 }
 
 fn db_lines<'a>(app: &App, db: &Db) -> Vec<Line<'a>> {

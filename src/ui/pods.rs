@@ -8,13 +8,14 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Col, col, draw_rows, fill, health_glyph, health_style, panel_block};
+use super::{Col, col, draw_rows, fit, health_glyph, health_style, name, panel_block, soft};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::format::fmt_age;
-use crate::model::Rollout;
+use crate::model::{Count, Rollout};
 use crate::sanitize::sanitize;
 use crate::state::FeedId;
+use crate::state::store::RESTART_WINDOW;
 
 pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     let counts = format!("{}/{} · {} unhealthy", app.pods().len(), app.pods().total(), app.live.pods.notable());
@@ -59,35 +60,62 @@ fn draw_deployments(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-const COLS: [Col; 8] = [
+const COLS: [Col; 9] = [
     col("", 1, 0),
-    fill("NAME", 20),
-    col("READY", 5, 0),
-    col("STATUS", 16, 0),
-    col("RESTARTS", 8, 0),
-    col("1H", 3, 2),
-    col("AGE", 6, 1),
-    col("NODE", 13, 3),
+    name("NAMESPACE", 9, 40, 0),
+    name("NAME", 16, 80, 0),
+    fit("READY", 5, 7, 0),
+    soft("STATUS", 9, 64, 0),
+    soft("RESTARTS", 8, 16, 0),
+    fit("1H", 2, 4, 2),
+    fit("AGE", 3, 7, 1),
+    name("NODE", 6, 48, 3),
 ];
 
 fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
-    let hour_ago = app.now - TimeDelta::hours(1);
-    draw_rows(app, frame, area, (PanelId::Pods, "pods"), &COLS, app.pods(), |p, style| {
-        let (ready, total) = p.ready_count();
-        let recent = p.restarts_since(hour_ago);
-        vec![
-            Span::raw(sanitize(&p.name).into_owned()),
-            Span::styled(format!("{ready}/{total}"), if ready < total { style } else { Style::default() }),
-            Span::styled(sanitize(p.status()).into_owned(), style),
-            Span::raw(p.restarts().to_string()),
+    // NAMESPACE only with more than one watched, as `kubectl get pods -A`.
+    let several = app.env.kube_target.namespaces.len() != 1;
+    let cols: Vec<Col> = COLS.iter().filter(|c| several || c.header != "NAMESPACE").cloned().collect();
+    draw_rows(app, frame, area, (PanelId::Pods, "pods"), &cols, app.pods(), |p, style| {
+        let printed = p.printed();
+        let mut status = vec![Span::styled(sanitize(&printed.status).into_owned(), style)];
+        if let Some(note) = p.note(app.now) {
+            status.push(Span::styled(format!(" · {}", sanitize(&note)), app.theme.style(Slot::StatusWarn)));
+        }
+        let recent = match p.restarts_within(app.now, RESTART_WINDOW) {
+            Count::Exactly(0) => String::new(),
+            Count::Exactly(n) => n.to_string(),
+            Count::AtLeast(n) => format!("≥{n}"),
+        };
+        let mut cells: Vec<Line<'static>> = Vec::with_capacity(cols.len());
+        if several {
+            cells.push(Span::styled(sanitize(&p.namespace).into_owned(), app.theme.style(Slot::TextDim)).into());
+        }
+        cells.extend([
+            Span::raw(sanitize(&p.name).into_owned()).into(),
             Span::styled(
-                if recent > 0 { recent.to_string() } else { String::new() },
-                app.theme.style(Slot::StatusWarn),
-            ),
-            Span::raw(fmt_age(app.now - p.created)),
-            Span::styled(sanitize(p.node.as_deref().unwrap_or("-")).into_owned(), app.theme.style(Slot::TextDim)),
-        ]
+                format!("{}/{}", printed.ready, printed.total),
+                if printed.ready < printed.total { style } else { Style::default() },
+            )
+            .into(),
+            Line::from(status),
+            restarts_cell(app, &printed),
+            Span::styled(recent, app.theme.style(Slot::StatusWarn)).into(),
+            Span::raw(fmt_age(app.now - p.created)).into(),
+            Span::styled(sanitize(p.node.as_deref().unwrap_or("<none>")).into_owned(), app.theme.style(Slot::TextDim))
+                .into(),
+        ]);
+        cells
     });
+}
+
+/// `5 (2m ago)` as kubectl prints it; the time goes first when narrow.
+fn restarts_cell(app: &App, printed: &crate::model::Printed<'_>) -> Line<'static> {
+    let mut spans = vec![Span::raw(printed.restarts.to_string())];
+    if let Some(t) = printed.last_restart.filter(|_| printed.restarts > 0) {
+        spans.push(Span::styled(format!(" ({} ago)", fmt_age(app.now - t)), app.theme.style(Slot::TextDim)));
+    }
+    Line::from(spans)
 }
 
 fn draw_events(app: &App, frame: &mut Frame, area: Rect) {

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
-use super::{Col, col, draw_rows, fill, panel_block};
+use super::{Col, col, draw_rows, fit, name, panel_block};
 use crate::app::{App, PanelId};
 use crate::config::theme::Slot;
 use crate::model::Db;
@@ -28,14 +28,14 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 
 const COLS: [Col; 10] = [
     col("", 1, 0),
-    fill("INSTANCE", 18),
+    name("INSTANCE", 12, 63, 0),
     col("ROLE", 7, 1),
-    col("STATUS", 10, 0),
-    col("CLASS", 13, 4),
-    col("ENGINE", 13, 3),
-    col("AZ", 13, 2),
+    fit("STATUS", 8, 24, 0),
+    fit("CLASS", 8, 16, 4),
+    fit("ENGINE", 8, 24, 3),
+    fit("AZ", 8, 16, 2),
     col("FREE", 4, 0),
-    col("LAG", 6, 0),
+    fit("LAG", 4, 8, 0),
     col("CPU", 4, 0),
 ];
 
@@ -50,7 +50,7 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             Some(v) => Span::raw(v),
             None => Span::styled("-", app.theme.style(Slot::TextDim)),
         };
-        vec![
+        [
             Span::raw(sanitize(&d.id).into_owned()),
             Span::raw(d.role()),
             Span::styled(sanitize(&d.status).into_owned(), style),
@@ -61,6 +61,9 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
             metric(db.replica_lag_s().map(|l| format!("{l:.1}s")), db.lag_high()),
             metric(db.cpu().map(|c| format!("{c:.0}%")), db.cpu_high()),
         ]
+        .into_iter()
+        .map(Line::from)
+        .collect()
     });
 }
 

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{Col, col, draw_rows, empty_message, fill, health_glyph, health_style, panel_block};
+use super::{Col, col, draw_rows, empty_message, fill, fit, health_glyph, health_style, name, panel_block};
 use crate::app::trail_rows::window_label;
 use crate::app::{App, PanelId, RowKind, TrailView};
 use crate::config::theme::Slot;
@@ -62,7 +62,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
                 Span::raw(sanitize(s).into_owned())
             }
         };
-        vec![
+        [
             Span::styled(fmt_time(r.time), dim),
             Span::styled(first, dim),
             event,
@@ -71,6 +71,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
             Span::styled(flag, style),
             Span::styled(sanitize(&r.resource).into_owned(), dim),
         ]
+        .into_iter()
+        .map(Line::from)
+        .collect()
     });
 }
 
@@ -119,9 +122,9 @@ const COLS: [Col; 8] = [
     col("", 1, 0),
     col("TIME", 8, 0),
     col("FIRST", 8, 5),
-    col("EVENT", 18, 0),
-    col("USER", 13, 0),
-    col("SOURCE IP", 15, 3),
-    col("FLAG", 12, 4),
+    name("EVENT", 14, 48, 0),
+    name("USER", 10, 48, 0),
+    fit("SOURCE IP", 9, 15, 3),
+    fit("FLAG", 4, 12, 4),
     fill("RESOURCE", 4),
 ];

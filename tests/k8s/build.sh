@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the Kubernetes test bed: kube-apiserver 1.20.2 from Debian's
-# `kubernetes` source package (Debian itself only ships kubectl from it)
-# with Debian's Go 1.19, plus Debian's etcd. Nothing is installed on the
-# system: packages are downloaded and unpacked under a work directory.
+# Builds the Kubernetes test bed: kube-apiserver, kube-controller-manager
+# and kube-scheduler 1.20.2 from Debian's `kubernetes` source package
+# (Debian itself only ships kubectl from it) with Debian's Go 1.19, plus
+# Debian's etcd and kubectl (`kubernetes-client`, the tests' oracle).
+# Nothing is installed on the system: packages are downloaded and
+# unpacked under a work directory.
 #
 # The binaries are cached in $WARROOM_TESTBED (default
 # ~/.cache/warroom-testbed/bin); a second run finds them and exits at once.
@@ -14,7 +16,12 @@ CACHE=${WARROOM_TESTBED:-$HOME/.cache/warroom-testbed}
 BIN=$CACHE/bin
 K8S_VERSION=1.20.5+really1.20.2-1.1+deb12u1
 
-if [[ -x $BIN/kube-apiserver && -x $BIN/etcd ]]; then
+SERVERS=(kube-apiserver kube-controller-manager kube-scheduler)
+have=1
+for b in "${SERVERS[@]}" etcd kubectl; do
+    [[ -x $BIN/$b ]] || have=0
+done
+if ((have)); then
     echo "test bed: cached in $BIN"
     exit 0
 fi
@@ -48,7 +55,8 @@ echo "test bed: fetching package lists"
 
 echo "test bed: downloading sources and toolchain"
 "${APT[@]}" source --download-only "kubernetes=$K8S_VERSION" >/dev/null
-"${APT[@]}" download golang-1.19-go golang-1.19-src etcd-server golang-github-modern-go-reflect2-dev >/dev/null
+"${APT[@]}" download golang-1.19-go golang-1.19-src etcd-server golang-github-modern-go-reflect2-dev \
+    "kubernetes-client=$K8S_VERSION" >/dev/null
 
 mkdir -p root
 for deb in ./*.deb; do
@@ -57,6 +65,7 @@ done
 GOROOT=$(echo "$WORK"/root/usr/lib/go-1.19)
 export GOROOT PATH=$GOROOT/bin:$PATH
 cp root/usr/bin/etcd "$BIN/etcd.tmp" 2>/dev/null || cp "$(find root -type f -name etcd | head -n1)" "$BIN/etcd.tmp"
+cp root/usr/bin/kubectl "$BIN/kubectl.tmp"
 
 # The upstream tree (with vendor/) is the .orig tarball.
 export GOPATH=$WORK/gopath GO111MODULE=off CGO_ENABLED=0 GOPROXY=off GOCACHE=$WORK/gocache
@@ -88,8 +97,12 @@ pkgs=$(grep -rl --include='*.go' -E '^// ?\+k8s:openapi-gen=' pkg staging/src ve
     --go-header-file hack/boilerplate/boilerplate.generatego.txt \
     --report-filename /dev/null >/dev/null
 
-echo "test bed: building kube-apiserver"
-go build -o "$BIN/kube-apiserver.tmp" -ldflags "-s -w" ./cmd/kube-apiserver
+echo "test bed: building ${SERVERS[*]}"
+mkdir -p "$WORK/out"
+go build -o "$WORK/out/" -ldflags "-s -w" "${SERVERS[@]/#/./cmd/}"
+for b in "${SERVERS[@]}"; do
+    mv "$WORK/out/$b" "$BIN/$b"
+done
 mv "$BIN/etcd.tmp" "$BIN/etcd"
-mv "$BIN/kube-apiserver.tmp" "$BIN/kube-apiserver"
-echo "test bed: built $BIN/kube-apiserver and $BIN/etcd"
+mv "$BIN/kubectl.tmp" "$BIN/kubectl"
+echo "test bed: built ${SERVERS[*]} and took etcd and kubectl into $BIN"

@@ -298,6 +298,22 @@ impl Server {
         std::fs::write(self.kubeconfig(), config).unwrap();
     }
 
+    /// Runs the test bed's kubectl (Debian's `kubernetes-client`, the
+    /// tests' oracle) as `admin` against this server; its output.
+    pub fn kubectl(&self, args: &[&str]) -> String {
+        let kubectl = bin_dir().join("kubectl");
+        assert!(kubectl.exists(), "no kubectl in {}: run `bash tests/k8s/build.sh`", bin_dir().display());
+        let out = Command::new(kubectl)
+            .arg("--kubeconfig")
+            .arg(self.kubeconfig())
+            .args(["--context", "admin", "--request-timeout", "20s"])
+            .args(args)
+            .output()
+            .expect("kubectl runs");
+        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("kubectl prints UTF-8")
+    }
+
     /// A client for the tests' own setup (user `admin`).
     pub async fn admin(&self) -> kube::Client {
         let file = kube::config::Kubeconfig::read_from(self.kubeconfig()).unwrap();

@@ -86,14 +86,40 @@ fn crash_loops_and_restarts_name_the_pods() {
     assert_eq!(why, "1 crash-looping: ns-10/svc-50-7d9f8b00050");
     assert!(run(&CheckSpec::NoCrashloop { namespace: Some("ns-1".into()) }, &l).passed());
 
-    // Restarts count from when the console saw them: pod 8 came with 9,
-    // pod 7 restarted 5 times since.
+    // Restarts the console saw count, and so do earlier ones it can
+    // place: pod 7 restarted 5 times since the console looked; pod 8 came
+    // with 9, but it is younger than the hour, so all 9 were in it.
     let mut l = live();
     put(&mut l, FeedData::Pods(Delta::Reset(vec![synthetic_pod(7, 0), synthetic_pod(8, 9)])));
     put(&mut l, FeedData::Pods(Delta::Reset(vec![synthetic_pod(7, 5), synthetic_pod(8, 9)])));
     let spec = CheckSpec::RestartsBelow { per_hour: 3, namespace: None };
-    assert_eq!(fail(run(&spec, &l)), "1 restarting: ns-7/svc-7-7d9f8b00007 (5)");
-    assert!(run(&CheckSpec::RestartsBelow { per_hour: 5, namespace: None }, &l).passed());
+    assert_eq!(fail(run(&spec, &l)), "2 restarting: ns-8/svc-8-7d9f8b00008 (9), ns-7/svc-7-7d9f8b00007 (5)");
+    assert!(run(&CheckSpec::RestartsBelow { per_hour: 9, namespace: None }, &l).passed());
+
+    // A day-old pod that came with restarts and no termination time: they
+    // may all be from the last hour, or none. Never a pass on that.
+    let mut l = live();
+    let mut old = synthetic_pod(9, 4);
+    old.created = t0() - TimeDelta::days(1);
+    put(&mut l, FeedData::Pods(Delta::Reset(vec![old.clone(), synthetic_pod(7, 0)])));
+    assert_eq!(
+        run(&spec, &l),
+        CheckResult::Unknown(
+            "cannot tell yet: 1 pod restarted before the console watched, how many in the last hour is not known: \
+             ns-9/svc-9-7d9f8b00009; sure by 01:00:00 UTC"
+                .into()
+        )
+    );
+    // Its last termination two hours ago: none of them was in the hour.
+    old.containers[0].last_termination = Some(crate::model::Termination {
+        reason: "Error".into(),
+        exit_code: 1,
+        signal: 0,
+        finished: Some(t0() - TimeDelta::hours(2)),
+    });
+    let mut l = live();
+    put(&mut l, FeedData::Pods(Delta::Reset(vec![old])));
+    assert!(run(&spec, &l).passed());
 }
 
 fn deployment(name: &str, desired: u32, available: u32) -> Deployment {

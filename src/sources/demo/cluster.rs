@@ -34,6 +34,7 @@ impl DemoWorld {
                     ContainerState::Terminated(t) => {
                         json!({"terminated": {"reason": t.reason, "exitCode": t.exit_code}})
                     }
+                    ContainerState::Unreported => json!({}),
                 };
                 json!({
                     "apiVersion": "v1",

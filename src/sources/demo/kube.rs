@@ -24,14 +24,13 @@ impl DemoWorld {
                 name: deployment.to_string(),
                 image: dep.image.clone(),
                 ready,
+                started: Some(ready),
                 restarts: 0,
                 state,
-                last_termination: None,
+                ..Container::default()
             }],
-            restart_times: Vec::new(),
-            reason: None,
-            message: None,
-            deleting: false,
+            conditions: Conditions { ready, initialized: true, unscheduled: None },
+            ..Pod::default()
         };
         self.pods.insert(name.clone(), pod);
         self.changed_pods.push(name.clone());
@@ -94,6 +93,7 @@ impl DemoWorld {
             c.last_termination = Some(Termination {
                 reason: if oom { "OOMKilled".into() } else { "Error".into() },
                 exit_code: if oom { 137 } else { 1 },
+                signal: 0,
                 finished: Some(now),
             });
             c.state = ContainerState::Waiting {

@@ -39,8 +39,8 @@ use super::clock::Clock;
 use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
 use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, LOG_TAIL_LINES};
 use crate::model::{
-    Alarm, AlarmState, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, Rollout,
-    Termination, TrailEvent,
+    Alarm, AlarmState, Conditions, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod,
+    Rollout, Termination, TrailEvent,
 };
 use crate::state::{ErrorKind, SourceError};
 

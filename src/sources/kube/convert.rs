@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 
-use crate::model::{Container, ContainerState, Deployment, KubeEvent, Pod, Rollout, Termination};
+use crate::model::{Conditions, Container, ContainerState, Deployment, KubeEvent, Pod, Rollout, Termination};
 
 /// The label a ReplicaSet's pods carry; a deployment's ReplicaSet is named
 /// `<deployment>-<hash>`.
@@ -36,86 +36,76 @@ fn owner_deployment(meta: &ObjectMeta) -> Option<String> {
 
 fn termination(t: &core::ContainerStateTerminated) -> Termination {
     Termination {
-        reason: t.reason.clone().unwrap_or_else(|| if t.exit_code == 0 { "Completed" } else { "Error" }.into()),
+        reason: t.reason.clone().unwrap_or_default(),
         exit_code: t.exit_code,
+        signal: t.signal.unwrap_or(0),
         finished: t.finished_at.as_ref().map(time),
     }
 }
 
+/// A container's state as its status reports it; a status that names no
+/// state is waiting without a reason, as the printer reads it.
 fn container_state(s: Option<&core::ContainerState>, created: DateTime<Utc>) -> ContainerState {
-    let waiting = |reason: &str| ContainerState::Waiting { reason: reason.into(), message: None };
-    let Some(s) = s else { return waiting("ContainerCreating") };
+    let Some(s) = s else { return ContainerState::Waiting { reason: String::new(), message: None } };
     if let Some(t) = &s.terminated {
         return ContainerState::Terminated(termination(t));
     }
     if let Some(w) = &s.waiting {
-        return ContainerState::Waiting {
-            reason: w.reason.clone().unwrap_or_else(|| "Waiting".into()),
-            message: w.message.clone(),
-        };
+        return ContainerState::Waiting { reason: w.reason.clone().unwrap_or_default(), message: w.message.clone() };
     }
     match &s.running {
         Some(r) => ContainerState::Running { since: r.started_at.as_ref().map_or(created, time) },
-        None => waiting("ContainerCreating"),
+        None => ContainerState::Waiting { reason: String::new(), message: None },
     }
 }
 
-fn containers(
-    spec: Option<&core::PodSpec>,
-    status: Option<&core::PodStatus>,
-    created: DateTime<Utc>,
-) -> Vec<Container> {
-    let statuses = status.and_then(|s| s.container_statuses.as_deref()).unwrap_or_default();
-    let specs = spec.map(|s| s.containers.as_slice()).unwrap_or_default();
-    // Every container in the spec, in its order, even before it has a status.
-    let mut out: Vec<Container> = specs
-        .iter()
-        .map(|c| {
-            let st = statuses.iter().find(|s| s.name == c.name);
-            Container {
-                name: c.name.clone(),
-                image: st.map(|s| s.image.clone()).or_else(|| c.image.clone()).unwrap_or_default(),
-                ready: st.is_some_and(|s| s.ready),
-                restarts: st.map_or(0, |s| u32::try_from(s.restart_count).unwrap_or(0)),
-                state: container_state(st.and_then(|s| s.state.as_ref()), created),
-                last_termination: st
-                    .and_then(|s| s.last_state.as_ref())
-                    .and_then(|l| l.terminated.as_ref())
-                    .map(termination),
-            }
-        })
-        .collect();
-    // A status without a spec entry (never from a real server, but the
-    // pod must not look healthier than its statuses say).
-    for s in statuses.iter().filter(|s| !specs.iter().any(|c| c.name == s.name)) {
+fn container(s: &core::ContainerStatus, spec: Option<&core::Container>, created: DateTime<Utc>) -> Container {
+    Container {
+        name: s.name.clone(),
+        image: if s.image.is_empty() {
+            spec.and_then(|c| c.image.clone()).unwrap_or_default()
+        } else {
+            s.image.clone()
+        },
+        ready: s.ready,
+        started: s.started,
+        sidecar: spec.is_some_and(sidecar),
+        restarts: u32::try_from(s.restart_count).unwrap_or(0),
+        state: container_state(s.state.as_ref(), created),
+        last_termination: s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).map(termination),
+    }
+}
+
+/// An init container that keeps running beside the app (a sidecar).
+fn sidecar(c: &core::Container) -> bool {
+    c.restart_policy.as_deref() == Some("Always")
+}
+
+/// The containers of one kind: those with a status in status order (the
+/// order the printer walks), then the ones the spec names without one.
+fn containers(specs: &[core::Container], statuses: &[core::ContainerStatus], created: DateTime<Utc>) -> Vec<Container> {
+    let mut out: Vec<Container> =
+        statuses.iter().map(|s| container(s, specs.iter().find(|c| c.name == s.name), created)).collect();
+    for c in specs.iter().filter(|c| !statuses.iter().any(|s| s.name == c.name)) {
         out.push(Container {
-            name: s.name.clone(),
-            image: s.image.clone(),
-            ready: s.ready,
-            restarts: u32::try_from(s.restart_count).unwrap_or(0),
-            state: container_state(s.state.as_ref(), created),
-            last_termination: s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).map(termination),
+            name: c.name.clone(),
+            image: c.image.clone().unwrap_or_default(),
+            sidecar: sidecar(c),
+            ..Container::default()
         });
     }
     out
 }
 
-/// The pod-level reason and message: the status's own (`Evicted`), or for
-/// a pending pod the scheduler's verdict (`Unschedulable` and why).
-fn pod_reason(status: Option<&core::PodStatus>) -> (Option<String>, Option<String>) {
-    let Some(status) = status else { return (None, None) };
-    if status.reason.is_some() {
-        return (status.reason.clone(), status.message.clone());
-    }
-    let unscheduled = status
-        .conditions
+/// The conditions the printer and the health rules read.
+fn conditions(status: Option<&core::PodStatus>) -> Conditions {
+    let all = status.and_then(|s| s.conditions.as_deref()).unwrap_or_default();
+    let is_true = |t: &str| all.iter().any(|c| c.type_ == t && c.status == "True");
+    let unscheduled = all
         .iter()
-        .flatten()
-        .find(|c| c.type_ == "PodScheduled" && c.status == "False" && c.reason.as_deref() == Some("Unschedulable"));
-    match unscheduled {
-        Some(c) => (c.reason.clone(), c.message.clone()),
-        None => (None, None),
-    }
+        .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        .map(|c| (c.reason.clone().unwrap_or_default(), c.message.clone().unwrap_or_default()));
+    Conditions { ready: is_true("Ready"), initialized: is_true("Initialized"), unscheduled }
 }
 
 /// A pod as the Pods panel shows it. Restart times are derived by the
@@ -124,19 +114,33 @@ pub fn pod(p: &core::Pod) -> Pod {
     let meta = &p.metadata;
     let created = created(meta);
     let status = p.status.as_ref();
-    let (reason, message) = pod_reason(status);
+    let spec = p.spec.as_ref();
+    let statuses = |f: fn(&core::PodStatus) -> Option<&Vec<core::ContainerStatus>>| {
+        status.and_then(f).map(Vec::as_slice).unwrap_or_default()
+    };
     Pod {
         namespace: text(&meta.namespace),
         name: text(&meta.name),
         deployment: owner_deployment(meta),
-        phase: status.and_then(|s| s.phase.clone()).unwrap_or_else(|| "Pending".into()),
-        node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
+        phase: status.and_then(|s| s.phase.clone()).unwrap_or_default(),
+        node: spec.and_then(|s| s.node_name.clone()),
         created,
-        containers: containers(p.spec.as_ref(), status, created),
+        init_containers: containers(
+            spec.and_then(|s| s.init_containers.as_deref()).unwrap_or_default(),
+            statuses(|s| s.init_container_statuses.as_ref()),
+            created,
+        ),
+        containers: containers(
+            spec.map(|s| s.containers.as_slice()).unwrap_or_default(),
+            statuses(|s| s.container_statuses.as_ref()),
+            created,
+        ),
         restart_times: Vec::new(),
-        reason,
-        message,
+        reason: status.and_then(|s| s.reason.clone()).filter(|r| !r.is_empty()),
+        message: status.and_then(|s| s.message.clone()).filter(|m| !m.is_empty()),
+        conditions: conditions(status),
         deleting: meta.deletion_timestamp.is_some(),
+        seen: Default::default(),
     }
 }
 

@@ -29,6 +29,14 @@ pub trait Item: PartialEq {
     fn age_rank(&self) -> i64 {
         0
     }
+    /// When the item must be judged again though no new version of it
+    /// came, because its health depends on the clock (a pod starting for
+    /// too long); `None` when it does not.
+    fn judge_again_at(&self) -> Option<DateTime<Utc>> {
+        None
+    }
+    /// Brings what depends on the clock up to `now`.
+    fn judge(&mut self, _now: DateTime<Utc>) {}
 }
 
 #[derive(Debug, Clone)]
@@ -66,11 +74,21 @@ pub struct Store<T> {
     cap: Option<usize>,
     /// (rank, key) of every item, for eviction; kept only when capped.
     by_age: BTreeSet<(i64, String)>,
+    /// (when, key) of every item to judge again at a time
+    /// ([`Item::judge_again_at`]).
+    deadlines: BTreeSet<(DateTime<Utc>, String)>,
 }
 
 impl<T: Item> Default for Store<T> {
     fn default() -> Self {
-        Store { items: HashMap::new(), counts: [0; 4], notable: 0, cap: None, by_age: BTreeSet::new() }
+        Store {
+            items: HashMap::new(),
+            counts: [0; 4],
+            notable: 0,
+            cap: None,
+            by_age: BTreeSet::new(),
+            deadlines: BTreeSet::new(),
+        }
     }
 }
 
@@ -95,14 +113,21 @@ impl<T: Item> Store<T> {
         if self.cap.is_some() {
             self.by_age.insert((item.age_rank(), key.clone()));
         }
+        let deadline = item.judge_again_at();
         if let Some(old) = self.items.insert(key.clone(), Slot { item, health, notable }) {
             self.forget(&key, old);
+        }
+        if let Some(at) = deadline {
+            self.deadlines.insert((at, key));
         }
     }
 
     /// Takes a replaced or removed slot out of the counts.
     fn forget(&mut self, key: &str, old: Slot<T>) {
         self.count(old.health, old.notable, -1);
+        if let Some(at) = old.item.judge_again_at() {
+            self.deadlines.remove(&(at, key.to_string()));
+        }
         if self.cap.is_some() {
             let rank = old.item.age_rank();
             // The replacement may share the rank: keep its entry.
@@ -142,6 +167,7 @@ impl<T: Item> Store<T> {
                 }
                 self.items.clear();
                 self.by_age.clear();
+                self.deadlines.clear();
                 self.counts = [0; 4];
                 self.notable = 0;
                 for (k, i) in new {
@@ -235,6 +261,32 @@ impl<T: Item> Store<T> {
     }
 }
 
+impl<T: Item + Clone> Store<T> {
+    /// Judges again the items whose health depends on the clock and
+    /// whose time has come; returns the keys whose item changed.
+    pub fn judge(&mut self, now: DateTime<Utc>) -> Changes {
+        let mut changes = Changes::default();
+        while let Some((at, _)) = self.deadlines.first()
+            && *at <= now
+        {
+            let Some((_, key)) = self.deadlines.pop_first() else { break };
+            let Some(slot) = self.items.get(&key) else { continue };
+            let mut item = slot.item.clone();
+            item.judge(now);
+            if item == slot.item {
+                // Nothing to show yet; keep waiting for its next time.
+                if let Some(next) = item.judge_again_at().filter(|n| *n > now) {
+                    self.deadlines.insert((next, key));
+                }
+                continue;
+            }
+            self.put(key.clone(), item);
+            changes.changed.push(key);
+        }
+        changes
+    }
+}
+
 /// How far back a pod's restarts are kept: "restarts in the last hour".
 pub const RESTART_WINDOW: TimeDelta = TimeDelta::hours(1);
 
@@ -247,16 +299,39 @@ impl Item for Pod {
     }
     /// Restart times come from restart-count increases between the
     /// versions seen, kept for [`RESTART_WINDOW`]; whatever the source
-    /// sent in `restart_times` is replaced.
+    /// sent in `restart_times` is replaced. The first version seen sets
+    /// what is known of the restarts before ([`crate::model::Seen`]).
     fn derive(&mut self, old: Option<&Self>, at: DateTime<Utc>) {
+        let all = |p: &Pod| p.all_containers().fold(0u32, |n, c| n.saturating_add(c.restarts));
         let mut times = old.map(|o| o.restart_times.clone()).unwrap_or_default();
         if let Some(o) = old {
-            for _ in o.restarts()..self.restarts() {
+            for _ in all(o)..all(self) {
                 times.push(at);
             }
         }
         times.retain(|t| at - *t < RESTART_WINDOW);
         self.restart_times = times;
+        match old {
+            Some(o) => {
+                self.seen.since = o.seen.since;
+                self.seen.prior.clone_from(&o.seen.prior);
+            }
+            None => {
+                self.seen.since = Some(at);
+                self.seen.prior = self
+                    .all_containers()
+                    .filter(|c| c.restarts > 0)
+                    .map(|c| (c.restarts, c.last_termination.as_ref().and_then(|t| t.finished)))
+                    .collect();
+            }
+        }
+        self.judge(at);
+    }
+    fn judge_again_at(&self) -> Option<DateTime<Utc>> {
+        Pod::judge_again_at(self)
+    }
+    fn judge(&mut self, now: DateTime<Utc>) {
+        Pod::judge(self, now);
     }
 }
 

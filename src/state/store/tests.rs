@@ -89,6 +89,52 @@ fn restarts_in_the_last_hour_come_from_the_counts_the_store_saw() {
     assert_eq!(s.get(&key).unwrap().restart_times, [twenty, twenty, later]);
 }
 
+#[test]
+fn the_first_version_seen_records_what_came_before() {
+    let mut s: Store<Pod> = Store::default();
+    let mut p = synthetic_pod(1, 5);
+    p.created = t0() - TimeDelta::days(1);
+    p.containers[0].last_termination = Some(crate::model::Termination {
+        reason: "Error".into(),
+        exit_code: 1,
+        signal: 0,
+        finished: Some(t0() - TimeDelta::minutes(3)),
+    });
+    let key = p.key();
+    s.apply(Delta::Upsert(vec![p.clone()]), t0());
+    let seen = s.get(&key).unwrap().seen.clone();
+    assert_eq!(seen.since, Some(t0()));
+    assert_eq!(seen.prior, [(5, Some(t0() - TimeDelta::minutes(3)))]);
+    // Later versions keep it; restarts seen since add to the hour.
+    p.containers[0].restarts = 7;
+    s.apply(Delta::Upsert(vec![p]), t0() + TimeDelta::minutes(1));
+    let held = s.get(&key).unwrap();
+    assert_eq!((held.seen.since, held.seen.prior.len()), (Some(t0()), 1));
+    assert_eq!(held.restarts_within(t0() + TimeDelta::minutes(1), RESTART_WINDOW), crate::model::Count::AtLeast(3));
+}
+
+#[test]
+fn a_pod_starting_for_too_long_turns_failing_without_a_new_version() {
+    let mut s: Store<Pod> = Store::default();
+    // Every 20th synthetic pod is creating its container.
+    let mut p = synthetic_pod(20, 0);
+    p.created = t0();
+    let key = p.key();
+    s.apply(Delta::Upsert(vec![p]), t0());
+    assert_eq!((s.health_of(&key), s.worst()), (Some(Health::Warn), Health::Warn));
+    assert!(s.judge(t0() + TimeDelta::minutes(4)).is_empty(), "not yet");
+    let c = s.judge(t0() + crate::model::STUCK_AFTER);
+    assert_eq!(c.changed, std::slice::from_ref(&key));
+    assert_eq!((s.health_of(&key), s.worst(), s.notable()), (Some(Health::Crit), Health::Crit, 1));
+    assert!(s.judge(t0() + TimeDelta::hours(1)).is_empty(), "judged once");
+    // Gone before its time: nothing left to judge.
+    let mut q = synthetic_pod(40, 0);
+    q.created = t0();
+    s.apply(Delta::Upsert(vec![q.clone()]), t0());
+    s.apply(Delta::Delete(vec![q.key()]), t0());
+    assert!(s.judge(t0() + TimeDelta::hours(2)).is_empty());
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Reset(Vec<(u8, u8, u32)>),

@@ -46,17 +46,18 @@ fn a_running_pod_keeps_what_the_panel_shows() {
     assert_eq!(p.node.as_deref(), Some("ip-10-0-1-17"));
     assert_eq!(p.ready_count(), (2, 2));
     assert_eq!(p.restarts(), 2);
-    assert_eq!((p.status(), p.health()), ("Running", Health::Ok));
+    assert_eq!((&*p.status(), p.health()), ("Running", Health::Ok));
     assert_eq!(p.created, DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap());
 }
 
 #[test]
-fn an_unready_container_reads_not_ready() {
+fn an_unready_container_runs_and_warns() {
     let p = pod(&pod_json(json!({
         "phase": "Running",
         "containerStatuses": [running("app", false, 0), running("sidecar", true, 0)]
     })));
-    assert_eq!((p.status(), p.health()), ("NotReady", Health::Warn));
+    // kubectl says Running (READY says the rest); the glyph warns.
+    assert_eq!((&*p.status(), p.ready_count(), p.health()), ("Running", (1, 2), Health::Warn));
 }
 
 #[test]
@@ -69,7 +70,7 @@ fn crash_loops_show_the_wait_and_the_oom_kill_before_it() {
             "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "finishedAt": "2026-01-01T00:09:00Z"}}
         }, running("sidecar", true, 0)]
     })));
-    assert_eq!((p.status(), p.health()), ("CrashLoopBackOff", Health::Crit));
+    assert_eq!((&*p.status(), p.health()), ("CrashLoopBackOff", Health::Crit));
     assert_eq!(p.restarts(), 7);
     let last = p.containers[0].last_termination.as_ref().unwrap();
     assert_eq!((last.reason.as_str(), last.exit_code), ("OOMKilled", 137));
@@ -85,7 +86,7 @@ fn image_and_config_errors_are_the_reason() {
                 "state": {"waiting": {"reason": reason, "message": "rpc error: not found"}}
             }]
         })));
-        assert_eq!((p.status(), p.health()), (reason, Health::Crit));
+        assert_eq!((&*p.status(), p.health()), (reason, Health::Crit));
     }
 }
 
@@ -98,8 +99,14 @@ fn a_pod_nobody_can_schedule_says_why() {
             "message": "0/3 nodes are available: 3 Insufficient memory."
         }]
     })));
-    assert_eq!((p.status(), p.health()), ("Unschedulable", Health::Warn));
-    assert_eq!(p.message.as_deref(), Some("0/3 nodes are available: 3 Insufficient memory."));
+    // kubectl says Pending; the row adds why.
+    assert_eq!((&*p.status(), p.health()), ("Pending", Health::Warn));
+    assert_eq!(p.note(p.created).as_deref(), Some("Unschedulable"));
+    let (reason, message) = p.conditions.unscheduled.clone().unwrap();
+    assert_eq!(
+        (reason.as_str(), message.as_str()),
+        ("Unschedulable", "0/3 nodes are available: 3 Insufficient memory.")
+    );
     // Containers without a status yet are being created, not healthy.
     assert_eq!(p.ready_count(), (0, 2));
 }
@@ -110,10 +117,53 @@ fn evicted_and_terminating_pods() {
         "phase": "Failed", "reason": "Evicted",
         "message": "The node was low on resource: memory."
     })));
-    assert_eq!((p.status(), p.health()), ("Evicted", Health::Crit));
+    assert_eq!((&*p.status(), p.health()), ("Evicted", Health::Crit));
     let mut raw = pod_json(json!({"phase": "Running", "containerStatuses": [running("app", true, 0)]}));
     raw.metadata.deletion_timestamp = raw.metadata.creation_timestamp.clone();
     assert_eq!(pod(&raw).status(), "Terminating");
+}
+
+#[test]
+fn init_containers_and_sidecars_come_in_status_order_with_their_kind() {
+    let mut raw = pod_json(json!({
+        "phase": "Pending",
+        "conditions": [{"type": "Initialized", "status": "False"}, {"type": "Ready", "status": "False"}],
+        "initContainerStatuses": [
+            {"name": "proxy", "image": "envoy", "imageID": "", "ready": true, "started": true, "restartCount": 1,
+             "state": {"running": {"startedAt": "2026-01-01T00:01:00Z"}}},
+            {"name": "migrate", "image": "migrate", "imageID": "", "ready": false, "restartCount": 3,
+             "state": {"terminated": {"exitCode": 137, "signal": 9, "finishedAt": "2026-01-01T00:02:00Z"}}}
+        ],
+        // The kubelet sorts app statuses by name: not the spec's order.
+        "containerStatuses": [
+            {"name": "sidecar", "image": "envoy:1.29", "imageID": "", "ready": false, "restartCount": 0, "state": {}},
+            {"name": "app", "image": "", "imageID": "", "ready": false, "restartCount": 0,
+             "state": {"waiting": {"reason": "PodInitializing"}}}
+        ]
+    }));
+    let spec = raw.spec.as_mut().unwrap();
+    spec.init_containers = Some(vec![
+        core::Container { name: "migrate".into(), image: Some("migrate".into()), ..Default::default() },
+        core::Container { name: "proxy".into(), restart_policy: Some("Always".into()), ..Default::default() },
+        core::Container { name: "seed".into(), ..Default::default() },
+    ]);
+    let p = pod(&raw);
+    let names = |v: &[crate::model::Container]| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&p.init_containers), ["proxy", "migrate", "seed"]);
+    assert_eq!(names(&p.containers), ["sidecar", "app"]);
+    assert!(p.init_containers[0].sidecar && !p.init_containers[1].sidecar);
+    assert_eq!(p.init_containers[0].started, Some(true));
+    let ContainerState::Terminated(t) = &p.init_containers[1].state else { panic!("terminated") };
+    assert_eq!((t.reason.as_str(), t.exit_code, t.signal), ("", 137, 9));
+    assert_eq!(p.init_containers[2].state, ContainerState::Unreported);
+    // A status naming no state waits without a reason; an empty image
+    // falls back to the spec's.
+    assert_eq!(p.containers[0].state, ContainerState::Waiting { reason: String::new(), message: None });
+    assert_eq!(p.containers[1].image, "registry.example.com/shop/backend:1.18.4");
+    assert!(!p.conditions.initialized && !p.conditions.ready);
+    // The started sidecar is skipped (and ready); the killed init
+    // container is where initialisation stands.
+    assert_eq!((&*p.status(), p.ready_count(), p.restarts()), ("Init:Signal:9", (1, 3), 4));
 }
 
 #[test]
