@@ -33,21 +33,78 @@ pub struct Deployment {
     /// The replica count before a scale-down from this console, kept on
     /// the deployment until it is restored.
     pub restore_to: Option<u32>,
+    /// Its revision (`deployment.kubernetes.io/revision`), once the
+    /// controller has set one.
+    #[serde(default)]
+    pub revision: Option<u32>,
 }
 
-/// Where a deployment's rollout stands, as `kubectl rollout status` says.
+/// Where a deployment's rollout stands, by the rules `kubectl rollout
+/// status` applies, in its order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Rollout {
     #[default]
     Complete,
     /// New replicas are coming up or old ones going away.
-    Progressing,
+    Progressing(Waiting),
     /// `ProgressDeadlineExceeded`: the controller gave up waiting; the
     /// condition's message says why.
     Stalled(String),
 }
 
+/// What a rollout in progress waits for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Waiting {
+    /// The controller has not observed the newest spec yet.
+    SpecUpdate,
+    /// Fewer replicas than desired run the new template.
+    Updated { updated: u32, desired: u32 },
+    /// Replicas of old templates are still there.
+    OldPending(u32),
+    /// Not every updated replica is available yet.
+    Available { available: u32, updated: u32 },
+}
+
 impl Deployment {
+    /// What `kubectl rollout status` prints for it, word for word.
+    pub fn rollout_status(&self) -> String {
+        let name = &self.name;
+        let waiting = |what: String| format!("Waiting for deployment \"{name}\" rollout to finish: {what}...");
+        match &self.rollout {
+            Rollout::Complete => format!("deployment \"{name}\" successfully rolled out"),
+            Rollout::Stalled(_) => format!("error: deployment \"{name}\" exceeded its progress deadline"),
+            Rollout::Progressing(Waiting::SpecUpdate) => "Waiting for deployment spec update to be observed...".into(),
+            Rollout::Progressing(Waiting::Updated { updated, desired }) => {
+                waiting(format!("{updated} out of {desired} new replicas have been updated"))
+            }
+            Rollout::Progressing(Waiting::OldPending(n)) => {
+                waiting(format!("{n} old replicas are pending termination"))
+            }
+            Rollout::Progressing(Waiting::Available { available, updated }) => {
+                waiting(format!("{available} of {updated} updated replicas are available"))
+            }
+        }
+    }
+
+    /// The strip's short words for a rollout in progress: `2/3 updated`,
+    /// `rolling, 1 old left`, `2/3 available`.
+    pub fn rollout_short(&self) -> Option<String> {
+        match &self.rollout {
+            Rollout::Complete => None,
+            Rollout::Stalled(_) => Some("stalled".into()),
+            Rollout::Progressing(Waiting::SpecUpdate) => Some("rolling".into()),
+            Rollout::Progressing(Waiting::Updated { updated, desired }) => {
+                Some(format!("rolling {updated}/{desired} updated"))
+            }
+            Rollout::Progressing(Waiting::OldPending(n)) => Some(format!("rolling, {n} old left")),
+            Rollout::Progressing(Waiting::Available { available, updated }) => {
+                // Every replica runs the newest template: nothing rolls,
+                // some are not available (crashing, not ready).
+                Some(format!("{available}/{updated} available"))
+            }
+        }
+    }
+
     pub fn health(&self) -> Health {
         if matches!(self.rollout, Rollout::Stalled(_)) || (self.ready == 0 && self.desired > 0) {
             Health::Crit

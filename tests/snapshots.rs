@@ -364,6 +364,7 @@ fn hostile_strings_never_reach_the_terminal() {
         rollout: Rollout::Stalled(EVIL.into()),
         selector: format!("app={EVIL}"),
         restore_to: Some(5),
+        revision: Some(3),
     };
     let mut event = synthetic_event(1);
     event.name = EVIL.into();

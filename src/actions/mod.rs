@@ -485,6 +485,7 @@ mod tests {
             rollout: Rollout::Complete,
             selector: "app=backend".into(),
             restore_to: Some(4),
+            revision: None,
         };
         let titles = |d: &Deployment| -> Vec<String> {
             for_pod(&pod, Some(d), &scope()).into_iter().map(|a| a.title()).collect()

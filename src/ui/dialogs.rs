@@ -466,6 +466,11 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
             format!("{} UTC ({} ago)", p.created.format("%Y-%m-%d %H:%M:%S"), fmt_age(app.now - p.created)),
         ),
     ];
+    let deployment = p.deployment.as_ref().and_then(|d| app.live.deployments.get(&format!("{}/{d}", p.namespace)));
+    if let Some(d) = deployment {
+        let revision = d.revision.map(|r| format!(" (revision {r})")).unwrap_or_default();
+        l.push(kv(app, "Rollout", format!("{}{revision}", sanitize(&d.rollout_status()))));
+    }
     if let Some((reason, message)) = &p.conditions.unscheduled {
         l.push(kv(app, "Scheduling", format!("{}: {}", sanitize(reason), sanitize(message))));
     }

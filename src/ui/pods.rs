@@ -42,10 +42,9 @@ fn draw_deployments(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!("{} ", health_glyph(d.health())), style));
         spans.push(Span::raw(format!("{} ", sanitize(&d.name))));
         spans.push(Span::styled(format!("{}/{}", d.ready, d.desired), style));
-        match &d.rollout {
-            Rollout::Complete => {}
-            Rollout::Progressing => spans.push(Span::styled(" rolling", app.theme.style(Slot::StatusWarn))),
-            Rollout::Stalled(_) => spans.push(Span::styled(" stalled", app.theme.style(Slot::StatusCrit))),
+        if let Some(words) = d.rollout_short() {
+            let slot = if matches!(d.rollout, Rollout::Stalled(_)) { Slot::StatusCrit } else { Slot::StatusWarn };
+            spans.push(Span::styled(format!(" {words}"), app.theme.style(slot)));
         }
         if let Some(n) = d.restorable() {
             spans.push(Span::styled(format!(" (was {n})"), app.theme.style(Slot::TextDim)));

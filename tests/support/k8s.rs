@@ -8,6 +8,9 @@
 //! audit log of every request.
 #![allow(dead_code)] // each test binary uses part of it
 
+#[path = "nodesim.rs"]
+pub mod nodesim;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -301,6 +304,14 @@ impl Server {
     /// Runs the test bed's kubectl (Debian's `kubernetes-client`, the
     /// tests' oracle) as `admin` against this server; its output.
     pub fn kubectl(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.kubectl_may_fail(args);
+        assert!(ok, "kubectl {args:?}: {err}");
+        out
+    }
+
+    /// Like [`Server::kubectl`], for a command that may fail: whether it
+    /// succeeded, and what it printed on stdout and stderr.
+    pub fn kubectl_may_fail(&self, args: &[&str]) -> (bool, String, String) {
         let kubectl = bin_dir().join("kubectl");
         assert!(kubectl.exists(), "no kubectl in {}: run `bash tests/k8s/build.sh`", bin_dir().display());
         let out = Command::new(kubectl)
@@ -310,16 +321,13 @@ impl Server {
             .args(args)
             .output()
             .expect("kubectl runs");
-        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("kubectl prints UTF-8")
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (out.status.success(), text(out.stdout), text(out.stderr))
     }
 
     /// A client for the tests' own setup (user `admin`).
     pub async fn admin(&self) -> kube::Client {
-        let file = kube::config::Kubeconfig::read_from(self.kubeconfig()).unwrap();
-        let options = kube::config::KubeConfigOptions { context: Some("admin".into()), ..Default::default() };
-        let config = kube::Config::from_custom_kubeconfig(file, &options).await.unwrap();
-        kube::Client::try_from(config).unwrap()
+        client_for(&self.kubeconfig(), "admin").await
     }
 
     /// The console's target: its own user, the given namespaces.
@@ -345,6 +353,122 @@ impl Server {
             .map(|e| format!("{} {}", e["verb"].as_str().unwrap_or(""), e["requestURI"].as_str().unwrap_or("")))
             .collect()
     }
+}
+
+/// A cluster whose controllers run: the API server, kube-controller-manager,
+/// kube-scheduler and the node simulator ([`nodesim`]) playing
+/// kubelet on `nodes` fake nodes. Deployments create ReplicaSets and pods,
+/// the scheduler binds them, the simulator runs them.
+pub struct Cluster {
+    pub server: Server,
+    controllers: Vec<Child>,
+    /// Ends the simulator's thread when dropped.
+    _sim: std::sync::mpsc::Sender<()>,
+}
+
+impl Cluster {
+    pub fn start(options: nodesim::Options) -> Cluster {
+        let server = Server::start();
+        let bin = bin_dir();
+        for b in ["kube-controller-manager", "kube-scheduler"] {
+            assert!(
+                bin.join(b).exists(),
+                "no {b} in {}: run `bash tests/k8s/build.sh` (it caches the build)",
+                bin.display()
+            );
+        }
+        let admin = server.dir.join("admin.kubeconfig");
+        let config = std::fs::read_to_string(server.kubeconfig())
+            .unwrap()
+            .replace("current-context: console", "current-context: admin");
+        std::fs::write(&admin, config).unwrap();
+        let log = |name: &str| std::fs::File::create(server.dir.join(name)).unwrap();
+        let common = |cmd: &mut Command| {
+            cmd.arg(format!("--kubeconfig={}", admin.display())).args([
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                "--secure-port=0",
+                "--port=0",
+                "--v=1",
+            ]);
+        };
+        let mut cm = Command::new(bin.join("kube-controller-manager"));
+        common(&mut cm);
+        cm.arg(format!("--service-account-private-key-file={}", pki().join("sa.key").display()))
+            .arg(format!("--root-ca-file={}", pki().join("ca.crt").display()))
+            .arg("--controllers=*,-serviceaccount,-serviceaccount-token")
+            // A lost node is noticed in seconds, not minutes.
+            .args(["--node-monitor-period=2s", "--node-monitor-grace-period=16s", "--pod-eviction-timeout=10s"])
+            .stdout(log("controller-manager.log"))
+            .stderr(log("controller-manager.err"));
+        let mut sched = Command::new(bin.join("kube-scheduler"));
+        common(&mut sched);
+        sched.stdout(log("scheduler.log")).stderr(log("scheduler.err"));
+        let controllers = vec![spawn_tied(cm), spawn_tied(sched)];
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let kubeconfig = admin.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let client = client_for(&kubeconfig, "admin").await;
+                let sim = tokio::spawn(nodesim::run(client, options));
+                // Until the cluster is dropped (the sender with it).
+                let _ = tokio::task::spawn_blocking(move || stopped.recv()).await;
+                sim.abort();
+            });
+        });
+        Cluster { server, controllers, _sim: stop }
+    }
+
+    /// Waits until every simulated node is Ready and the default service
+    /// account's namespace exists, so pods can be scheduled.
+    pub fn wait_ready(&self, nodes: usize) {
+        let start = Instant::now();
+        loop {
+            let out = self.server.kubectl(&["get", "nodes", "--no-headers"]);
+            let ready = out.lines().filter(|l| l.split_whitespace().nth(1) == Some("Ready")).count();
+            if ready >= nodes {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "nodes not Ready after 60 s:\n{out}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for c in &mut self.controllers {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+async fn client_for(kubeconfig: &Path, context: &str) -> kube::Client {
+    let file = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+    let options = kube::config::KubeConfigOptions { context: Some(context.into()), ..Default::default() };
+    let config = kube::Config::from_custom_kubeconfig(file, &options).await.unwrap();
+    kube::Client::try_from(config).unwrap()
+}
+
+/// The living cluster most cluster tests share; each works in its own
+/// namespace. Three nodes, a one-second crash back-off.
+pub fn shared_cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let options = nodesim::Options {
+            backoff: Duration::from_secs(1),
+            backoff_cap: Duration::from_secs(8),
+            ..Default::default()
+        };
+        let nodes = options.nodes;
+        let cluster = Cluster::start(options);
+        remove_at_exit(cluster.server.data.clone());
+        remove_at_exit(cluster.server.dir.clone());
+        cluster.wait_ready(nodes);
+        cluster
+    })
 }
 
 impl Drop for Server {

@@ -133,6 +133,7 @@ fn deployment(name: &str, desired: u32, available: u32) -> Deployment {
         rollout: Default::default(),
         selector: format!("app={name}"),
         restore_to: None,
+        revision: None,
     }
 }
 

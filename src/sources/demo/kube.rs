@@ -56,13 +56,18 @@ impl DemoWorld {
                     ready,
                     updated,
                     available: ready,
-                    rollout: if updated < d.desired || pods.len() as u32 > updated {
-                        Rollout::Progressing
+                    rollout: if updated < d.desired {
+                        Rollout::Progressing(Waiting::Updated { updated, desired: d.desired })
+                    } else if pods.len() as u32 > updated {
+                        Rollout::Progressing(Waiting::OldPending(pods.len() as u32 - updated))
+                    } else if ready < updated {
+                        Rollout::Progressing(Waiting::Available { available: ready, updated })
                     } else {
                         Rollout::Complete
                     },
                     selector: format!("app={name}"),
                     restore_to: d.restore_to,
+                    revision: Some(d.revision),
                 }
             })
             .collect();
@@ -168,6 +173,7 @@ impl DemoWorld {
         let desired = match self.deployments.get_mut(dep) {
             Some(d) => {
                 d.template_hash = hash;
+                d.revision += 1;
                 d.desired
             }
             None => return,

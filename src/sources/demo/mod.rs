@@ -40,7 +40,7 @@ use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
 use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, LOG_TAIL_LINES};
 use crate::model::{
     Alarm, AlarmState, Conditions, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod,
-    Rollout, Termination, TrailEvent,
+    Rollout, Termination, TrailEvent, Waiting,
 };
 use crate::state::{ErrorKind, SourceError};
 
@@ -101,6 +101,8 @@ struct DeployState {
     /// Pods of this deployment crash-loop (the incident's root cause).
     broken: bool,
     template_hash: String,
+    /// Bumped by each rollout, as the deployment controller does.
+    revision: u32,
     /// The replica count before a scale-down, until restored.
     restore_to: Option<u32>,
 }
@@ -215,6 +217,7 @@ impl DemoWorld {
                     image: image.into(),
                     broken: false,
                     template_hash: hash,
+                    revision: 1,
                     restore_to: None,
                 },
             );

@@ -7,7 +7,7 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 
-use crate::model::{Conditions, Container, ContainerState, Deployment, KubeEvent, Pod, Rollout, Termination};
+use crate::model::{Conditions, Container, ContainerState, Deployment, KubeEvent, Pod, Rollout, Termination, Waiting};
 
 /// The label a ReplicaSet's pods carry; a deployment's ReplicaSet is named
 /// `<deployment>-<hash>`.
@@ -169,14 +169,21 @@ pub fn deployment(d: &apps::Deployment) -> Deployment {
         rollout: rollout(d, desired),
         selector: d.spec.as_ref().map(|s| selector(&s.selector)).unwrap_or_default(),
         restore_to,
+        revision: d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+            .and_then(|v| v.trim().parse().ok()),
     }
 }
 
-/// The rollout's state by the rules `kubectl rollout status` applies.
+/// The rollout's state by the rules `kubectl rollout status` applies,
+/// in its order.
 pub fn rollout(d: &apps::Deployment, desired: u32) -> Rollout {
-    let Some(status) = &d.status else { return Rollout::Progressing };
-    if d.metadata.generation.is_some_and(|g| status.observed_generation.unwrap_or(0) < g) {
-        return Rollout::Progressing;
+    let Some(status) = &d.status else { return Rollout::Progressing(Waiting::SpecUpdate) };
+    if d.metadata.generation.unwrap_or(0) > status.observed_generation.unwrap_or(0) {
+        return Rollout::Progressing(Waiting::SpecUpdate);
     }
     let stalled = status
         .conditions
@@ -187,10 +194,16 @@ pub fn rollout(d: &apps::Deployment, desired: u32) -> Rollout {
         return Rollout::Stalled(c.message.clone().unwrap_or_else(|| "progress deadline exceeded".into()));
     }
     let updated = count(status.updated_replicas);
-    if updated < desired || count(status.replicas) > updated || count(status.available_replicas) < updated {
-        return Rollout::Progressing;
+    let (total, available) = (count(status.replicas), count(status.available_replicas));
+    if updated < desired {
+        Rollout::Progressing(Waiting::Updated { updated, desired })
+    } else if total > updated {
+        Rollout::Progressing(Waiting::OldPending(total - updated))
+    } else if available < updated {
+        Rollout::Progressing(Waiting::Available { available, updated })
+    } else {
+        Rollout::Complete
     }
-    Rollout::Complete
 }
 
 /// A label selector as `kubectl -l` takes it: `app=web,tier in (a,b)`.

@@ -188,7 +188,12 @@ fn deployments_count_replicas() {
     let d = deployment(&d);
     assert_eq!((d.desired, d.ready, d.updated), (4, 1, 2));
     assert_eq!(d.health(), Health::Warn);
-    assert_eq!((d.rollout, d.selector.as_str(), d.restore_to), (Rollout::Progressing, "app=backend", None));
+    let waiting = Rollout::Progressing(Waiting::Updated { updated: 2, desired: 4 });
+    assert_eq!((d.rollout.clone(), d.selector.as_str(), d.restore_to), (waiting, "app=backend", None));
+    assert_eq!(
+        d.rollout_status(),
+        "Waiting for deployment \"backend\" rollout to finish: 2 out of 4 new replicas have been updated..."
+    );
 }
 
 fn deployment_json(generation: i64, status: serde_json::Value) -> apps::Deployment {
@@ -218,13 +223,28 @@ fn rollouts_read_like_kubectl_rollout_status() {
     let complete = json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 2});
     let d = deployment(&deployment_json(3, complete.clone()));
     assert_eq!(d.rollout, Rollout::Complete);
+    assert_eq!(d.rollout_status(), "deployment \"backend\" successfully rolled out");
+    assert_eq!(d.revision, Some(7));
     assert_eq!(d.selector, "app=backend,tier in (api,web),!canary");
     assert_eq!(d.restore_to, Some(4), "the scale-down record is kept");
     // The controller has not seen the newest spec yet.
-    assert_eq!(deployment(&deployment_json(4, complete)).rollout, Rollout::Progressing);
+    let d = deployment(&deployment_json(4, complete));
+    assert_eq!(d.rollout, Rollout::Progressing(Waiting::SpecUpdate));
+    assert_eq!(d.rollout_status(), "Waiting for deployment spec update to be observed...");
     // Old replicas still running beside the new ones.
     let mixed = json!({"observedGeneration": 3, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 3});
-    assert_eq!(deployment(&deployment_json(3, mixed)).rollout, Rollout::Progressing);
+    let d = deployment(&deployment_json(3, mixed));
+    assert_eq!(d.rollout, Rollout::Progressing(Waiting::OldPending(1)));
+    assert_eq!(
+        d.rollout_status(),
+        "Waiting for deployment \"backend\" rollout to finish: 1 old replicas are pending termination..."
+    );
+    let unavailable = json!({"observedGeneration": 3, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1});
+    let d = deployment(&deployment_json(3, unavailable));
+    assert_eq!(
+        d.rollout_status(),
+        "Waiting for deployment \"backend\" rollout to finish: 1 of 2 updated replicas are available..."
+    );
     let stalled = json!({
         "observedGeneration": 3, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2,
         "conditions": [{
@@ -234,6 +254,7 @@ fn rollouts_read_like_kubectl_rollout_status() {
     });
     let d = deployment(&deployment_json(3, stalled));
     assert_eq!(d.rollout, Rollout::Stalled("ReplicaSet \"backend-7d9\" has timed out progressing.".into()));
+    assert_eq!(d.rollout_status(), "error: deployment \"backend\" exceeded its progress deadline");
     assert_eq!(d.health(), Health::Crit);
 }
 

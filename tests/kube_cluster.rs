@@ -1,0 +1,264 @@
+//! The console on a cluster whose controllers run (see
+//! `tests/support/k8s.rs`, `Cluster`): deployments create pods the
+//! scheduler binds and the node simulator runs; a rollout really rolls,
+//! a scale really adds pods, a deleted pod comes back, and faults the
+//! simulator plays read as kubectl reads them.
+#![allow(clippy::unwrap_used)]
+
+#[path = "support/k8s.rs"]
+mod k8s;
+#[path = "support/kube_console.rs"]
+mod kube_console;
+
+use k8s_openapi::api::apps::v1::Deployment as KDeployment;
+use kube::api::{Api, PostParams};
+use kube_console::{Console, namespace};
+use serde_json::json;
+use warroom::model::Health;
+use warroom::state::LiveState;
+
+fn deployment(name: &str, replicas: i32, annotations: serde_json::Value) -> KDeployment {
+    serde_json::from_value(json!({
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}, "annotations": annotations},
+                "spec": {
+                    "terminationGracePeriodSeconds": 5,
+                    "containers": [{"name": "app", "image": format!("registry.example.com/{name}:1")}]
+                }
+            }
+        }
+    }))
+    .unwrap()
+}
+
+fn pods_of<'a>(l: &'a LiveState, ns: &str, dep: &str) -> Vec<&'a warroom::model::Pod> {
+    l.pods.values().filter(|p| p.namespace == ns && p.deployment.as_deref() == Some(dep)).collect()
+}
+
+#[tokio::test]
+async fn a_deployment_runs_and_its_faults_read_as_kubectl_reads_them() {
+    let cluster = k8s::shared_cluster();
+    let admin = cluster.server.admin().await;
+    let ns = "living";
+    namespace(&admin, ns).await;
+    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
+    deps.create(&PostParams::default(), &deployment("web", 3, json!({}))).await.unwrap();
+    deps.create(&PostParams::default(), &deployment("crashy", 2, json!({"sim.warroom.dev/fault": "crash-loop"})))
+        .await
+        .unwrap();
+    let mut console = Console::start(&cluster.server, &[ns]);
+    console
+        .until("three web pods running and ready on simulated nodes", |l| {
+            let web = pods_of(l, ns, "web");
+            web.len() == 3
+                && web.iter().all(|p| p.status() == "Running" && p.ready_count() == (1, 1) && p.health() == Health::Ok)
+                && web.iter().all(|p| p.node.as_deref().is_some_and(|n| n.starts_with("sim-node-")))
+        })
+        .await;
+    console
+        .until("the crashy pods crash-looping with restarts", |l| {
+            let crashy = pods_of(l, ns, "crashy");
+            crashy.len() == 2 && crashy.iter().all(|p| p.crash_looping() && p.restarts() >= 1)
+        })
+        .await;
+    let kubectl = cluster.server.kubectl(&["get", "pods", "-n", ns, "--no-headers"]);
+    for line in kubectl.lines() {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let p = console.live.pods.get(&format!("{ns}/{}", cells[0])).unwrap();
+        let printed = p.printed();
+        // The simulator moves on between the two looks; READY and STATUS
+        // of a healthy pod, and the word of a broken one, hold still.
+        if cells[0].starts_with("web-") {
+            assert_eq!(
+                (cells[1], cells[2]),
+                (format!("{}/{}", printed.ready, printed.total).as_str(), &*printed.status)
+            );
+        } else {
+            assert!(["CrashLoopBackOff", "Error", "Running"].contains(&cells[2]), "{line}");
+        }
+    }
+}
+
+fn executor(server: &k8s::Server, ns: &str) -> warroom::sources::kube::KubeExecutor {
+    warroom::sources::kube::KubeExecutor::new(
+        server.target(&[ns]),
+        std::sync::Arc::new(warroom::sources::clock::SystemClock),
+    )
+}
+
+async fn run(executor: &warroom::sources::kube::KubeExecutor, kind: warroom::actions::ActionKind) {
+    use warroom::actions::{Action, Executor, Scope};
+    executor.execute(Action { kind, scope: Scope::default() }).await.unwrap();
+}
+
+fn names(pods: &[&warroom::model::Pod]) -> Vec<String> {
+    let mut n: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
+    n.sort();
+    n
+}
+
+/// The deployment's pods, all Running and Ready, none terminating, and
+/// its rollout complete.
+fn settled(l: &LiveState, ns: &str, dep: &str, n: usize) -> bool {
+    let pods = pods_of(l, ns, dep);
+    let rollout_done = l
+        .deployments
+        .get(&format!("{ns}/{dep}"))
+        .is_some_and(|d| d.rollout == warroom::model::Rollout::Complete && d.available as usize == n);
+    rollout_done && pods.len() == n && pods.iter().all(|p| p.status() == "Running" && p.ready_count() == (1, 1))
+}
+
+#[tokio::test]
+async fn restart_scale_and_delete_act_on_a_cluster_that_answers() {
+    use warroom::actions::ActionKind;
+    let cluster = k8s::shared_cluster();
+    let admin = cluster.server.admin().await;
+    let ns = "living-actions";
+    namespace(&admin, ns).await;
+    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
+    deps.create(&PostParams::default(), &deployment("backend", 3, json!({}))).await.unwrap();
+    let mut console = Console::start(&cluster.server, &[ns]);
+    console.until("three backend pods running", |l| settled(l, ns, "backend", 3)).await;
+    let before = names(&pods_of(&console.live, ns, "backend"));
+    let hash = |name: &str| name.rsplit('-').nth(1).unwrap().to_string();
+    let k = executor(&cluster.server, ns);
+
+    // A rollout restart brings up a new ReplicaSet; the old pods go.
+    run(&k, ActionKind::RolloutRestart { namespace: ns.into(), deployment: "backend".into() }).await;
+    console
+        .until("the rollout seen progressing", |l| {
+            l.deployments.get(&format!("{ns}/backend")).is_some_and(|d| d.rollout != warroom::model::Rollout::Complete)
+                || pods_of(l, ns, "backend").iter().any(|p| p.status() == "Terminating")
+        })
+        .await;
+    console
+        .until("three new pods running, the old ones gone", |l| {
+            settled(l, ns, "backend", 3) && names(&pods_of(l, ns, "backend")).iter().all(|n| !before.contains(n))
+        })
+        .await;
+    let after = names(&pods_of(&console.live, ns, "backend"));
+    assert_ne!(hash(&before[0]), hash(&after[0]), "a new ReplicaSet: {before:?} → {after:?}");
+
+    // Scale to zero and back.
+    run(&k, ActionKind::Scale { namespace: ns.into(), deployment: "backend".into(), from: 3, to: 0 }).await;
+    console.until("no backend pods", |l| pods_of(l, ns, "backend").is_empty()).await;
+    run(&k, ActionKind::RestoreScale { namespace: ns.into(), deployment: "backend".into(), from: 0, to: 3 }).await;
+    console.until("three again", |l| settled(l, ns, "backend", 3)).await;
+
+    // A deleted pod is replaced by its ReplicaSet.
+    let victim = names(&pods_of(&console.live, ns, "backend"))[0].clone();
+    run(&k, ActionKind::DeletePod { namespace: ns.into(), pod: victim.clone() }).await;
+    console
+        .until("the deleted pod replaced", |l| {
+            settled(l, ns, "backend", 3) && !names(&pods_of(l, ns, "backend")).contains(&victim)
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn faults_the_simulator_plays_read_as_kubectl_reads_them() {
+    let cluster = k8s::shared_cluster();
+    let admin = cluster.server.admin().await;
+    let ns = "living-faults";
+    namespace(&admin, ns).await;
+    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
+    let fault = |f: &str| json!({"sim.warroom.dev/fault": f});
+    let mut huge = deployment("huge", 1, json!({}));
+    huge.spec.as_mut().unwrap().template.spec.as_mut().unwrap().containers[0].resources =
+        Some(serde_json::from_value(json!({"requests": {"cpu": "64"}})).unwrap());
+    let mut init = deployment("migrating", 1, fault("init-fail"));
+    init.spec.as_mut().unwrap().template.spec.as_mut().unwrap().init_containers = Some(vec![
+        serde_json::from_value(json!({"name": "migrate", "image": "registry.example.com/migrate:1"})).unwrap(),
+    ]);
+    for d in [huge, init, deployment("pulling", 1, fault("image-pull")), deployment("oomy", 1, fault("oom-once"))] {
+        deps.create(&PostParams::default(), &d).await.unwrap();
+    }
+    let mut console = Console::start(&cluster.server, &[ns]);
+    let one = |l: &LiveState, dep: &str, test: &dyn Fn(&warroom::model::Pod) -> bool| {
+        let pods = pods_of(l, ns, dep);
+        pods.len() == 1 && test(pods[0])
+    };
+    console
+        .until("every fault showing", |l| {
+            one(l, "huge", &|p| {
+                p.status() == "Pending" && p.note(chrono::Utc::now()).as_deref() == Some("Unschedulable")
+            }) && one(l, "migrating", &|p| p.status() == "Init:CrashLoopBackOff" && p.health() == Health::Crit)
+                && one(l, "pulling", &|p| p.status() == "ImagePullBackOff" && p.health() == Health::Crit)
+                && one(l, "oomy", &|p| {
+                    p.status() == "Running"
+                        && p.restarts() == 1
+                        && p.note(chrono::Utc::now()).is_some_and(|n| n.starts_with("OOMKilled"))
+                })
+        })
+        .await;
+    // kubectl agrees on each pod's STATUS and READY; the init container
+    // crash-loops on, so between the two looks only its kind holds still.
+    let kubectl = cluster.server.kubectl(&["get", "pods", "-n", ns, "--no-headers"]);
+    for line in kubectl.lines() {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let printed = console.live.pods.get(&format!("{ns}/{}", cells[0])).unwrap().printed();
+        if cells[0].starts_with("migrating-") {
+            assert!(cells[2].starts_with("Init:"), "{line}");
+            continue;
+        }
+        let ours = (format!("{}/{}", printed.ready, printed.total), printed.status.to_string());
+        assert_eq!((cells[1].to_string(), cells[2].to_string()), ours, "{kubectl}");
+    }
+}
+
+/// What `kubectl rollout status --watch=false` says of a deployment, on
+/// stdout or (a deadline exceeded) stderr.
+fn kubectl_rollout(server: &k8s::Server, ns: &str, dep: &str) -> String {
+    let target = format!("deployment/{dep}");
+    let (_, out, err) = server.kubectl_may_fail(&["rollout", "status", &target, "-n", ns, "--watch=false"]);
+    if out.trim().is_empty() { err.trim().to_string() } else { out.trim().to_string() }
+}
+
+#[tokio::test]
+async fn rollouts_read_as_kubectl_rollout_status_says() {
+    let cluster = k8s::shared_cluster();
+    let admin = cluster.server.admin().await;
+    let ns = "living-rollouts";
+    namespace(&admin, ns).await;
+    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
+    // Rolled out; never available; stuck half-way (the new template's
+    // pods crash, and no old one may go before a new one is available);
+    // past its progress deadline.
+    let mut stuck = deployment("stuck", 2, json!({}));
+    stuck.spec.as_mut().unwrap().strategy = Some(
+        serde_json::from_value(json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}))
+            .unwrap(),
+    );
+    let mut late = deployment("late", 1, json!({"sim.warroom.dev/fault": "image-pull"}));
+    late.spec.as_mut().unwrap().progress_deadline_seconds = Some(3);
+    for d in [
+        deployment("done", 2, json!({})),
+        deployment("down", 2, json!({"sim.warroom.dev/fault": "crash-loop"})),
+        stuck,
+        late,
+    ] {
+        deps.create(&PostParams::default(), &d).await.unwrap();
+    }
+    let mut console = Console::start(&cluster.server, &[ns]);
+    console.until("stuck rolled out first", |l| settled(l, ns, "stuck", 2)).await;
+    let broken = json!({"spec": {"template": {"metadata": {"annotations": {"sim.warroom.dev/fault": "crash-loop"}}}}});
+    deps.patch("stuck", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(broken)).await.unwrap();
+    let expect = [
+        ("done", "deployment \"done\" successfully rolled out"),
+        ("down", "Waiting for deployment \"down\" rollout to finish: 0 of 2 updated replicas are available..."),
+        ("stuck", "Waiting for deployment \"stuck\" rollout to finish: 1 out of 2 new replicas have been updated..."),
+        ("late", "error: deployment \"late\" exceeded its progress deadline"),
+    ];
+    for (dep, words) in expect {
+        let key = format!("{ns}/{dep}");
+        console
+            .until(&format!("{dep}: {words}"), |l| l.deployments.get(&key).is_some_and(|d| d.rollout_status() == words))
+            .await;
+        // kubectl says the same of the same deployment.
+        assert_eq!(kubectl_rollout(&cluster.server, ns, dep), words);
+    }
+}
