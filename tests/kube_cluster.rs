@@ -35,21 +35,28 @@ fn deployment(name: &str, replicas: i32, annotations: serde_json::Value) -> KDep
     .unwrap()
 }
 
+/// A namespace of its own on the shared living cluster, with `deployments`
+/// created in it; the cluster and the namespace's deployments API.
+async fn living(ns: &str, deployments: Vec<KDeployment>) -> (&'static k8s::Cluster, Api<KDeployment>) {
+    let cluster = k8s::shared_cluster();
+    let admin = cluster.server.admin().await;
+    namespace(&admin, ns).await;
+    let deps: Api<KDeployment> = Api::namespaced(admin, ns);
+    for d in deployments {
+        deps.create(&PostParams::default(), &d).await.unwrap();
+    }
+    (cluster, deps)
+}
+
 fn pods_of<'a>(l: &'a LiveState, ns: &str, dep: &str) -> Vec<&'a warroom::model::Pod> {
     l.pods.values().filter(|p| p.namespace == ns && p.deployment.as_deref() == Some(dep)).collect()
 }
 
 #[tokio::test]
 async fn a_deployment_runs_and_its_faults_read_as_kubectl_reads_them() {
-    let cluster = k8s::shared_cluster();
-    let admin = cluster.server.admin().await;
     let ns = "living";
-    namespace(&admin, ns).await;
-    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
-    deps.create(&PostParams::default(), &deployment("web", 3, json!({}))).await.unwrap();
-    deps.create(&PostParams::default(), &deployment("crashy", 2, json!({"sim.warroom.dev/fault": "crash-loop"})))
-        .await
-        .unwrap();
+    let crashy = deployment("crashy", 2, json!({"sim.warroom.dev/fault": "crash-loop"}));
+    let (cluster, _) = living(ns, vec![deployment("web", 3, json!({})), crashy]).await;
     let mut console = Console::start(&cluster.server, &[ns]);
     console
         .until("three web pods running and ready on simulated nodes", |l| {
@@ -115,12 +122,8 @@ fn settled(l: &LiveState, ns: &str, dep: &str, n: usize) -> bool {
 #[tokio::test]
 async fn restart_scale_and_delete_act_on_a_cluster_that_answers() {
     use warroom::actions::ActionKind;
-    let cluster = k8s::shared_cluster();
-    let admin = cluster.server.admin().await;
     let ns = "living-actions";
-    namespace(&admin, ns).await;
-    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
-    deps.create(&PostParams::default(), &deployment("backend", 3, json!({}))).await.unwrap();
+    let (cluster, _) = living(ns, vec![deployment("backend", 3, json!({}))]).await;
     let mut console = Console::start(&cluster.server, &[ns]);
     console.until("three backend pods running", |l| settled(l, ns, "backend", 3)).await;
     let before = names(&pods_of(&console.live, ns, "backend"));
@@ -161,11 +164,7 @@ async fn restart_scale_and_delete_act_on_a_cluster_that_answers() {
 
 #[tokio::test]
 async fn faults_the_simulator_plays_read_as_kubectl_reads_them() {
-    let cluster = k8s::shared_cluster();
-    let admin = cluster.server.admin().await;
     let ns = "living-faults";
-    namespace(&admin, ns).await;
-    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
     let fault = |f: &str| json!({"sim.warroom.dev/fault": f});
     let mut huge = deployment("huge", 1, json!({}));
     huge.spec.as_mut().unwrap().template.spec.as_mut().unwrap().containers[0].resources =
@@ -174,9 +173,8 @@ async fn faults_the_simulator_plays_read_as_kubectl_reads_them() {
     init.spec.as_mut().unwrap().template.spec.as_mut().unwrap().init_containers = Some(vec![
         serde_json::from_value(json!({"name": "migrate", "image": "registry.example.com/migrate:1"})).unwrap(),
     ]);
-    for d in [huge, init, deployment("pulling", 1, fault("image-pull")), deployment("oomy", 1, fault("oom-once"))] {
-        deps.create(&PostParams::default(), &d).await.unwrap();
-    }
+    let all = vec![huge, init, deployment("pulling", 1, fault("image-pull")), deployment("oomy", 1, fault("oom-once"))];
+    let (cluster, _) = living(ns, all).await;
     let mut console = Console::start(&cluster.server, &[ns]);
     let one = |l: &LiveState, dep: &str, test: &dyn Fn(&warroom::model::Pod) -> bool| {
         let pods = pods_of(l, ns, dep);
@@ -220,11 +218,7 @@ fn kubectl_rollout(server: &k8s::Server, ns: &str, dep: &str) -> String {
 
 #[tokio::test]
 async fn rollouts_read_as_kubectl_rollout_status_says() {
-    let cluster = k8s::shared_cluster();
-    let admin = cluster.server.admin().await;
     let ns = "living-rollouts";
-    namespace(&admin, ns).await;
-    let deps: Api<KDeployment> = Api::namespaced(admin.clone(), ns);
     // Rolled out; never available; stuck half-way (the new template's
     // pods crash, and no old one may go before a new one is available);
     // past its progress deadline.
@@ -235,14 +229,13 @@ async fn rollouts_read_as_kubectl_rollout_status_says() {
     );
     let mut late = deployment("late", 1, json!({"sim.warroom.dev/fault": "image-pull"}));
     late.spec.as_mut().unwrap().progress_deadline_seconds = Some(3);
-    for d in [
+    let all = vec![
         deployment("done", 2, json!({})),
         deployment("down", 2, json!({"sim.warroom.dev/fault": "crash-loop"})),
         stuck,
         late,
-    ] {
-        deps.create(&PostParams::default(), &d).await.unwrap();
-    }
+    ];
+    let (cluster, deps) = living(ns, all).await;
     let mut console = Console::start(&cluster.server, &[ns]);
     console.until("stuck rolled out first", |l| settled(l, ns, "stuck", 2)).await;
     let broken = json!({"spec": {"template": {"metadata": {"annotations": {"sim.warroom.dev/fault": "crash-loop"}}}}});

@@ -166,6 +166,14 @@ pub struct Printed<'a> {
     pub last_restart: Option<DateTime<Utc>>,
 }
 
+impl Printed<'_> {
+    /// How long ago the last counted restart was, as RESTARTS says it
+    /// (`2m30s`); `None` without restarts or a time for them.
+    pub fn restarted_ago(&self, now: DateTime<Utc>) -> Option<String> {
+        self.last_restart.filter(|_| self.restarts > 0).map(|t| fmt_age(now - t))
+    }
+}
+
 fn later(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
     a.max(b)
 }
@@ -262,9 +270,9 @@ impl Pod {
     /// kubectl's RESTARTS column at `now`: `5 (2m30s ago)`.
     pub fn restarts_column(&self, now: DateTime<Utc>) -> String {
         let p = self.printed();
-        match p.last_restart {
-            Some(t) if p.restarts > 0 => format!("{} ({} ago)", p.restarts, fmt_age(now - t)),
-            _ => p.restarts.to_string(),
+        match p.restarted_ago(now) {
+            Some(ago) => format!("{} ({ago} ago)", p.restarts),
+            None => p.restarts.to_string(),
         }
     }
 
@@ -310,11 +318,15 @@ impl Pod {
     /// Scheduling, creating or initialising: on its way while young,
     /// stuck once older than [`STUCK_AFTER`].
     pub fn starting(&self) -> bool {
+        self.starting_as(&self.status())
+    }
+
+    /// [`Pod::starting`], given the STATUS already printed.
+    fn starting_as(&self, status: &str) -> bool {
         if self.deleting {
             return false;
         }
-        let status = self.status();
-        let word = status.strip_prefix("Init:").unwrap_or(&status);
+        let word = status.strip_prefix("Init:").unwrap_or(status);
         matches!(word, "Pending" | "ContainerCreating" | "PodInitializing")
             || (status.starts_with("Init:")
                 && word.split_once('/').is_some_and(|(a, b)| a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok()))
@@ -329,7 +341,7 @@ impl Pod {
         if self.crash_looping() {
             return Health::Crit;
         }
-        if self.starting() {
+        if self.starting_as(&status) {
             return if self.seen.stuck { Health::Crit } else { Health::Warn };
         }
         let word = status.strip_prefix("Init:").unwrap_or(&status);

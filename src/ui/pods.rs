@@ -111,8 +111,8 @@ fn draw_list(app: &App, frame: &mut Frame, area: Rect) {
 /// `5 (2m ago)` as kubectl prints it; the time goes first when narrow.
 fn restarts_cell(app: &App, printed: &crate::model::Printed<'_>) -> Line<'static> {
     let mut spans = vec![Span::raw(printed.restarts.to_string())];
-    if let Some(t) = printed.last_restart.filter(|_| printed.restarts > 0) {
-        spans.push(Span::styled(format!(" ({} ago)", fmt_age(app.now - t)), app.theme.style(Slot::TextDim)));
+    if let Some(ago) = printed.restarted_ago(app.now) {
+        spans.push(Span::styled(format!(" ({ago} ago)"), app.theme.style(Slot::TextDim)));
     }
     Line::from(spans)
 }
