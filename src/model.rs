@@ -121,6 +121,106 @@ impl Deployment {
     }
 }
 
+/// A deployment's ReplicaSet: one revision of its pod template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaSet {
+    pub namespace: String,
+    pub name: String,
+    /// The deployment that owns it.
+    pub deployment: Option<String>,
+    /// `deployment.kubernetes.io/revision`.
+    pub revision: Option<u32>,
+    /// `spec.replicas`.
+    pub desired: u32,
+    /// `status.replicas`: its pods that exist and are not terminating.
+    pub replicas: u32,
+    pub ready: u32,
+    pub available: u32,
+    pub created: DateTime<Utc>,
+}
+
+impl ReplicaSet {
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// As `kubectl describe deployment` names it: `web-7d4b9c (2/3
+    /// replicas created)`.
+    pub fn describe(&self) -> String {
+        format!("{} ({}/{} replicas created)", self.name, self.replicas, self.desired)
+    }
+}
+
+/// How a pod ranks as what holds a rollout up: its health, whether it is
+/// of an old ReplicaSet, when it was created, its name.
+pub type HoldupRank<'p> = (Health, bool, DateTime<Utc>, &'p str);
+
+/// A deployment's ReplicaSets as `kubectl describe deployment` divides
+/// them: the new one (the deployment's revision) and the old ones that
+/// still have pods, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Revisions<'a> {
+    pub new: Option<&'a ReplicaSet>,
+    pub old: Vec<&'a ReplicaSet>,
+    /// Old ReplicaSets scaled to zero: the revision history.
+    pub history: usize,
+}
+
+impl Deployment {
+    /// Sorts `sets` (any ReplicaSets; those of other deployments are left
+    /// out) into the new one and the old ones. The new one carries the
+    /// deployment's revision; without one known, the highest.
+    pub fn revisions<'a>(&self, sets: impl IntoIterator<Item = &'a ReplicaSet>) -> Revisions<'a> {
+        let mut own: Vec<&ReplicaSet> = sets
+            .into_iter()
+            .filter(|r| r.namespace == self.namespace && r.deployment.as_deref() == Some(self.name.as_str()))
+            .collect();
+        own.sort_by(|a, b| (b.revision, b.created, &b.name).cmp(&(a.revision, a.created, &a.name)));
+        let new_at = match self.revision {
+            Some(rev) => own.iter().position(|r| r.revision == Some(rev)),
+            None if own.is_empty() => None,
+            None => Some(0),
+        };
+        let new = new_at.map(|i| own.remove(i));
+        let (old, history): (Vec<_>, Vec<_>) = own.into_iter().partition(|r| r.replicas > 0 || r.desired > 0);
+        Revisions { new, old, history: history.len() }
+    }
+
+    /// Whether it is short of what it wants: a rollout not finished, or
+    /// fewer replicas available than desired.
+    pub fn short(&self) -> bool {
+        self.rollout != Rollout::Complete || self.available < self.desired
+    }
+
+    /// How a pod ranks as what holds this deployment up, lowest first:
+    /// failing before warning, the new ReplicaSet's (`new`) before old
+    /// ones, the longest-waiting first. `None` for a pod of another
+    /// deployment, a healthy one, or one going away.
+    pub fn holdup_rank<'p>(&self, pod: &'p Pod, new: Option<&str>) -> Option<HoldupRank<'p>> {
+        if pod.namespace != self.namespace || pod.deployment.as_deref() != Some(self.name.as_str()) || pod.deleting {
+            return None;
+        }
+        let health = pod.health();
+        if health == Health::Ok {
+            return None;
+        }
+        let old = new.is_some() && pod.replica_set.as_deref() != new;
+        Some((health, old, pod.created, pod.name.as_str()))
+    }
+
+    /// The first pod holding its rollout up, by [`Deployment::holdup_rank`];
+    /// `None` when it is not [short](Deployment::short).
+    pub fn held_up_by<'a>(&self, pods: impl IntoIterator<Item = &'a Pod>, new: Option<&str>) -> Option<&'a Pod> {
+        if !self.short() {
+            return None;
+        }
+        pods.into_iter()
+            .filter_map(|p| Some((self.holdup_rank(p, new)?, p)))
+            .min_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, p)| p)
+    }
+}
+
 /// A Kubernetes event (only Warnings are kept for the panel).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KubeEvent {
@@ -575,6 +675,110 @@ impl TrailEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn deployment(name: &str, revision: Option<u32>) -> Deployment {
+        Deployment {
+            namespace: "shop".into(),
+            name: name.into(),
+            desired: 3,
+            ready: 1,
+            updated: 3,
+            available: 1,
+            rollout: Rollout::Progressing(Waiting::Available { available: 1, updated: 3 }),
+            selector: format!("app={name}"),
+            restore_to: None,
+            revision,
+        }
+    }
+
+    fn set(deployment: &str, hash: &str, revision: Option<u32>, desired: u32, replicas: u32) -> ReplicaSet {
+        ReplicaSet {
+            namespace: "shop".into(),
+            name: format!("{deployment}-{hash}"),
+            deployment: Some(deployment.into()),
+            revision,
+            desired,
+            replicas,
+            ready: replicas,
+            available: replicas,
+            created: crate::fixtures::t0() - chrono::TimeDelta::minutes(i64::from(revision.unwrap_or(0))),
+        }
+    }
+
+    #[test]
+    fn replica_sets_divide_into_new_old_and_history_as_kubectl_describe_does() {
+        let sets = [
+            set("web", "aaa", Some(1), 0, 0),
+            set("web", "bbb", Some(2), 0, 0),
+            set("web", "ccc", Some(3), 1, 2),
+            set("web", "ddd", Some(4), 3, 2),
+            // Another deployment's, and one of the same name elsewhere.
+            set("webhook", "eee", Some(4), 3, 3),
+            ReplicaSet { namespace: "other".into(), ..set("web", "fff", Some(4), 3, 3) },
+        ];
+        let r = deployment("web", Some(4)).revisions(&sets);
+        assert_eq!(r.new.map(|s| s.name.as_str()), Some("web-ddd"));
+        assert_eq!(r.old.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["web-ccc"]);
+        assert_eq!(r.history, 2);
+        // The deployment's revision names the new one, even when it is not
+        // the highest (a rollback makes an old ReplicaSet new again).
+        let r = deployment("web", Some(3)).revisions(&sets);
+        assert_eq!(r.new.map(|s| s.name.as_str()), Some("web-ccc"));
+        assert_eq!(r.old.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["web-ddd"]);
+        // No revision yet: the highest.
+        assert_eq!(deployment("web", None).revisions(&sets).new.map(|s| s.name.as_str()), Some("web-ddd"));
+        assert_eq!(deployment("api", Some(1)).revisions(&sets), Revisions::default());
+        assert_eq!(ReplicaSet::describe(&sets[3]), "web-ddd (2/3 replicas created)");
+    }
+
+    fn pod(name: &str, rs: &str, state: ContainerState, mins_old: i64) -> Pod {
+        let mut p = crate::fixtures::synthetic_pod(1, 0);
+        p.namespace = "shop".into();
+        p.name = format!("{rs}-{name}");
+        p.deployment = rs.rsplit_once('-').map(|(d, _)| d.to_string());
+        p.replica_set = Some(rs.into());
+        p.created = crate::fixtures::t0() - chrono::TimeDelta::minutes(mins_old);
+        p.containers[0].ready = matches!(state, ContainerState::Running { .. });
+        p.conditions.ready = p.containers[0].ready;
+        p.containers[0].state = state;
+        p
+    }
+
+    fn crashing() -> ContainerState {
+        ContainerState::Waiting { reason: "CrashLoopBackOff".into(), message: None }
+    }
+
+    fn creating() -> ContainerState {
+        ContainerState::Waiting { reason: "ContainerCreating".into(), message: None }
+    }
+
+    fn running() -> ContainerState {
+        ContainerState::Running { since: crate::fixtures::t0() }
+    }
+
+    #[test]
+    fn the_pod_holding_a_rollout_up_is_the_worst_of_the_new_revision_waiting_longest() {
+        let d = deployment("web", Some(2));
+        let new = Some("web-new");
+        let held = |pods: &[Pod]| d.held_up_by(pods, new).map(|p| p.name.clone());
+        let fine = pod("a", "web-new", running(), 1);
+        let young = pod("b", "web-new", creating(), 1);
+        let older = pod("c", "web-new", creating(), 3);
+        let old_crash = pod("d", "web-old", crashing(), 90);
+        let new_crash = pod("e", "web-new", crashing(), 2);
+        let going = Pod { deleting: true, ..pod("f", "web-new", crashing(), 100) };
+        let elsewhere = Pod { namespace: "other".into(), ..pod("g", "web-new", crashing(), 100) };
+        assert_eq!(held(std::slice::from_ref(&fine)), None);
+        assert_eq!(held(&[fine.clone(), young.clone(), older.clone()]), Some("web-new-c".into()));
+        // Failing beats warning; the new revision's before an old one's.
+        assert_eq!(held(&[young.clone(), old_crash.clone()]), Some("web-old-d".into()));
+        assert_eq!(held(&[old_crash.clone(), new_crash.clone(), older.clone()]), Some("web-new-e".into()));
+        // Pods going away, or of another namespace, hold nothing up.
+        assert_eq!(held(&[going, elsewhere, fine]), None);
+        // A deployment that has all it wants is held up by nothing.
+        let done = Deployment { available: 3, ready: 3, rollout: Rollout::Complete, ..d.clone() };
+        assert_eq!(done.held_up_by(&[new_crash], new), None);
+    }
 
     #[test]
     fn muting_alarms_is_flagged() {

@@ -254,4 +254,54 @@ async fn rollouts_read_as_kubectl_rollout_status_says() {
         // kubectl says the same of the same deployment.
         assert_eq!(kubectl_rollout(&cluster.server, ns, dep), words);
     }
+
+    // Stuck half-way, its ReplicaSets are what `kubectl describe` names
+    // new and old, with the revisions `kubectl get rs` shows; what holds
+    // it up is a pod of the new one that crashes.
+    let describe = cluster.server.kubectl(&["describe", "deployment", "stuck", "-n", ns]);
+    let field = |name: &str| {
+        let line = describe.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name}? {describe}"));
+        line[name.len()..].trim().to_string()
+    };
+    let (new, old) = (field("NewReplicaSet:"), field("OldReplicaSets:"));
+    let revisions = cluster.server.kubectl(&[
+        "get",
+        "rs",
+        "-n",
+        ns,
+        "--no-headers",
+        "-o",
+        r"custom-columns=NAME:.metadata.name,REVISION:.metadata.annotations.deployment\.kubernetes\.io/revision",
+    ]);
+    let revision_of = |name: &str| -> Option<u32> {
+        revisions.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).find(|c| c[0] == name)?[1].parse().ok()
+    };
+    let key = format!("{ns}/stuck");
+    console
+        .until(&format!("NewReplicaSet {new}, OldReplicaSets {old}"), |l| {
+            let Some(d) = l.deployments.get(&key) else { return false };
+            let sets = d.revisions(l.replica_sets.values());
+            let olds: Vec<String> = sets.old.iter().map(|r| r.describe()).collect();
+            sets.new.map(|r| r.describe()) == Some(new.clone()) && olds.join(", ") == old
+        })
+        .await;
+    let d = console.live.deployments.get(&key).unwrap();
+    let (sets, held_up_by) = console.live.rollout_of(d);
+    let (fresh, stale) = (sets.new.unwrap(), sets.old[0]);
+    assert_eq!((fresh.revision, stale.revision), (Some(2), Some(1)));
+    assert_eq!((revision_of(&fresh.name), revision_of(&stale.name)), (fresh.revision, stale.revision), "{revisions}");
+    assert_eq!(d.revision, fresh.revision);
+    let pod = held_up_by.expect("a pod holds the rollout up");
+    assert_eq!(pod.replica_set.as_deref(), Some(fresh.name.as_str()));
+    assert_ne!(pod.health(), Health::Ok);
+    let fresh = fresh.name.clone();
+    console
+        .until("the rollout held up by its new pod, crashed", |l| {
+            let d = l.deployments.get(&key).unwrap();
+            // Between two crashes it runs, not ready, for a moment.
+            l.rollout_of(d).1.is_some_and(|p| {
+                p.replica_set.as_deref() == Some(fresh.as_str()) && p.restarts() >= 1 && p.health() != Health::Ok
+            })
+        })
+        .await;
 }

@@ -31,6 +31,10 @@ pub struct Pod {
     pub name: String,
     /// Owning deployment, when known (for rollout actions).
     pub deployment: Option<String>,
+    /// The ReplicaSet that owns it: which revision of its deployment it
+    /// runs.
+    #[serde(default)]
+    pub replica_set: Option<String>,
     pub phase: String,
     pub node: Option<String>,
     pub created: DateTime<Utc>,

@@ -278,8 +278,15 @@ fn evaluate(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> (CheckRes
                 .values()
                 .filter(|d| in_ns(namespace, &d.namespace) && d.available < d.desired)
                 .collect();
-            let mut short: Vec<String> =
-                short_of.iter().map(|d| format!("{}/{} {}/{}", d.namespace, d.name, d.available, d.desired)).collect();
+            let holdups = live.holdups(&short_of);
+            let mut short: Vec<String> = short_of
+                .iter()
+                .map(|d| {
+                    let pod = holdups.get(&format!("{}/{}", d.namespace, d.name));
+                    let why = pod.map(|p| format!(" ({} {})", p.name, p.status())).unwrap_or_default();
+                    format!("{}/{} {}/{}{why}", d.namespace, d.name, d.available, d.desired)
+                })
+                .collect();
             short.sort();
             let total = live.deployments.values().filter(|d| in_ns(namespace, &d.namespace)).count();
             match short_of.iter().min_by_key(|d| (&d.namespace, &d.name)) {

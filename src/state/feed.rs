@@ -39,7 +39,7 @@ impl SourceId {
     /// The feeds this source's dot and panel summarise.
     pub fn feeds(self) -> &'static [FeedId] {
         match self {
-            SourceId::Kube => &[FeedId::Pods, FeedId::Deployments, FeedId::KubeEvents],
+            SourceId::Kube => &[FeedId::Pods, FeedId::Deployments, FeedId::ReplicaSets, FeedId::KubeEvents],
             SourceId::Rds => &[FeedId::DbInstances, FeedId::DbClusters, FeedId::DbEvents, FeedId::DbMetrics],
             SourceId::Alarms => &[FeedId::Alarms],
             SourceId::Trail => &[FeedId::TrailEvents, FeedId::TrailStatus],
@@ -52,6 +52,7 @@ impl SourceId {
 pub enum FeedId {
     Pods,
     Deployments,
+    ReplicaSets,
     KubeEvents,
     DbInstances,
     DbClusters,
@@ -67,6 +68,7 @@ impl FeedId {
         match self {
             FeedId::Pods => "pods",
             FeedId::Deployments => "deployments",
+            FeedId::ReplicaSets => "replica sets",
             FeedId::KubeEvents => "events",
             FeedId::DbInstances => "instances",
             FeedId::DbClusters => "clusters",
@@ -80,7 +82,7 @@ impl FeedId {
 
     pub fn source(self) -> SourceId {
         match self {
-            FeedId::Pods | FeedId::Deployments | FeedId::KubeEvents => SourceId::Kube,
+            FeedId::Pods | FeedId::Deployments | FeedId::ReplicaSets | FeedId::KubeEvents => SourceId::Kube,
             FeedId::DbInstances | FeedId::DbClusters | FeedId::DbEvents | FeedId::DbMetrics => SourceId::Rds,
             FeedId::Alarms => SourceId::Alarms,
             FeedId::TrailEvents | FeedId::TrailStatus => SourceId::Trail,

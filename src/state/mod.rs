@@ -31,6 +31,8 @@ pub mod error;
 pub mod feed;
 pub mod store;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 pub use error::{ErrorKind, SourceError};
@@ -38,8 +40,8 @@ pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, 
 pub use store::{Changes, Item, Store};
 
 use crate::model::{
-    Alarm, AwsCaller, Db, DbInstance, DbMetrics, Deployment, KubeEvent, Pod, Trail, TrailEvent, WarningGroup,
-    group_warnings,
+    Alarm, AwsCaller, Db, DbInstance, DbMetrics, Deployment, HoldupRank, KubeEvent, Pod, ReplicaSet, Revisions, Trail,
+    TrailEvent, WarningGroup, group_warnings,
 };
 
 /// A change to one feed's items.
@@ -58,6 +60,7 @@ pub enum Delta<T> {
 pub enum FeedData {
     Pods(Delta<Pod>),
     Deployments(Delta<Deployment>),
+    ReplicaSets(Delta<ReplicaSet>),
     /// Warning events; keyed by [`KubeEvent::key`].
     KubeEvents(Delta<KubeEvent>),
     DbInstances(Delta<DbInstance>),
@@ -75,6 +78,7 @@ impl FeedData {
         match self {
             FeedData::Pods(_) => FeedId::Pods,
             FeedData::Deployments(_) => FeedId::Deployments,
+            FeedData::ReplicaSets(_) => FeedId::ReplicaSets,
             FeedData::KubeEvents(_) => FeedId::KubeEvents,
             FeedData::DbInstances(_) => FeedId::DbInstances,
             FeedData::DbMetrics(_) => FeedId::DbMetrics,
@@ -130,6 +134,8 @@ pub struct LiveState {
     pub feeds: Feeds,
     pub pods: Store<Pod>,
     pub deployments: Store<Deployment>,
+    /// The deployments' ReplicaSets, keyed `namespace/name`.
+    pub replica_sets: Store<ReplicaSet>,
     /// Warning events, keyed by [`KubeEvent::key`].
     pub kube_events: Store<KubeEvent>,
     /// DB instances joined with their metrics: the instances feed decides
@@ -153,6 +159,7 @@ impl Default for LiveState {
             feeds: Feeds::default(),
             pods: Store::default(),
             deployments: Store::default(),
+            replica_sets: Store::default(),
             kube_events: Store::default(),
             dbs: Store::default(),
             db_metrics: Store::default(),
@@ -190,6 +197,7 @@ impl LiveState {
                 let items = match d {
                     FeedData::Pods(d) => self.pods.apply(d, at),
                     FeedData::Deployments(d) => self.deployments.apply(d, at),
+                    FeedData::ReplicaSets(d) => self.replica_sets.apply(d, at),
                     FeedData::KubeEvents(d) => self.kube_events.apply(d, at),
                     FeedData::DbInstances(d) => self.apply_db_instances(d, at),
                     FeedData::DbMetrics(d) => self.apply_db_metrics(d, at),
@@ -234,6 +242,57 @@ impl LiveState {
     /// most recently active first.
     pub fn warning_groups(&self, since: DateTime<Utc>) -> Vec<WarningGroup> {
         group_warnings(self.kube_events.values(), since)
+    }
+
+    /// A deployment's ReplicaSets as `kubectl describe` divides them, and
+    /// the pod holding its rollout up, if it is short.
+    pub fn rollout_of<'a>(&'a self, d: &Deployment) -> (Revisions<'a>, Option<&'a Pod>) {
+        let revisions = d.revisions(self.replica_sets.values());
+        let new = revisions.new.map(|r| r.name.as_str());
+        let pod = d.held_up_by(self.pods.values(), new);
+        (revisions, pod)
+    }
+
+    /// [`LiveState::rollout_of`]'s pod for each of `deployments` that is
+    /// short, keyed by the deployment's key: one pass over the
+    /// ReplicaSets and one over the pods, however many there are.
+    pub fn holdups<'a>(&'a self, deployments: &[&'a Deployment]) -> HashMap<String, &'a Pod> {
+        /// One short deployment: its new ReplicaSet and the worst pod so far.
+        struct Short<'a> {
+            d: &'a Deployment,
+            new: Option<&'a str>,
+            newest: Option<u32>,
+            best: Option<(HoldupRank<'a>, &'a Pod)>,
+        }
+        let mut short: HashMap<(&str, &str), Short<'a>> = deployments
+            .iter()
+            .filter(|d| d.short())
+            .map(|d| ((d.namespace.as_str(), d.name.as_str()), Short { d, new: None, newest: None, best: None }))
+            .collect();
+        if short.is_empty() {
+            return HashMap::new();
+        }
+        for r in self.replica_sets.values() {
+            let Some(dep) = r.deployment.as_deref() else { continue };
+            let Some(s) = short.get_mut(&(r.namespace.as_str(), dep)) else { continue };
+            let wins = match s.d.revision {
+                Some(rev) => r.revision == Some(rev),
+                None => r.revision >= s.newest,
+            };
+            if wins {
+                s.newest = r.revision;
+                s.new = Some(r.name.as_str());
+            }
+        }
+        for p in self.pods.values() {
+            let Some(dep) = p.deployment.as_deref() else { continue };
+            let Some(s) = short.get_mut(&(p.namespace.as_str(), dep)) else { continue };
+            let Some(rank) = s.d.holdup_rank(p, s.new) else { continue };
+            if s.best.as_ref().is_none_or(|(b, _)| rank < *b) {
+                s.best = Some((rank, p));
+            }
+        }
+        short.into_values().filter_map(|s| Some((Item::key(s.d), s.best?.1))).collect()
     }
 }
 

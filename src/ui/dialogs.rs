@@ -441,6 +441,40 @@ fn history_lines(app: &App, title: &str, l: &mut Vec<Line<'_>>) {
     }
 }
 
+/// The pod's deployment as `kubectl rollout status` and `kubectl
+/// describe deployment` tell it: the rollout, the new and old ReplicaSets
+/// with their revisions, and the pod holding the rollout up.
+fn rollout_lines(app: &App, d: &crate::model::Deployment, pod: &Pod, l: &mut Vec<Line<'_>>) {
+    let revision = d.revision.map(|r| format!(" (revision {r})")).unwrap_or_default();
+    l.push(kv(app, "Rollout", format!("{}{revision}", sanitize(&d.rollout_status()))));
+    let (sets, held_up_by) = app.live.rollout_of(d);
+    let set = |r: &crate::model::ReplicaSet| {
+        let revision = r.revision.map(|n| format!(" · revision {n}")).unwrap_or_default();
+        format!("{}{revision} · {} ready", sanitize(&r.describe()), r.ready)
+    };
+    if let Some(new) = sets.new {
+        let this = if pod.replica_set.as_deref() == Some(new.name.as_str()) { " · this pod's" } else { "" };
+        l.push(kv(app, "New ReplicaSet", format!("{}{this}", set(new))));
+    }
+    for (i, old) in sets.old.iter().enumerate() {
+        let this = if pod.replica_set.as_deref() == Some(old.name.as_str()) { " · this pod's" } else { "" };
+        l.push(kv(app, if i == 0 { "Old ReplicaSets" } else { "" }, format!("{}{this}", set(old))));
+    }
+    if sets.history > 0 {
+        let label = if sets.old.is_empty() { "Old ReplicaSets" } else { "" };
+        let older = if sets.history == 1 { "revision" } else { "revisions" };
+        l.push(kv(app, label, format!("{} older {older} scaled to zero", sets.history)));
+    }
+    if let Some(h) = held_up_by {
+        let status = match h.note(app.now) {
+            Some(note) => format!("{} · {}", h.status(), note),
+            None => h.status().into_owned(),
+        };
+        let who = if h.key() == pod.key() { "this pod".to_string() } else { sanitize(&h.name).into_owned() };
+        l.push(kv(app, "Held up by", format!("{who}: {}", sanitize(&status))));
+    }
+}
+
 fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     let printed = p.printed();
     let status = match p.note(app.now) {
@@ -468,8 +502,7 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     ];
     let deployment = p.deployment.as_ref().and_then(|d| app.live.deployments.get(&format!("{}/{d}", p.namespace)));
     if let Some(d) = deployment {
-        let revision = d.revision.map(|r| format!(" (revision {r})")).unwrap_or_default();
-        l.push(kv(app, "Rollout", format!("{}{revision}", sanitize(&d.rollout_status()))));
+        rollout_lines(app, d, p, &mut l);
     }
     if let Some((reason, message)) = &p.conditions.unscheduled {
         l.push(kv(app, "Scheduling", format!("{}: {}", sanitize(reason), sanitize(message))));

@@ -13,6 +13,7 @@ fn live() -> LiveState {
     }
     l.apply(SourceUpdate::data(t0(), FeedData::Pods(Delta::Reset(Vec::new()))));
     l.apply(SourceUpdate::data(t0(), FeedData::Deployments(Delta::Reset(Vec::new()))));
+    l.apply(SourceUpdate::data(t0(), FeedData::ReplicaSets(Delta::Reset(Vec::new()))));
     l.apply(SourceUpdate::data(t0(), FeedData::KubeEvents(Delta::Reset(Vec::new()))));
     l.apply(SourceUpdate::data(t0(), FeedData::Alarms(Delta::Reset(Vec::new()))));
     l.apply(SourceUpdate::data(t0(), FeedData::DbInstances(Delta::Reset(Vec::new()))));
@@ -145,6 +146,34 @@ fn deployments_short_of_replicas_fail() {
     assert_eq!(fail(run(&spec, &l)), "1 short: shop/backend 1/4");
     put(&mut l, FeedData::Deployments(Delta::Reset(vec![deployment("api", 4, 4)])));
     assert_eq!(run(&spec, &l), CheckResult::Pass("1 available".into()));
+}
+
+#[test]
+fn a_short_deployment_names_the_pod_holding_it_up() {
+    let mut l = live();
+    let mut pods: Vec<_> = (0..600).map(|i| synthetic_pod(i, 0)).collect();
+    for p in &mut pods {
+        p.namespace = "shop".into();
+        p.replica_set = p.deployment.as_ref().map(|d| format!("{d}-7d9f8b"));
+    }
+    // svc-0's pods include crash-looping ones (every 50th), svc-20's
+    // creating ones (every 20th that is not a 50th), svc-7's none.
+    let deployments = vec![deployment("svc-0", 2, 0), deployment("svc-20", 2, 1), deployment("svc-7", 2, 1)];
+    put(&mut l, FeedData::Deployments(Delta::Reset(deployments.clone())));
+    put(&mut l, FeedData::Pods(Delta::Reset(pods)));
+    let spec = CheckSpec::DeploymentsAvailable { namespace: None };
+    assert_eq!(
+        fail(run(&spec, &l)),
+        "3 short: shop/svc-0 0/2 (svc-0-7d9f8b00300 CrashLoopBackOff), \
+         shop/svc-20 1/2 (svc-20-7d9f8b00320 ContainerCreating), shop/svc-7 1/2"
+    );
+    // The one pass over every pod agrees with asking deployment by deployment.
+    let all: Vec<&Deployment> = l.deployments.values().collect();
+    let holdups = l.holdups(&all);
+    for d in &all {
+        let one = l.rollout_of(d).1.map(|p| p.key());
+        assert_eq!(holdups.get(&format!("shop/{}", d.name)).map(|p| p.key()), one, "{}", d.name);
+    }
 }
 
 fn warning(name: &str, reason: &str, mins_ago: i64) -> KubeEvent {

@@ -17,6 +17,7 @@ impl DemoWorld {
             namespace: NAMESPACE.into(),
             name: name.clone(),
             deployment: Some(deployment.to_string()),
+            replica_set: Some(format!("{deployment}-{}", dep.template_hash)),
             phase: if ready { "Running".into() } else { "Pending".into() },
             node: Some(node),
             created,
@@ -71,13 +72,41 @@ impl DemoWorld {
                 }
             })
             .collect();
+        let replica_sets = self.deployments.iter().flat_map(|(name, d)| self.replica_sets(name, d)).collect();
         let mut events = self.events.clone();
         events.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         events.truncate(50);
         vec![
             self.data(FeedData::Deployments(Delta::Reset(deployments))),
+            self.data(FeedData::ReplicaSets(Delta::Reset(replica_sets))),
             self.data(FeedData::KubeEvents(Delta::Reset(events))),
         ]
+    }
+
+    /// A deployment's ReplicaSets: the current revision's wants every
+    /// replica, older ones none and keep their pods until they are gone.
+    fn replica_sets(&self, name: &str, d: &DeployState) -> Vec<ReplicaSet> {
+        let current = (d.revision, d.template_hash.clone(), d.since);
+        d.history
+            .iter()
+            .cloned()
+            .chain(std::iter::once(current))
+            .map(|(revision, hash, created)| {
+                let pods: Vec<&Pod> = self.pods.values().filter(|p| p.name.contains(&hash) && !p.deleting).collect();
+                let ready = pods.iter().filter(|p| p.containers.iter().all(|c| c.ready)).count() as u32;
+                ReplicaSet {
+                    namespace: NAMESPACE.into(),
+                    name: format!("{name}-{hash}"),
+                    deployment: Some(name.to_string()),
+                    revision: Some(revision),
+                    desired: if revision == d.revision { d.desired } else { 0 },
+                    replicas: pods.len() as u32,
+                    ready,
+                    available: ready,
+                    created,
+                }
+            })
+            .collect()
     }
 
     pub(super) fn pod_broken(&self, name: &str) -> bool {
@@ -170,10 +199,13 @@ impl DemoWorld {
             }
         }
         let hash = self.token(10);
+        let now = self.now;
         let desired = match self.deployments.get_mut(dep) {
             Some(d) => {
-                d.template_hash = hash;
+                let old = std::mem::replace(&mut d.template_hash, hash);
+                d.history.push((d.revision, old, d.since));
                 d.revision += 1;
+                d.since = now;
                 d.desired
             }
             None => return,

@@ -40,7 +40,7 @@ use super::{Delta, Environment, FeedData, FeedId, FeedSignal, SourceUpdate};
 use crate::actions::{Action, ActionError, ActionKind, Evidence, Executed, Execution, Executor, LOG_TAIL_LINES};
 use crate::model::{
     Alarm, AlarmState, Conditions, Container, ContainerState, DbInstance, DbMetrics, Deployment, KubeEvent, Pod,
-    Rollout, Termination, TrailEvent, Waiting,
+    ReplicaSet, Rollout, Termination, TrailEvent, Waiting,
 };
 use crate::state::{ErrorKind, SourceError};
 
@@ -53,9 +53,10 @@ const BILLING: &str = "billing-db";
 const ATTACKER_IP: &str = "203.0.113.45";
 const METRIC_POINTS: usize = 60;
 /// The feeds the demo serves.
-const FEEDS: [FeedId; 8] = [
+const FEEDS: [FeedId; 9] = [
     FeedId::Pods,
     FeedId::Deployments,
+    FeedId::ReplicaSets,
     FeedId::KubeEvents,
     FeedId::DbInstances,
     FeedId::DbMetrics,
@@ -103,6 +104,10 @@ struct DeployState {
     template_hash: String,
     /// Bumped by each rollout, as the deployment controller does.
     revision: u32,
+    /// When the current revision's ReplicaSet was made.
+    since: DateTime<Utc>,
+    /// Earlier revisions: (revision, template hash, made at).
+    history: Vec<(u32, String, DateTime<Utc>)>,
     /// The replica count before a scale-down, until restored.
     restore_to: Option<u32>,
 }
@@ -218,6 +223,8 @@ impl DemoWorld {
                     broken: false,
                     template_hash: hash,
                     revision: 1,
+                    since: start - secs(3600 * 30),
+                    history: Vec::new(),
                     restore_to: None,
                 },
             );
@@ -258,6 +265,7 @@ impl DemoWorld {
         let mut out: Vec<SourceUpdate> = [
             (FeedId::Pods, None),
             (FeedId::Deployments, None),
+            (FeedId::ReplicaSets, None),
             (FeedId::KubeEvents, None),
             (FeedId::DbInstances, Some(POLL)),
             (FeedId::DbMetrics, Some(POLL)),

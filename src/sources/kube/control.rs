@@ -57,6 +57,7 @@ pub fn emptied(at: chrono::DateTime<chrono::Utc>) -> Vec<SourceUpdate> {
     let mut out = vec![
         SourceUpdate::data(at, FeedData::Pods(Delta::Reset(Vec::new()))),
         SourceUpdate::data(at, FeedData::Deployments(Delta::Reset(Vec::new()))),
+        SourceUpdate::data(at, FeedData::ReplicaSets(Delta::Reset(Vec::new()))),
         SourceUpdate::data(at, FeedData::KubeEvents(Delta::Reset(Vec::new()))),
     ];
     out.extend(FEEDS.iter().map(|f| SourceUpdate::signal(*f, at, FeedSignal::Connecting)));

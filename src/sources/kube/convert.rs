@@ -7,7 +7,9 @@ use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, Time};
 
-use crate::model::{Conditions, Container, ContainerState, Deployment, KubeEvent, Pod, Rollout, Termination, Waiting};
+use crate::model::{
+    Conditions, Container, ContainerState, Deployment, KubeEvent, Pod, ReplicaSet, Rollout, Termination, Waiting,
+};
 
 /// The label a ReplicaSet's pods carry; a deployment's ReplicaSet is named
 /// `<deployment>-<hash>`.
@@ -26,12 +28,21 @@ fn text(s: &Option<String>) -> String {
     s.clone().unwrap_or_default()
 }
 
-/// The deployment that owns a pod through its ReplicaSet: the owner's name
-/// without the pod template hash.
-fn owner_deployment(meta: &ObjectMeta) -> Option<String> {
-    let owner = meta.owner_references.as_ref()?.iter().find(|o| o.kind == "ReplicaSet")?;
-    let hash = meta.labels.as_ref()?.get(TEMPLATE_HASH)?;
-    owner.name.strip_suffix(hash.as_str())?.strip_suffix('-').map(str::to_string)
+/// The owner of a kind (the controller's, when it says which).
+fn owner<'a>(meta: &'a ObjectMeta, kind: &str) -> Option<&'a str> {
+    let owners = meta.owner_references.as_ref()?.iter().filter(|o| o.kind == kind);
+    let mut owners = owners.collect::<Vec<_>>();
+    owners.sort_by_key(|o| !o.controller.unwrap_or(false));
+    owners.first().map(|o| o.name.as_str())
+}
+
+/// The ReplicaSet that owns a pod, and its deployment: the ReplicaSet's
+/// name without the pod template hash.
+fn owner_deployment(meta: &ObjectMeta) -> (Option<String>, Option<String>) {
+    let Some(rs) = owner(meta, "ReplicaSet") else { return (None, None) };
+    let hash = meta.labels.as_ref().and_then(|l| l.get(TEMPLATE_HASH));
+    let deployment = hash.and_then(|h| rs.strip_suffix(h.as_str())?.strip_suffix('-').map(str::to_string));
+    (deployment, Some(rs.to_string()))
 }
 
 fn termination(t: &core::ContainerStateTerminated) -> Termination {
@@ -115,13 +126,15 @@ pub fn pod(p: &core::Pod) -> Pod {
     let created = created(meta);
     let status = p.status.as_ref();
     let spec = p.spec.as_ref();
+    let (deployment, replica_set) = owner_deployment(meta);
     let statuses = |f: fn(&core::PodStatus) -> Option<&Vec<core::ContainerStatus>>| {
         status.and_then(f).map(Vec::as_slice).unwrap_or_default()
     };
     Pod {
         namespace: text(&meta.namespace),
         name: text(&meta.name),
-        deployment: owner_deployment(meta),
+        deployment,
+        replica_set,
         phase: status.and_then(|s| s.phase.clone()).unwrap_or_default(),
         node: spec.and_then(|s| s.node_name.clone()),
         created,
@@ -169,13 +182,30 @@ pub fn deployment(d: &apps::Deployment) -> Deployment {
         rollout: rollout(d, desired),
         selector: d.spec.as_ref().map(|s| selector(&s.selector)).unwrap_or_default(),
         restore_to,
-        revision: d
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-            .and_then(|v| v.trim().parse().ok()),
+        revision: revision(&d.metadata),
     }
+}
+
+/// A ReplicaSet: its deployment, revision and replica counts.
+pub fn replica_set(r: &apps::ReplicaSet) -> ReplicaSet {
+    let status = r.status.as_ref();
+    let meta = &r.metadata;
+    ReplicaSet {
+        namespace: text(&meta.namespace),
+        name: text(&meta.name),
+        deployment: owner(meta, "Deployment").map(str::to_string),
+        revision: revision(meta),
+        desired: count(Some(r.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1))),
+        replicas: status.map_or(0, |s| count(Some(s.replicas))),
+        ready: count(status.and_then(|s| s.ready_replicas)),
+        available: count(status.and_then(|s| s.available_replicas)),
+        created: created(meta),
+    }
+}
+
+/// `deployment.kubernetes.io/revision`, on a deployment or its ReplicaSet.
+fn revision(meta: &ObjectMeta) -> Option<u32> {
+    meta.annotations.as_ref()?.get("deployment.kubernetes.io/revision")?.trim().parse().ok()
 }
 
 /// The rollout's state by the rules `kubectl rollout status` applies,

@@ -1,7 +1,7 @@
-//! The Kubernetes source: pods, deployments and Warning events through
-//! kube-runtime watchers (one paginated list, then a watch with bookmarks;
-//! a `410 Gone` relists), converted at once into the console's model so no
-//! API object is kept.
+//! The Kubernetes source: pods, deployments, their ReplicaSets and
+//! Warning events through kube-runtime watchers (one paginated list, then
+//! a watch with bookmarks; a `410 Gone` relists), converted at once into
+//! the console's model so no API object is kept.
 //!
 //! A watcher's `Init … InitApply … InitDone` becomes: *syncing*, the
 //! listed objects sent as `Upsert`s page by page (so the first rows show
@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::{Stream, StreamExt};
-use k8s_openapi::api::apps::v1::Deployment as KDeployment;
+use k8s_openapi::api::apps::v1::{Deployment as KDeployment, ReplicaSet as KReplicaSet};
 use k8s_openapi::api::core::v1::{Event as KEvent, Pod as KPod};
 use kube::api::Api;
 use kube::runtime::watcher::{self, Event};
@@ -32,11 +32,11 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use super::clock::Clock;
-use crate::model::{Deployment, KubeEvent, Pod};
+use crate::model::{Deployment, KubeEvent, Pod, ReplicaSet};
 use crate::state::{Delta, ErrorKind, FeedData, FeedId, FeedSignal, Item, SourceError, SourceUpdate};
 
 /// The feeds this source serves.
-pub const FEEDS: [FeedId; 3] = [FeedId::Pods, FeedId::Deployments, FeedId::KubeEvents];
+pub const FEEDS: [FeedId; 4] = [FeedId::Pods, FeedId::Deployments, FeedId::ReplicaSets, FeedId::KubeEvents];
 
 /// Objects sent in one update while a list is arriving.
 const PAGE: usize = 500;
@@ -253,6 +253,17 @@ impl Kind for KDeployment {
     }
 }
 
+impl Kind for KReplicaSet {
+    type Model = ReplicaSet;
+    const FEED: FeedId = FeedId::ReplicaSets;
+    fn convert(&self) -> Option<ReplicaSet> {
+        Some(convert::replica_set(self))
+    }
+    fn data(d: Delta<ReplicaSet>) -> FeedData {
+        FeedData::ReplicaSets(d)
+    }
+}
+
 impl Kind for KEvent {
     type Model = KubeEvent;
     const FEED: FeedId = FeedId::KubeEvents;
@@ -450,6 +461,7 @@ pub async fn run(target: Target, clock: Arc<dyn Clock>, updates: mpsc::Sender<So
     tokio::join!(
         watch::<KPod>(client.clone(), ns.clone(), clock.clone(), updates.clone()),
         watch::<KDeployment>(client.clone(), ns.clone(), clock.clone(), updates.clone()),
+        watch::<KReplicaSet>(client.clone(), ns.clone(), clock.clone(), updates.clone()),
         watch::<KEvent>(client, ns, clock, updates),
     );
 }

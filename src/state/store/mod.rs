@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Delta;
-use crate::model::{Alarm, Db, DbMetrics, Deployment, Health, KubeEvent, Pod, Trail, TrailEvent};
+use crate::model::{Alarm, Db, DbMetrics, Deployment, Health, KubeEvent, Pod, ReplicaSet, Trail, TrailEvent};
 
 /// What a store needs to know about its items.
 pub trait Item: PartialEq {
@@ -341,6 +341,16 @@ impl Item for Deployment {
     }
     fn health(&self) -> Health {
         Deployment::health(self)
+    }
+}
+
+/// A ReplicaSet's health is its deployment's, which the panel shows.
+impl Item for ReplicaSet {
+    fn key(&self) -> String {
+        ReplicaSet::key(self)
+    }
+    fn health(&self) -> Health {
+        Health::Ok
     }
 }
 

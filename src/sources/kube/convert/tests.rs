@@ -43,6 +43,7 @@ fn a_running_pod_keeps_what_the_panel_shows() {
     })));
     assert_eq!((p.namespace.as_str(), p.name.as_str()), ("shop", "backend-7d9c6b5f4-x2x9k"));
     assert_eq!(p.deployment.as_deref(), Some("backend"));
+    assert_eq!(p.replica_set.as_deref(), Some("backend-7d9c6b5f4"));
     assert_eq!(p.node.as_deref(), Some("ip-10-0-1-17"));
     assert_eq!(p.ready_count(), (2, 2));
     assert_eq!(p.restarts(), 2);
@@ -174,7 +175,40 @@ fn pods_without_a_replica_set_have_no_deployment() {
     // A StatefulSet's pod is not a deployment's.
     let mut raw = pod_json(json!({"phase": "Running"}));
     raw.metadata.owner_references.as_mut().unwrap()[0].kind = "StatefulSet".into();
-    assert_eq!(pod(&raw).deployment, None);
+    assert_eq!((pod(&raw).deployment, pod(&raw).replica_set), (None, None));
+}
+
+#[test]
+fn replica_sets_keep_their_deployment_revision_and_counts() {
+    let r: apps::ReplicaSet = serde_json::from_value(json!({
+        "metadata": {
+            "name": "backend-7d9c6b5f4", "namespace": "shop",
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "annotations": {"deployment.kubernetes.io/revision": "7"},
+            "ownerReferences": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "unrelated", "uid": "u0"},
+                {"apiVersion": "apps/v1", "kind": "Deployment", "name": "backend", "uid": "u1", "controller": true}
+            ]
+        },
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "backend"}}},
+        "status": {"replicas": 2, "readyReplicas": 1, "availableReplicas": 1}
+    }))
+    .unwrap();
+    let r = replica_set(&r);
+    assert_eq!(
+        (r.namespace.as_str(), r.name.as_str(), r.deployment.as_deref()),
+        ("shop", "backend-7d9c6b5f4", Some("backend"))
+    );
+    assert_eq!((r.revision, r.desired, r.replicas, r.ready, r.available), (Some(7), 3, 2, 1, 1));
+    assert_eq!(r.created, DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap());
+    // Scaled to zero, never given a revision, owned by nothing.
+    let bare: apps::ReplicaSet = serde_json::from_value(json!({
+        "metadata": {"name": "bare", "namespace": "shop"},
+        "spec": {"replicas": 0, "selector": {}},
+    }))
+    .unwrap();
+    let bare = replica_set(&bare);
+    assert_eq!((bare.deployment, bare.revision, bare.desired, bare.replicas), (None, None, 0, 0));
 }
 
 #[test]
