@@ -2,13 +2,16 @@
 //! `tests/support/k8s.rs`, `Cluster`): deployments create pods the
 //! scheduler binds and the node simulator runs; a rollout really rolls,
 //! a scale really adds pods, a deleted pod comes back, and faults the
-//! simulator plays read as kubectl reads them.
+//! simulator plays read as kubectl reads them; and the incident story,
+//! end to end in a terminal, on it.
 #![allow(clippy::unwrap_used)]
 
 #[path = "support/k8s.rs"]
 mod k8s;
 #[path = "support/kube_console.rs"]
 mod kube_console;
+#[path = "support/pty.rs"]
+mod pty;
 
 use k8s_openapi::api::apps::v1::Deployment as KDeployment;
 use kube::api::{Api, PostParams};
@@ -304,4 +307,175 @@ async fn rollouts_read_as_kubectl_rollout_status_says() {
             })
         })
         .await;
+}
+
+/// Presses `key` until the screen shows what `found` looks for (a menu
+/// entry marked `›`, a checklist step's hint), each press awaited on
+/// screen.
+fn move_to(c: &mut pty::Console, key: &str, what: &str, found: impl Fn(&str) -> bool) {
+    for _ in 0..30 {
+        let before = c.contents();
+        if found(&before) {
+            return;
+        }
+        c.keys(key);
+        c.wait_for(what, |s| s != before);
+    }
+    panic!("never reached {what}:\n{}", c.contents());
+}
+
+fn selected(needle: &str) -> impl Fn(&str) -> bool + '_ {
+    move |s: &str| s.lines().any(|l| l.contains('›') && l.contains(needle))
+}
+
+/// The lines of the Pods panel that show pods of `dep`.
+fn rows<'a>(screen: &'a str, dep: &str) -> Vec<&'a str> {
+    let prefix = format!("{dep}-");
+    screen.lines().filter(|l| l.split_whitespace().nth(1).is_some_and(|n| n.starts_with(&prefix))).collect()
+}
+
+/// The strip's words for `dep`: `backend 3/3`, `backend 0/0 (was 3)`.
+fn strip_has(screen: &str, words: &str) -> bool {
+    screen.lines().nth(3).is_some_and(|l| l.contains(words))
+}
+
+/// An on-call engineer's crash-loop incident at 80×24, on controllers
+/// that really run: the deployment whose pods crash-loop is red and
+/// first, the crashloop playbook's checks fail, a rollout restart run
+/// from the checklist and confirmed with `y` (the fault fixed meanwhile,
+/// so new pods start healthy) brings up a new ReplicaSet while the strip
+/// follows the rollout, the old pods terminate, the checks pass and the
+/// incident resolves; then scale to zero and restore, and a deleted pod
+/// replaced by its ReplicaSet.
+#[test]
+fn the_crash_loop_incident_end_to_end_on_a_living_cluster() {
+    let ns = "story";
+    let cluster = k8s::shared_cluster();
+    let server = &cluster.server;
+    // The fault comes from the simulator's ConfigMap, so fixing it needs
+    // no change to the deployment.
+    let cm = k8s::nodesim::FAULTS_CONFIGMAP;
+    server.kubectl_may_fail(&["-n", "kube-system", "create", "configmap", cm]);
+    let fault = |f: &str| {
+        let patch = json!({"data": {"story.backend": f}}).to_string();
+        server.kubectl(&["-n", "kube-system", "patch", "configmap", cm, "--type=merge", "-p", &patch]);
+    };
+    fault("crash-loop");
+    // A new pod counts as available 3 s after it is ready, and no old pod
+    // goes before a new one is available: the rollout takes a while.
+    let mut backend = deployment("backend", 3, json!({}));
+    let spec = backend.spec.as_mut().unwrap();
+    spec.min_ready_seconds = Some(3);
+    spec.strategy = Some(
+        serde_json::from_value(json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}))
+            .unwrap(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(living(ns, vec![backend, deployment("frontend", 2, json!({}))]));
+
+    let kubeconfig = server.kubeconfig();
+    let mut c = pty::Console::spawn_sized(
+        env!("CARGO_BIN_EXE_warroom").as_ref(),
+        &["--context", "console", "-n", ns],
+        &[("KUBECONFIG", kubeconfig.to_str().unwrap())],
+        (24, 80),
+    );
+    let screen = c.wait_for("three backend pods crash-looping above the frontend", |s| {
+        let (b, f) = (rows(s, "backend"), rows(s, "frontend"));
+        b.len() == 3 && b.iter().all(|l| l.contains("CrashLoopBackOff") && l.starts_with("┃✗")) && f.len() == 2
+    });
+    let first = screen.lines().position(|l| l.contains("frontend-")).unwrap();
+    assert!(screen.lines().take(first).filter(|l| l.contains("backend-")).count() == 3, "{screen}");
+    assert!(strip_has(&screen, "✗ backend 0/3"), "{screen}");
+    let old: Vec<String> =
+        rows(&screen, "backend").iter().map(|l| l.split_whitespace().nth(1).unwrap().into()).collect();
+
+    // The crashloop playbook: its first check fails, naming the pods.
+    c.keys("P");
+    c.wait_text("Start incident");
+    move_to(&mut c, "\x1b[B", "the crashloop playbook", selected("crashloop"));
+    c.keys("\r");
+    c.wait_text("P2 incident started");
+    c.keys("5");
+    c.wait_for("the crash-loop check failing", |s| {
+        s.contains("✗ See which pods crash-loop") && s.contains("3 crash-looping")
+    });
+
+    // The fault is fixed; the restart step, confirmed from the keyboard.
+    fault("");
+    move_to(&mut c, "j", "the restart step", |s| s.contains("Enter: rollout restart"));
+    c.keys("\r");
+    c.wait_text("Confirm: Rollout restart deployment");
+    c.wait_text("Target   deployment story/backend");
+    c.keys("y");
+    c.wait_text("✓ Rollout restart deployment backend");
+
+    // The strip follows the rollout; old pods terminate; new ones run.
+    c.keys("1");
+    c.wait_for("the rollout rolling in the strip", |s| strip_has(s, "rolling"));
+    c.wait_for("an old pod terminating", |s| {
+        rows(s, "backend").iter().any(|l| l.contains("Terminating") && old.iter().any(|o| l.contains(o.as_str())))
+    });
+    let screen = c.wait_for("three new backend pods running, the rollout done", |s| {
+        let b = rows(s, "backend");
+        strip_has(s, "● backend 3/3")
+            && !strip_has(s, "rolling")
+            && b.len() == 3
+            && b.iter().all(|l| l.contains("Running") && !old.iter().any(|o| l.contains(o.as_str())))
+    });
+    assert_eq!(kubectl_rollout(server, ns, "backend"), "deployment \"backend\" successfully rolled out", "{screen}");
+
+    // The checks pass; the incident resolves.
+    c.keys("5");
+    c.wait_for("the checks passing", |s| {
+        s.contains("✓ See which pods crash-loop") && s.contains("✓ Restarts per hour")
+    });
+    move_to(&mut c, "j", "the resolution checks", |s| {
+        s.contains("✓ No pod crash-loops") && s.contains("✓ Every pod is ready")
+    });
+    c.keys(":");
+    c.keys("resolve incident\r");
+    c.wait_text("P2 incident resolved");
+    c.keys("\x1b");
+
+    // Scale to zero, confirmed by typing the deployment's name.
+    c.keys("1");
+    c.keys("\x1b[H");
+    c.keys("a");
+    c.wait_text("Actions: pod story/backend-");
+    move_to(&mut c, "\x1b[B", "scale to zero", selected("Scale deployment to zero"));
+    c.keys("\r");
+    c.wait_text("Type backend to confirm");
+    c.keys("backend\r");
+    c.wait_for("backend at zero, its pods gone", |s| {
+        strip_has(s, "backend 0/0 (was 3)") && rows(s, "backend").is_empty()
+    });
+    assert_eq!(server.kubectl(&["get", "pods", "-n", ns, "-l", "app=backend", "--no-headers"]).trim(), "");
+
+    // Restored from the palette: it has no pod left to select.
+    c.keys(":");
+    c.keys("restore");
+    c.wait_text("Restore deployment story/backend to 3 replicas");
+    c.keys("\r");
+    c.wait_text("Confirm: Restore the 3 replicas before the scale-down");
+    c.keys("y");
+    c.wait_for("three backend pods again", |s| {
+        strip_has(s, "● backend 3/3") && rows(s, "backend").iter().filter(|l| l.contains("Running")).count() == 3
+    });
+
+    // A deleted pod, confirmed by typing its name, is replaced.
+    c.keys("\x1b[H");
+    c.keys("a");
+    let menu = c.wait_text("Actions: pod story/backend-");
+    let victim = menu.split("Actions: pod story/").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    move_to(&mut c, "\x1b[B", "delete pod", selected("Delete pod"));
+    c.keys("\r");
+    c.wait_text(&format!("Type {victim} to confirm"));
+    c.keys(&format!("{victim}\r"));
+    c.wait_for("the deleted pod replaced", |s| {
+        let b = rows(s, "backend");
+        b.len() == 3 && b.iter().all(|l| l.contains("Running") && !l.contains(victim.as_str()))
+    });
+    c.keys("q");
+    assert!(c.wait_exit().success());
 }

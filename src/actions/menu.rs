@@ -43,6 +43,24 @@ pub fn for_pod(pod: &Pod, deployment: Option<&Deployment>, scope: &Scope) -> Vec
     out
 }
 
+/// The restores of deployments scaled down from this console, which have
+/// no pods left to select once at zero: by namespace and name.
+pub fn restores<'a>(deployments: impl IntoIterator<Item = &'a Deployment>, scope: &Scope) -> Vec<Action> {
+    let mut ds: Vec<&Deployment> = deployments.into_iter().filter(|d| d.restorable().is_some()).collect();
+    ds.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    ds.into_iter()
+        .filter_map(|d| {
+            let kind = ActionKind::RestoreScale {
+                namespace: d.namespace.clone(),
+                deployment: d.name.clone(),
+                from: d.desired,
+                to: d.restorable()?,
+            };
+            Some(Action { kind, scope: scope.clone() })
+        })
+        .collect()
+}
+
 /// Actions offered for an RDS instance; `all` is every known instance (to
 /// find cluster readers), `stamp` names a new snapshot. A cluster member's
 /// data lives in its cluster, so its snapshot is the cluster's.

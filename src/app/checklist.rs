@@ -251,8 +251,15 @@ impl App {
         let panel = action_panel(a.name);
         let Some(playbook) = self.active_playbook().map(|p| p.id.clone()) else { return Vec::new() };
         let origin = Origin::Playbook { playbook, step: step.to_string() };
-        let (item, actions) = self.menu_for(panel).unwrap_or_default();
-        let matching: Vec<Action> = actions.into_iter().filter(|x| step_matches(a, &x.kind)).collect();
+        let (mut item, actions) = self.menu_for(panel).unwrap_or_default();
+        let mut matching: Vec<Action> = actions.into_iter().filter(|x| step_matches(a, &x.kind)).collect();
+        if matching.is_empty() && a.name == ActionName::RestoreScale {
+            // A deployment at zero has no pod to select: the restores
+            // recorded are what there is to choose from.
+            let restores = crate::actions::menu::restores(self.live.deployments.values(), &self.scope());
+            matching = restores.into_iter().filter(|x| step_matches(a, &x.kind)).collect();
+            item = "deployments scaled down".into();
+        }
         match matching.len() {
             0 => {
                 self.jump_to_step();

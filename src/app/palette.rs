@@ -28,6 +28,9 @@ pub enum PaletteCmd {
     TrailView(TrailView),
     /// Show (and look up) the CloudTrail events of this window.
     TrailWindow(chrono::TimeDelta),
+    /// Confirm this action, as from an item's menu: what has no item to
+    /// select (a deployment scaled to zero has no pods).
+    Act(Box<crate::actions::Action>),
     /// Nothing to run: the entry only says something (why namespaces are
     /// not listed).
     Note(String),
@@ -71,6 +74,15 @@ pub fn items(app: &App, query: &str) -> Vec<PaletteItem> {
         label: format!("Toggle dry-run (now {})", if app.flags.dry_run { "on" } else { "off" }),
         cmd: PaletteCmd::ToggleDryRun,
     });
+    all.extend(crate::actions::menu::restores(app.live.deployments.values(), &app.scope()).into_iter().map(|a| {
+        let label = match &a.kind {
+            crate::actions::ActionKind::RestoreScale { namespace, deployment, to, .. } => {
+                format!("Restore deployment {}/{} to {to} replicas", sanitize(namespace), sanitize(deployment))
+            }
+            _ => a.title(),
+        };
+        PaletteItem { label, cmd: PaletteCmd::Act(Box::new(a)) }
+    }));
     if app.incident().is_some() {
         all.push(PaletteItem { label: "Change incident severity".into(), cmd: PaletteCmd::StartIncident });
         all.push(PaletteItem { label: "Resolve incident".into(), cmd: PaletteCmd::ResolveIncident });
@@ -315,6 +327,7 @@ impl App {
             PaletteCmd::Help => self.overlay = Some(Overlay::Help { scroll: Scroll::default() }),
             PaletteCmd::Results => self.overlay = Some(Overlay::Results { scroll: Scroll::default() }),
             PaletteCmd::Evidence(path) => return self.view_evidence(Some(path)),
+            PaletteCmd::Act(action) => return self.open_confirm(*action, Origin::Menu),
             PaletteCmd::Context(name) => {
                 let ns = self.env.kube_contexts.iter().find(|c| c.name == name).and_then(|c| c.namespace.clone());
                 let namespaces = ns.map_or_else(|| self.env.kube_target.namespaces.clone(), |n| vec![n]);

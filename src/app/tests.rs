@@ -1705,3 +1705,37 @@ fn an_action_step_goes_to_the_item_its_literal_parameters_name() {
     let selected = step_jump(&step(&[("deployment", ParamValue::Selected)]), &app.live, app.now);
     assert_eq!(selected, Some(Jump { panel: PanelId::Pods, key: None, view: None }));
 }
+
+#[test]
+fn a_deployment_scaled_to_zero_is_restored_from_the_palette_and_from_its_step() {
+    let mut app = app();
+    // worker scaled to zero from this console: no pod of it to select.
+    let mut worker = app.live.deployments.get("shop/worker").cloned().unwrap();
+    (worker.desired, worker.ready, worker.available, worker.restore_to) = (0, 0, 0, Some(3));
+    app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::Deployments(Delta::Upsert(vec![worker])))));
+    let pods = app.live.pods.values().filter(|p| p.deployment.as_deref() != Some("worker")).cloned().collect();
+    app.update(Msg::Source(SourceUpdate::data(app.now, FeedData::Pods(Delta::Reset(pods)))));
+    let restore = ActionKind::RestoreScale { namespace: "shop".into(), deployment: "worker".into(), from: 0, to: 3 };
+    let confirming = |app: &App| match &app.overlay {
+        Some(Overlay::Confirm(c)) => Some(c.action.kind.clone()),
+        _ => None,
+    };
+
+    press(&mut app, ":");
+    type_text(&mut app, "restore");
+    let labels: Vec<String> = app.palette_items().into_iter().map(|i| i.label).collect();
+    assert_eq!(labels, ["Restore deployment shop/worker to 3 replicas"]);
+    press(&mut app, "<Enter>");
+    assert_eq!(confirming(&app), Some(restore.clone()));
+    press(&mut app, "<Esc>");
+
+    // The emergency playbook's restore step finds it with no pod selected.
+    let fx = app.start_incident_with(Severity::P1, Some("scale-to-zero".into()), None);
+    perform_records(&mut app, fx);
+    press(&mut app, "5");
+    while app.selected_step().unwrap().id != "restore" {
+        press(&mut app, "j");
+    }
+    press(&mut app, "<Enter>");
+    assert_eq!(confirming(&app), Some(restore));
+}
