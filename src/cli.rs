@@ -93,8 +93,6 @@ pub enum Sub {
         #[arg(long, requires = "format")]
         run_commands: bool,
     },
-    /// Turn a Markdown runbook into a playbook file to review: headings
-    /// become phases, `- [ ]` items steps, shell blocks scripts.
     /// List the incidents journaled on this machine, newest first: status,
     /// severity, start, duration and title (with --demo, the demo's).
     Incidents,
@@ -111,6 +109,8 @@ pub enum Sub {
         #[arg(short, long, value_name = "FILE")]
         output: Option<std::path::PathBuf>,
     },
+    /// Turn a Markdown runbook into a playbook file to review: headings
+    /// become phases, `- [ ]` items steps, shell blocks scripts.
     Import {
         /// The runbook (Markdown).
         runbook: std::path::PathBuf,
@@ -152,6 +152,21 @@ mod tests {
         assert_eq!(c.namespaces, ["shop", "pay"]);
         assert!(Cli::try_parse_from(["warroom", "-A", "-n", "shop"]).is_err());
         assert!(Cli::try_parse_from(["warroom", "--demo", "--context", "prod"]).is_err());
+    }
+
+    #[test]
+    fn every_subcommand_says_what_it_does_in_its_own_words() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let about = |name: &str| {
+            let sub = cli.find_subcommand(name).unwrap_or_else(|| panic!("no {name}"));
+            sub.get_about().map(ToString::to_string).unwrap_or_default()
+        };
+        assert!(about("import").starts_with("Turn a Markdown runbook"), "{}", about("import"));
+        assert!(about("incidents").starts_with("List the incidents"), "{}", about("incidents"));
+        for sub in cli.get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no help line", sub.get_name());
+        }
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
     };
     let mut lines = lines;
     let selected_at = match app.active_playbook() {
-        Some(_) => Some(steps(app, &mut lines)),
+        Some(_) => Some(steps(app, &mut lines, usize::from(inner.width))),
         None if app.incident().is_some() => {
             lines.push(Line::styled("no playbook for this incident", dim));
             None
@@ -97,7 +97,7 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
 /// The playbook's phases and steps, each with where it stands; under the
 /// selected one its guidance and what it runs. Returns the selected
 /// step's line.
-fn steps<'a>(app: &App, lines: &mut Vec<Line<'a>>) -> usize {
+fn steps<'a>(app: &App, lines: &mut Vec<Line<'a>>, width: usize) -> usize {
     let Some(p) = app.active_playbook() else { return 0 };
     let dim = app.theme.style(Slot::TextDim);
 
@@ -125,12 +125,12 @@ fn steps<'a>(app: &App, lines: &mut Vec<Line<'a>>) -> usize {
                 Span::styled(sanitize(&step.title).into_owned(), style),
             ]));
             if let Some((_, why)) = state.and_then(|s| s.skipped.as_ref()) {
-                lines.push(Line::styled(format!("   skipped: {}", sanitize(why)), dim));
+                lines.extend(indented(&format!("skipped: {}", sanitize(why)), width, dim));
             } else if let Some(r) = result.filter(|r| !r.passed()) {
-                lines.push(Line::styled(format!("   {}", sanitize(r.why())), health_style(app, health)));
+                lines.extend(indented(&sanitize(r.why()), width, health_style(app, health)));
             }
             if selected {
-                lines.extend(step_detail(app, step));
+                lines.extend(step_detail(app, step, width));
             }
             index += 1;
         }
@@ -160,14 +160,10 @@ fn step_mark(
 }
 
 /// Under the selected step: its guidance, and what it checks or runs.
-fn step_detail<'a>(app: &App, step: &Step) -> Vec<Line<'a>> {
+fn step_detail<'a>(app: &App, step: &Step, width: usize) -> Vec<Line<'a>> {
     let dim = app.theme.style(Slot::TextDim);
-    let mut out: Vec<Line<'a>> = step
-        .text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| Line::styled(format!("   {}", sanitize(l)), dim))
-        .collect();
+    let mut out: Vec<Line<'a>> =
+        step.text.lines().filter(|l| !l.trim().is_empty()).flat_map(|l| indented(&sanitize(l), width, dim)).collect();
     let what = match &step.kind {
         StepKind::Manual => "Enter: tick".to_string(),
         StepKind::Check(spec) => format!("checks: {}", spec.describe()),
@@ -175,8 +171,18 @@ fn step_detail<'a>(app: &App, step: &Step) -> Vec<Line<'a>> {
         StepKind::Command(c) => format!("runs: {} ({})", c.argv.join(" "), c.risk.label()),
         StepKind::Script(sc) => format!("script ({}): {}", sc.risk.label(), sc.script.lines().next().unwrap_or("")),
     };
-    out.push(Line::styled(format!("   {}", sanitize(&what)), dim));
+    out.extend(indented(&sanitize(&what), width, dim));
     out
+}
+
+/// `text` under its step: wrapped to `width` with every row indented, so
+/// a long reason does not run back to the pane's edge.
+fn indented<'a>(text: &str, width: usize, style: ratatui::style::Style) -> Vec<Line<'a>> {
+    const INDENT: &str = "   ";
+    super::wrap(text, width.saturating_sub(INDENT.len()))
+        .into_iter()
+        .map(|row| Line::styled(format!("{INDENT}{row}"), style))
+        .collect()
 }
 
 fn action_words(a: &crate::playbook::ActionStep) -> String {

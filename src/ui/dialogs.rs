@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 
+use super::wrap;
 use crate::actions::Risk;
 use crate::app::{App, Confirm, IncidentChoice, Overlay, PanelId, Scroll};
 use crate::config::keymap::{Command, Layer};
@@ -640,37 +641,6 @@ fn result_lines<'a>(app: &App, width: usize) -> Vec<Line<'a>> {
         }
     }
     lines
-}
-
-/// Splits text into pieces of at most `width` characters, at spaces when
-/// possible.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(8);
-    let mut out = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        let mut word = word.to_string();
-        while word.chars().count() > width {
-            if !line.is_empty() {
-                out.push(std::mem::take(&mut line));
-            }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            out.push(head);
-        }
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            out.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() || out.is_empty() {
-        out.push(line);
-    }
-    out
 }
 
 fn help_lines<'a>(app: &App) -> Vec<Line<'a>> {

@@ -138,7 +138,9 @@ fn bar_line(app: &App, detail: Detail) -> Line<'static> {
     let aws = if env.aws_account.is_empty() && env.aws_region.is_empty() {
         "no AWS".to_string()
     } else if detail >= Detail::NoProfile {
-        format!("{}@{}", sanitize(&env.aws_account), sanitize(&env.aws_region))
+        // The account once known; until then the profile it comes from.
+        let who = if env.aws_account.is_empty() { &env.aws_profile } else { &env.aws_account };
+        format!("{}@{}", sanitize(who), sanitize(&env.aws_region))
     } else {
         let who = match (env.aws_account.as_str(), env.aws_caller.as_str()) {
             ("", _) => "connecting".to_string(),
@@ -206,5 +208,15 @@ mod tests {
                 assert!(text.contains("READ-ONLY") && text.contains("/ 15:00") && text.contains("●kube"), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn a_narrow_bar_names_the_profile_until_the_account_is_known() {
+        let mut app = demo_app_with(60, (80, 24), "default", "default", Flags::default());
+        (app.env.aws_account, app.env.aws_profile, app.env.aws_region) = (String::new(), "prod".into(), "?".into());
+        let text = bar(&app);
+        assert!(text.contains("│ prod@?"), "{text}");
+        app.env.aws_account = "123456789012".into();
+        assert!(bar(&app).contains("│ 123456789012@?"), "{}", bar(&app));
     }
 }
