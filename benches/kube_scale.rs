@@ -10,8 +10,20 @@
 //! - CPU seconds used over the following idle minute;
 //! - bytes written to the terminal during that idle minute.
 //!
+//! Then, on a server of its own, pods spread over many namespaces and the
+//! console watching all of them (`-A`), to where the API server is the
+//! limit: in the same run, before the console starts, how long the server
+//! itself takes to hand over the whole list, paginated as the console asks
+//! for it (500 a page, from etcd); then the console's first row, every pod
+//! listed (the panel's count reaching N), key-to-frame latency while the
+//! list is still arriving (`Tab` and `Shift-Tab` moving focus off the Pods
+//! panel and back, the frame that redraws its border stamped as it is
+//! read), and RSS once listed.
+//!
 //! `cargo bench --bench kube_scale` measures warroom at 1,000, 5,000 and
-//! 10,000 pods. Options: `--pods 1000,5000`, `--settle 30`, `--idle 60`,
+//! 10,000 pods in one namespace, then 50,000 pods in 500 namespaces and
+//! 100,000 in 1,000. Options: `--pods 1000,5000`, `--spread
+//! 50000:500,100000:1000` (or `--spread none`), `--settle 30`, `--idle 60`,
 //! `--find '/{name}\r'` (keys that bring a named pod's row into view), and
 //! after `--cmd` the console to measure, run with `KUBECONFIG` pointing at
 //! the test server (context `console`, pods in namespace `bench`) and the
@@ -27,6 +39,7 @@ mod aws;
 mod console;
 #[path = "../tests/support/k8s.rs"]
 mod k8s;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +53,9 @@ const SIZE: (u16, u16) = (50, 200);
 
 struct Options {
     pods: Vec<usize>,
+    /// (pods, namespaces) cases watched with `-A`, the same pods per
+    /// namespace in each, seeded one after the other.
+    spread: Vec<(usize, usize)>,
     settle: u64,
     idle: u64,
     find: String,
@@ -49,6 +65,7 @@ struct Options {
 fn options() -> Options {
     let mut o = Options {
         pods: vec![1_000, 5_000, 10_000],
+        spread: vec![(50_000, 500), (100_000, 1_000)],
         settle: 30,
         idle: 60,
         find: "/{name}\r".into(),
@@ -58,6 +75,19 @@ fn options() -> Options {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--pods" => o.pods = args.next().unwrap().split(',').map(|n| n.trim().parse().unwrap()).collect(),
+            "--spread" => {
+                let v = args.next().unwrap();
+                o.spread = if v == "none" {
+                    Vec::new()
+                } else {
+                    v.split(',')
+                        .map(|c| {
+                            let (p, n) = c.split_once(':').unwrap();
+                            (p.trim().parse().unwrap(), n.trim().parse().unwrap())
+                        })
+                        .collect()
+                };
+            }
             "--settle" => o.settle = args.next().unwrap().parse().unwrap(),
             "--idle" => o.idle = args.next().unwrap().parse().unwrap(),
             "--find" => o.find = args.next().unwrap().replace("\\r", "\r"),
@@ -77,12 +107,11 @@ fn pod_name(i: usize) -> String {
 }
 
 /// Creates pods `from..to` with kubelet-like statuses: most running, every
-/// 100th crash-looping, every 50th pending.
-async fn seed(client: &kube::Client, from: usize, to: usize) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), NAMESPACE);
+/// 100th crash-looping, every 50th pending; pod `i` in `namespace(i)`.
+async fn seed(client: &kube::Client, from: usize, to: usize, namespace: impl Fn(usize) -> String) {
     futures_util::stream::iter(from..to)
         .for_each_concurrent(32, |i| {
-            let pods = pods.clone();
+            let pods: Api<Pod> = Api::namespaced(client.clone(), &namespace(i));
             async move {
                 let name = pod_name(i);
                 let p: Pod = serde_json::from_value(json!({
@@ -197,7 +226,7 @@ fn main() {
     let mut seeded = 0;
     for &n in &o.pods {
         let t = Instant::now();
-        rt.block_on(seed(&admin, seeded, n));
+        rt.block_on(seed(&admin, seeded, n, |_| NAMESPACE.to_string()));
         seeded = seeded.max(n);
         println!("{n} pods seeded in {:.1} s", t.elapsed().as_secs_f64());
         let f = measure(&server, &moto, &o, n);
@@ -214,5 +243,227 @@ fn main() {
             f.idle_cpu_s / o.idle as f64 * 100.0,
             f.idle_bytes,
         );
+    }
+    drop(server);
+    if !o.spread.is_empty() {
+        spread(&o, &moto);
+    }
+}
+
+/// The namespace of pod `i` when `per` pods share one.
+fn spread_namespace(i: usize, per: usize) -> String {
+    format!("team-{:04}", i / per)
+}
+
+fn spread(o: &Options, moto: &aws::Moto) {
+    let per = o.spread[0].0 / o.spread[0].1;
+    assert!(o.spread.iter().all(|(p, n)| p / n == per), "every --spread case needs the same pods per namespace");
+    let server = k8s::Server::start();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let admin = rt.block_on(server.admin());
+    let (mut seeded, mut namespaces) = (0, 0);
+    for &(n, ns) in &o.spread {
+        let t = Instant::now();
+        rt.block_on(async {
+            let all = Api::<Namespace>::all(admin.clone());
+            futures_util::stream::iter(namespaces..ns)
+                .for_each_concurrent(16, |k| {
+                    let all = all.clone();
+                    async move {
+                        let name = spread_namespace(k * per, per);
+                        let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+                        all.create(&PostParams::default(), &ns).await.unwrap();
+                    }
+                })
+                .await;
+            seed(&admin, seeded, n, |i| spread_namespace(i, per)).await;
+        });
+        (seeded, namespaces) = (n, ns);
+        println!("{n} pods in {ns} namespaces seeded in {:.1} s", t.elapsed().as_secs_f64());
+        let lists: Vec<(Duration, Duration)> = (0..3).map(|_| rt.block_on(server_list(&admin, n))).collect();
+        let first_page_ms = median(lists.iter().map(|l| l.0).collect()).as_secs_f64() * 1000.0;
+        let server_ms = median(lists.iter().map(|l| l.1).collect()).as_secs_f64() * 1000.0;
+        let f = measure_spread(&server, moto, o, n);
+        let listed_ms = f.listed.as_secs_f64() * 1000.0;
+        let mut keys = f.keys;
+        keys.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        let (p50, p99, max) = if keys.is_empty() {
+            (f64::NAN, f64::NAN, f64::NAN)
+        } else {
+            (ms(percentile(&keys, 0.5)), ms(percentile(&keys, 0.99)), ms(*keys.last().unwrap()))
+        };
+        println!(
+            "{n:>6} pods in {ns} namespaces (-A): server lists them in {server_ms:.0} ms, its first page in {first_page_ms:.0} ms \
+             (medians of 3, 500 a page) · first row {} ms · every pod listed {listed_ms:.0} ms ({:.2}× the server's list) · \
+             {} keys while listing: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms · \
+             RSS {:.1} MiB after {} s (peak {:.1}), {:.0} bytes a pod",
+            f.first_row.as_millis(),
+            listed_ms / server_ms,
+            keys.len(),
+            f.rss_mib,
+            o.settle,
+            f.peak_mib,
+            f.rss_mib * 1024.0 * 1024.0 / n as f64,
+        );
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+/// How long the server takes to hand over every pod of every namespace,
+/// 500 a page from etcd as the console's watcher lists them; only each
+/// page's continue token is read out of it.
+async fn server_list(client: &kube::Client, n: usize) -> (Duration, Duration) {
+    #[derive(serde::Deserialize)]
+    struct Page {
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ListMeta,
+        items: Vec<serde::de::IgnoredAny>,
+    }
+    let start = Instant::now();
+    let (mut token, mut items, mut first) = (None::<String>, 0, None);
+    loop {
+        let mut url = "/api/v1/pods?limit=500".to_string();
+        if let Some(t) = &token {
+            url.push_str(&format!("&continue={}", url_escape(t)));
+        }
+        let req = http::Request::get(url).body(Vec::new()).unwrap();
+        let page: Page = serde_json::from_str(&client.request_text(req).await.unwrap()).unwrap();
+        items += page.items.len();
+        first.get_or_insert_with(|| start.elapsed());
+        token = page.metadata.continue_.filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(items, n, "the server listed every pod");
+    (first.unwrap_or_default(), start.elapsed())
+}
+
+/// A continue token in a query string (it is base64: `+`, `/` and `=`).
+fn url_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '_' | '.' | '~' => c.to_string(),
+            c => format!("%{:02X}", c as u32),
+        })
+        .collect()
+}
+
+struct Spread {
+    first_row: Duration,
+    listed: Duration,
+    /// Key-to-frame times of keys sent while the list was arriving.
+    keys: Vec<Duration>,
+    rss_mib: f64,
+    peak_mib: f64,
+}
+
+/// What the reader thread saw, stamped the moment the bytes were read.
+enum Seen {
+    FirstRow(Instant),
+    Listed(Instant),
+    /// The Pods panel has focus (its border is heavy) or not.
+    Focus(bool, Instant),
+}
+
+fn measure_spread(server: &k8s::Server, moto: &aws::Moto, o: &Options, n: usize) -> Spread {
+    use std::io::{Read, Write};
+    let kubeconfig = server.kubeconfig();
+    let aws_env = moto.env();
+    let mut envs: Vec<(&str, &str)> = aws_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    envs.push(("KUBECONFIG", kubeconfig.to_str().unwrap()));
+    let (rows, cols) = SIZE;
+    let start = Instant::now();
+    let mut pty = support::spawn(rows, cols, &["--context", "console", "-A"], &envs);
+    let pid = pty.child.process_id().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Seen>();
+    let mut reader = pty.reader;
+    let all = format!("Pods {n}/{n} ");
+    std::thread::spawn(move || {
+        let size = |v| std::num::NonZeroU16::new(v).unwrap();
+        let mut screen = vt100::Parser::new(size(rows), size(cols), 0);
+        let mut buf = [0u8; 65536];
+        let (mut first, mut listed, mut focus) = (false, false, None);
+        while let Ok(len) = reader.read(&mut buf) {
+            if len == 0 {
+                break;
+            }
+            let at = Instant::now();
+            screen.process(&buf[..len]);
+            let text = screen.screen().contents();
+            let mut out = Vec::new();
+            if !first && text.contains("7d9f8b6c5-") {
+                first = true;
+                out.push(Seen::FirstRow(at));
+            }
+            if !listed && text.contains(&all) {
+                listed = true;
+                out.push(Seen::Listed(at));
+            }
+            let heavy = screen.screen().cell(1, 0).is_some_and(|c| c.contents() == "┏");
+            if text.contains("Pods ") && focus != Some(heavy) {
+                focus = Some(heavy);
+                out.push(Seen::Focus(heavy, at));
+            }
+            if out.into_iter().any(|s| tx.send(s).is_err()) {
+                break;
+            }
+        }
+    });
+    let limit = Duration::from_secs(300);
+    let (mut first_row, mut listed) = (None, None);
+    let note = |s: &Seen, first_row: &mut Option<Instant>, listed: &mut Option<Instant>| match s {
+        Seen::FirstRow(at) => *first_row = Some(*at),
+        Seen::Listed(at) => *listed = Some(*at),
+        Seen::Focus(..) => {}
+    };
+    while first_row.is_none() {
+        let s = rx.recv_timeout(limit).expect("a pod's row");
+        note(&s, &mut first_row, &mut listed);
+    }
+    // Tab and Shift-Tab in turn while the list arrives, each awaited.
+    let mut keys = Vec::new();
+    let mut i = 0u64;
+    while listed.is_none() {
+        std::thread::sleep(Duration::from_millis(30 + (i * 7) % 30));
+        let pods_focused = i % 2 == 1;
+        let sent = Instant::now();
+        pty.writer.write_all(if pods_focused { b"\x1b[Z" } else { b"\t" }).unwrap();
+        pty.writer.flush().unwrap();
+        loop {
+            let s = rx.recv_timeout(Duration::from_secs(20)).expect("the key's frame");
+            if let Seen::Focus(heavy, at) = s {
+                if heavy == pods_focused {
+                    if listed.is_none() {
+                        keys.push(at.saturating_duration_since(sent));
+                    }
+                    break;
+                }
+            } else {
+                note(&s, &mut first_row, &mut listed);
+            }
+        }
+        i += 1;
+    }
+    std::thread::sleep(Duration::from_secs(o.settle).saturating_sub(start.elapsed()));
+    let (_, rss_mib, peak_mib) = usage(pid);
+    pty.writer.write_all(b"q").unwrap();
+    pty.writer.flush().unwrap();
+    let _ = pty.child.wait();
+    Spread {
+        first_row: first_row.unwrap().duration_since(start),
+        listed: listed.unwrap().duration_since(start),
+        keys,
+        rss_mib,
+        peak_mib,
     }
 }

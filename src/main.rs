@@ -191,8 +191,13 @@ async fn run(cli: Cli, prepared: startup::Prepared, live: Live, files: Files) ->
                 tx.clone(),
                 Some(side_runtime("aws")?),
             ));
-            let cluster: Arc<dyn Cluster> =
-                Arc::new(kube_source::LiveCluster::start(target, executor, clock.clone(), tx));
+            let cluster: Arc<dyn Cluster> = Arc::new(kube_source::LiveCluster::start_on(
+                target,
+                executor,
+                clock.clone(),
+                tx,
+                Some(side_runtime("kube")?),
+            ));
             (clock, env, actions, cluster, Some(account))
         }
     };

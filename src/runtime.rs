@@ -33,6 +33,9 @@ const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
 pub const QUIT_GRACE: Duration = Duration::from_secs(3);
 /// Slow refresh for coarse age labels when no clock is on screen.
 const AGE_REFRESH: Duration = Duration::from_secs(15);
+
+/// Most time spent applying waiting messages before the next frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
 /// Terminal events read ahead of the loop; a paste of thousands of keys
 /// waits here rather than growing memory.
 const INPUT_CHANNEL: usize = 4096;
@@ -206,22 +209,32 @@ where
             }
         };
         app.set_now(clock.now());
+        let began = std::time::Instant::now();
+        let mut keyed = matches!(msg, Some(Msg::Key(_)));
         let mut effects = msg.map(|m| app.update(m)).unwrap_or_default();
-        // Drain everything already waiting so a burst costs one render.
-        loop {
-            let next = if let Ok(u) = channels.updates.try_recv() {
-                Some(Msg::Source(u))
-            } else if let Ok(m) = done_rx.try_recv() {
-                Some(m)
-            } else if let Ok(ev) = input.try_recv() {
+        // Drain what is already waiting so a burst costs one render. Input
+        // is read first; after a key only more input is (keys typed or
+        // pasted together make one frame), and DRAIN_BUDGET of work ends
+        // the burst: a list arriving page after page never holds up the
+        // frame that shows a key's effect.
+        while began.elapsed() < DRAIN_BUDGET {
+            let next = if let Ok(ev) = input.try_recv() {
                 match ev {
                     Ok(ev) => to_msg(ev),
                     Err(e) => return Err(e),
                 }
+            } else if keyed {
+                break;
+            } else if let Ok(u) = channels.updates.try_recv() {
+                churn += 1;
+                Some(Msg::Source(u))
+            } else if let Ok(m) = done_rx.try_recv() {
+                Some(m)
             } else {
                 break;
             };
             if let Some(m) = next {
+                keyed |= matches!(m, Msg::Key(_));
                 effects.extend(app.update(m));
             }
         }

@@ -244,11 +244,8 @@ impl<T: Row> Sorter<'_, T> {
     /// Display order: worst health first, then the row type's own order,
     /// then the key, so the order is total and never depends on hash order.
     fn cmp(&self, a: &str, b: &str) -> Ordering {
-        match (self.store.get(a), self.store.get(b)) {
-            (Some(x), Some(y)) => display_order(
-                (self.store.health_of(a).unwrap_or(Health::Ok), a, x),
-                (self.store.health_of(b).unwrap_or(Health::Ok), b, y),
-            ),
+        match (self.store.get_with_health(a), self.store.get_with_health(b)) {
+            (Some((x, hx)), Some((y, hy))) => display_order((hx, a, x), (hy, b, y)),
             _ => a.cmp(b),
         }
     }

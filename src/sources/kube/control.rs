@@ -27,17 +27,32 @@ pub struct LiveCluster {
     updates: mpsc::Sender<SourceUpdate>,
     /// The task running the current target's watches.
     watches: Replaceable,
+    /// Where the watches run: a runtime of their own, so fetching and
+    /// decoding list pages goes on while the screen's thread ingests and
+    /// draws the pages before; `None` for the current runtime.
+    on: Option<tokio::runtime::Handle>,
 }
 
 impl LiveCluster {
-    /// Starts watching `executor`'s target.
+    /// Starts watching `executor`'s target, on the current runtime.
     pub fn start(
         target: Target,
         executor: KubeExecutor,
         clock: Arc<dyn Clock>,
         updates: mpsc::Sender<SourceUpdate>,
     ) -> Self {
-        let cluster = LiveCluster { executor, clock, updates, watches: Replaceable::default() };
+        Self::start_on(target, executor, clock, updates, None)
+    }
+
+    /// Starts watching `executor`'s target, the watches on `on`.
+    pub fn start_on(
+        target: Target,
+        executor: KubeExecutor,
+        clock: Arc<dyn Clock>,
+        updates: mpsc::Sender<SourceUpdate>,
+        on: Option<tokio::runtime::Handle>,
+    ) -> Self {
+        let cluster = LiveCluster { executor, clock, updates, watches: Replaceable::default(), on };
         cluster.watch(target, Vec::new());
         cluster
     }
@@ -45,7 +60,8 @@ impl LiveCluster {
     /// Watches `target` instead of whatever was watched, after `reset`.
     fn watch(&self, target: Target, reset: Vec<SourceUpdate>) {
         let clock = self.clock.clone();
-        self.watches.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), None, move |updates| {
+        let on = self.on.as_ref();
+        self.watches.replace(reset, &FEEDS, self.updates.clone(), self.clock.clone(), on, move |updates| {
             Box::pin(super::run(target.clone(), clock.clone(), updates))
         });
     }

@@ -67,7 +67,10 @@ impl Changes {
 
 #[derive(Debug, Clone)]
 pub struct Store<T> {
-    items: HashMap<String, Slot<T>>,
+    /// Boxed: growing the map moves pointers, not items (a pod is some
+    /// hundred bytes; 100,000 of them moved at once held the screen up),
+    /// and its spare capacity costs a pointer a slot.
+    items: HashMap<String, Box<Slot<T>>>,
     /// Items per health, in `Health` order.
     counts: [usize; 4],
     notable: usize,
@@ -114,8 +117,8 @@ impl<T: Item> Store<T> {
             self.by_age.insert((item.age_rank(), key.clone()));
         }
         let deadline = item.judge_again_at();
-        if let Some(old) = self.items.insert(key.clone(), Slot { item, health, notable }) {
-            self.forget(&key, old);
+        if let Some(old) = self.items.insert(key.clone(), Box::new(Slot { item, health, notable })) {
+            self.forget(&key, *old);
         }
         if let Some(at) = deadline {
             self.deadlines.insert((at, key));
@@ -140,7 +143,7 @@ impl<T: Item> Store<T> {
     fn remove(&mut self, key: &str) -> bool {
         match self.items.remove(key) {
             Some(old) => {
-                self.forget(key, old);
+                self.forget(key, *old);
                 true
             }
             None => false,
@@ -245,6 +248,11 @@ impl<T: Item> Store<T> {
     /// The health an item had when stored (what sorting uses).
     pub fn health_of(&self, key: &str) -> Option<Health> {
         self.items.get(key).map(|s| s.health)
+    }
+
+    /// An item and the health it had when stored, in one look-up.
+    pub fn get_with_health(&self, key: &str) -> Option<(&T, Health)> {
+        self.items.get(key).map(|s| (&s.item, s.health))
     }
 
     /// Items that count in the summary (see [`Item::notable`]).
