@@ -261,7 +261,7 @@ impl LiveState {
         struct Short<'a> {
             d: &'a Deployment,
             new: Option<&'a str>,
-            newest: Option<u32>,
+            newest: Option<(Option<u32>, DateTime<Utc>, &'a str)>,
             best: Option<(HoldupRank<'a>, &'a Pod)>,
         }
         let mut short: HashMap<(&str, &str), Short<'a>> = deployments
@@ -275,12 +275,15 @@ impl LiveState {
         for r in self.replica_sets.values() {
             let Some(dep) = r.deployment.as_deref() else { continue };
             let Some(s) = short.get_mut(&(r.namespace.as_str(), dep)) else { continue };
+            // As `Deployment::revisions` picks it: the deployment's
+            // revision, else the highest (then the newest, then the name).
+            let rank = (r.revision, r.created, r.name.as_str());
             let wins = match s.d.revision {
                 Some(rev) => r.revision == Some(rev),
-                None => r.revision >= s.newest,
+                None => s.newest.is_none_or(|n| rank > n),
             };
             if wins {
-                s.newest = r.revision;
+                s.newest = Some(rank);
                 s.new = Some(r.name.as_str());
             }
         }
