@@ -377,7 +377,11 @@ async fn cloudtrail_events_of_every_page_arrive_once_paced_with_the_trails_statu
         .map(|c| c["time"].as_f64().unwrap())
         .collect();
     assert!(lookups.len() >= 2, "{} calls", lookups.len());
-    assert!(lookups.windows(2).all(|w| w[1] - w[0] >= 0.45), "paced: {lookups:?}");
+    // The times are when the server got each call: one call's request
+    // delayed on a loaded machine narrows the next gap, so each gap may
+    // fall a little short while the pace holds over the poll.
+    let pace = (lookups[lookups.len() - 1] - lookups[0]) / (lookups.len() - 1) as f64;
+    assert!(pace >= 0.45 && lookups.windows(2).all(|w| w[1] - w[0] >= 0.35), "paced: {lookups:?}");
     // Later polls add nothing twice.
     let seen = lookups.len();
     console
