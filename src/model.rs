@@ -146,6 +146,13 @@ impl ReplicaSet {
 
     /// As `kubectl describe deployment` names it: `web-7d4b9c (2/3
     /// replicas created)`.
+    /// How new it is, as a deployment's ReplicaSets are ordered when its
+    /// own revision does not say which is new: the revision, then when it
+    /// was made, then the name (so the order is total).
+    pub fn newness(&self) -> (Option<u32>, DateTime<Utc>, &str) {
+        (self.revision, self.created, &self.name)
+    }
+
     pub fn describe(&self) -> String {
         format!("{} ({}/{} replicas created)", self.name, self.replicas, self.desired)
     }
@@ -175,7 +182,7 @@ impl Deployment {
             .into_iter()
             .filter(|r| r.namespace == self.namespace && r.deployment.as_deref() == Some(self.name.as_str()))
             .collect();
-        own.sort_by(|a, b| (b.revision, b.created, &b.name).cmp(&(a.revision, a.created, &a.name)));
+        own.sort_by(|a, b| b.newness().cmp(&a.newness()));
         let new_at = match self.revision {
             Some(rev) => own.iter().position(|r| r.revision == Some(rev)),
             None if own.is_empty() => None,

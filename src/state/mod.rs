@@ -277,7 +277,7 @@ impl LiveState {
             let Some(s) = short.get_mut(&(r.namespace.as_str(), dep)) else { continue };
             // As `Deployment::revisions` picks it: the deployment's
             // revision, else the highest (then the newest, then the name).
-            let rank = (r.revision, r.created, r.name.as_str());
+            let rank = r.newness();
             let wins = match s.d.revision {
                 Some(rev) => r.revision == Some(rev),
                 None => s.newest.is_none_or(|n| rank > n),

@@ -453,13 +453,14 @@ fn rollout_lines(app: &App, d: &crate::model::Deployment, pod: &Pod, l: &mut Vec
         let revision = r.revision.map(|n| format!(" · revision {n}")).unwrap_or_default();
         format!("{}{revision} · {} ready", sanitize(&r.describe()), r.ready)
     };
+    let this = |r: &crate::model::ReplicaSet| {
+        if pod.replica_set.as_deref() == Some(r.name.as_str()) { " · this pod's" } else { "" }
+    };
     if let Some(new) = sets.new {
-        let this = if pod.replica_set.as_deref() == Some(new.name.as_str()) { " · this pod's" } else { "" };
-        l.push(kv(app, "New ReplicaSet", format!("{}{this}", set(new))));
+        l.push(kv(app, "New ReplicaSet", format!("{}{}", set(new), this(new))));
     }
     for (i, old) in sets.old.iter().enumerate() {
-        let this = if pod.replica_set.as_deref() == Some(old.name.as_str()) { " · this pod's" } else { "" };
-        l.push(kv(app, if i == 0 { "Old ReplicaSets" } else { "" }, format!("{}{this}", set(old))));
+        l.push(kv(app, if i == 0 { "Old ReplicaSets" } else { "" }, format!("{}{}", set(old), this(old))));
     }
     if sets.history > 0 {
         let label = if sets.old.is_empty() { "Old ReplicaSets" } else { "" };

@@ -247,7 +247,7 @@ impl<T: Item> Store<T> {
 
     /// The health an item had when stored (what sorting uses).
     pub fn health_of(&self, key: &str) -> Option<Health> {
-        self.items.get(key).map(|s| s.health)
+        self.get_with_health(key).map(|(_, h)| h)
     }
 
     /// An item and the health it had when stored, in one look-up.
