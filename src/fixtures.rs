@@ -129,11 +129,11 @@ pub fn synthetic_pod(i: usize, restarts: u32) -> crate::model::Pod {
     };
     let ready = matches!(state, ContainerState::Running { .. });
     Pod {
-        namespace: format!("ns-{}", i % 40),
+        namespace: format!("ns-{}", i % 40).into(),
         name: format!("svc-{}-7d9f8b{:05}", i % 300, i),
-        deployment: Some(format!("svc-{}", i % 300)),
+        deployment: Some(format!("svc-{}", i % 300).into()),
         phase: if ready { "Running".into() } else { "Pending".into() },
-        node: Some(format!("ip-10-0-{}-{}", i % 4, i % 250)),
+        node: Some(format!("ip-10-0-{}-{}", i % 4, i % 250).into()),
         created: t0() - TimeDelta::seconds(i as i64 * 37),
         containers: vec![Container {
             name: "app".into(),

@@ -204,7 +204,7 @@ impl Deployment {
     /// ones, the longest-waiting first. `None` for a pod of another
     /// deployment, a healthy one, or one going away.
     pub fn holdup_rank<'p>(&self, pod: &'p Pod, new: Option<&str>) -> Option<HoldupRank<'p>> {
-        if pod.namespace != self.namespace || pod.deployment.as_deref() != Some(self.name.as_str()) || pod.deleting {
+        if *pod.namespace != *self.namespace || pod.deployment.as_deref() != Some(self.name.as_str()) || pod.deleting {
             return None;
         }
         let health = pod.health();
@@ -742,7 +742,7 @@ mod tests {
         let mut p = crate::fixtures::synthetic_pod(1, 0);
         p.namespace = "shop".into();
         p.name = format!("{rs}-{name}");
-        p.deployment = rs.rsplit_once('-').map(|(d, _)| d.to_string());
+        p.deployment = rs.rsplit_once('-').map(|(d, _)| d.into());
         p.replica_set = Some(rs.into());
         p.created = crate::fixtures::t0() - chrono::TimeDelta::minutes(mins_old);
         p.containers[0].ready = matches!(state, ContainerState::Running { .. });

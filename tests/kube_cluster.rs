@@ -52,7 +52,7 @@ async fn living(ns: &str, deployments: Vec<KDeployment>) -> (&'static k8s::Clust
 }
 
 fn pods_of<'a>(l: &'a LiveState, ns: &str, dep: &str) -> Vec<&'a warroom::model::Pod> {
-    l.pods.values().filter(|p| p.namespace == ns && p.deployment.as_deref() == Some(dep)).collect()
+    l.pods.values().filter(|p| *p.namespace == *ns && p.deployment.as_deref() == Some(dep)).collect()
 }
 
 #[tokio::test]

@@ -349,11 +349,11 @@ fn hostile_strings_never_reach_the_terminal() {
     pod.reason = Some(EVIL.into());
     pod.message = Some(EVIL.into());
     pod.containers[0].image = EVIL.into();
-    pod.containers[0].name = format!("app{EVIL}");
+    pod.containers[0].name = format!("app{EVIL}").into();
     pod.containers[0].state = ContainerState::Waiting { reason: EVIL.into(), message: Some(EVIL.into()) };
     pod.containers[0].last_termination =
-        Some(Termination { reason: EVIL.into(), exit_code: 137, signal: 0, finished: Some(at) });
-    pod.deployment = Some(format!("web{EVIL}"));
+        Some(Box::new(Termination { reason: EVIL.into(), exit_code: 137, signal: 0, finished: Some(at) }));
+    pod.deployment = Some(format!("web{EVIL}").into());
     let deployment = Deployment {
         namespace: "shop".into(),
         name: format!("web{EVIL}"),
@@ -557,12 +557,12 @@ fn kubectl_states_across_namespaces() {
             };
             let mut oomed = container(ContainerState::Running { since: at }, true);
             oomed.restarts = 1;
-            oomed.last_termination = Some(Termination {
+            oomed.last_termination = Some(Box::new(Termination {
                 reason: "OOMKilled".into(),
                 exit_code: 137,
                 signal: 0,
                 finished: Some(at - TimeDelta::minutes(4)),
-            });
+            }));
             let mut init = pod(
                 "payments",
                 "ledger-api-7d4b9c5f6d-q8xvz",
@@ -577,7 +577,7 @@ fn kubectl_states_across_namespaces() {
             init.conditions.initialized = false;
             let mut pending =
                 pod("payments", "ledger-worker-5f6d7c8b9-x2k4p", "Pending", Container { ..Container::default() });
-            pending.conditions.unscheduled = Some(("Unschedulable".into(), "0/3 nodes are available".into()));
+            pending.conditions.unscheduled = Some(Box::new(("Unschedulable".into(), "0/3 nodes are available".into())));
             let pods = vec![
                 pod("shop", "web-7d4b9c5f6d-q8xvz", "Running", oomed),
                 pod(

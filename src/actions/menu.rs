@@ -12,7 +12,7 @@ use crate::model::{Alarm, DbInstance, Deployment, Pod};
 /// and the deployment is known) and its namespace's.
 pub fn for_pod(pod: &Pod, deployment: Option<&Deployment>, scope: &Scope) -> Vec<Action> {
     let mk = |kind| Action { kind, scope: scope.clone() };
-    let namespace = || pod.namespace.clone();
+    let namespace = || pod.namespace.to_string();
     let mut out = vec![mk(ActionKind::CollectLogs { namespace: namespace(), pod: pod.name.clone() })];
     if let Some(d) = deployment {
         let name = || d.name.clone();

@@ -326,7 +326,7 @@ pub fn step_jump(step: &Step, live: &crate::state::LiveState, now: DateTime<Utc>
                         .then(|| {
                             live.pods
                                 .values()
-                                .filter(|p| ns.is_none_or(|n| n == p.namespace))
+                                .filter(|p| ns.is_none_or(|n| n == &*p.namespace))
                                 .filter(|p| pod.is_none_or(|n| n == p.name))
                                 .filter(|p| deployment.is_none_or(|d| p.deployment.as_deref() == Some(d)))
                                 .map(|p| p.key())

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use crate::model::{Alarm, Db, DbInstance, Health, Pod, TrailEvent};
-use crate::state::{Changes, Item, Store};
+use crate::state::{Changes, Item, Key, Store};
 
 /// What a view needs to know about its rows beyond what the store knows.
 pub trait Row: Item {
@@ -26,20 +26,20 @@ pub trait Row: Item {
 #[derive(Debug, Clone)]
 pub struct List {
     /// Every key in display order, as of the last rebuild.
-    order: Vec<String>,
+    order: Vec<Key>,
     /// The keys that match the filter, in display order; `None` without a
     /// filter (then the view is `order`).
-    filtered: Option<Vec<String>>,
+    filtered: Option<Vec<Key>>,
     /// Keys added or changed since the last rebuild, still to be placed.
-    pending: HashSet<String>,
+    pending: HashSet<Key>,
     /// Keys in `order` whose row changed or went away: taken out on rebuild.
-    unplace: HashSet<String>,
+    unplace: HashSet<Key>,
     /// The whole order must be rebuilt (the store was replaced).
     resort: bool,
     /// The filter changed: `filtered` must be recomputed.
     refilter: bool,
     selected: usize,
-    selected_key: Option<String>,
+    selected_key: Option<Key>,
     /// The selection is on the first row and stays there as rows reorder
     /// (the worst item, or the newest event); moving off the top pins the
     /// selection to its item instead.
@@ -104,7 +104,7 @@ impl List {
         let needle = self.filter.to_lowercase();
         let words: Vec<&str> = needle.split_whitespace().collect();
         if std::mem::take(&mut self.resort) {
-            let mut keys: Vec<String> = store.values().map(Item::key).collect();
+            let mut keys: Vec<Key> = store.keys().cloned().collect();
             keys.sort_by(|a, b| by.cmp(a, b));
             self.order = keys;
             self.pending.clear();
@@ -118,10 +118,10 @@ impl List {
                     f.retain(|k| !gone.contains(k));
                 }
             }
-            let mut fresh: Vec<String> = self.pending.drain().filter(|k| store.get(k).is_some()).collect();
+            let mut fresh: Vec<Key> = self.pending.drain().filter(|k| store.get(k).is_some()).collect();
             fresh.sort_by(|a, b| by.cmp(a, b));
             if let Some(f) = self.filtered.take() {
-                let shown: Vec<String> = fresh.iter().filter(|k| by.matches(&words, k)).cloned().collect();
+                let shown: Vec<Key> = fresh.iter().filter(|k| by.matches(&words, k)).cloned().collect();
                 self.filtered = Some(by.merge(f, shown));
             }
             let order = std::mem::take(&mut self.order);
@@ -150,7 +150,7 @@ impl List {
         self.selected_key = self.view().get(self.selected).cloned();
     }
 
-    fn view(&self) -> &[String] {
+    fn view(&self) -> &[Key] {
         self.filtered.as_deref().unwrap_or(&self.order)
     }
 
@@ -168,7 +168,7 @@ impl List {
     }
 
     pub fn selected_key(&self) -> Option<&str> {
-        self.view().get(self.selected).map(String::as_str)
+        self.view().get(self.selected).map(|k| &**k)
     }
 
     /// The selected row's item in `store`.
@@ -209,7 +209,7 @@ impl List {
     /// Puts the selection on the row `key` at the next rebuild (or the row
     /// at the same place if it is gone).
     pub fn select_key(&mut self, key: &str) {
-        self.selected_key = Some(key.to_string());
+        self.selected_key = Some(key.into());
         self.follow_top = false;
         // Rebuilding reselects it.
         self.refilter = true;
@@ -260,7 +260,7 @@ impl<T: Row> Sorter<'_, T> {
 
     /// Merges `fresh` (sorted) into `into` (sorted): a binary search for
     /// each insertion point, then one pass that moves everything once.
-    fn merge(&self, into: Vec<String>, fresh: Vec<String>) -> Vec<String> {
+    fn merge(&self, into: Vec<Key>, fresh: Vec<Key>) -> Vec<Key> {
         if fresh.is_empty() {
             return into;
         }

@@ -956,7 +956,7 @@ fn the_viewer_searches_with_slash_and_n() {
 fn yaml_of_the_selected_pod_and_its_deployment() {
     let mut app = app();
     let pod = app.pods().selected().unwrap().clone();
-    let object = |kind, name: &str| ObjectRef { kind, namespace: pod.namespace.clone(), name: name.into() };
+    let object = |kind, name: &str| ObjectRef { kind, namespace: pod.namespace.to_string(), name: name.into() };
     assert_eq!(press(&mut app, "y"), vec![Effect::LoadManifest(object(ObjectKind::Pod, &pod.name))]);
     deliver(
         &mut app,

@@ -180,7 +180,7 @@ impl Viewer {
 pub fn first_log(pod: &Pod) -> Option<(String, bool)> {
     let troubled = pod.containers.iter().find(|c| !c.ready).or(pod.containers.first())?;
     let previous = matches!(troubled.state, ContainerState::Waiting { .. }) && troubled.last_termination.is_some();
-    Some((troubled.name.clone(), previous))
+    Some((troubled.name.to_string(), previous))
 }
 
 impl App {
@@ -196,14 +196,14 @@ impl App {
             return Vec::new();
         };
         let target = LogTarget {
-            namespace: pod.namespace.clone(),
+            namespace: pod.namespace.to_string(),
             pod: pod.name.clone(),
             container,
             previous,
             follow: !previous,
             tail: LOG_TAIL,
         };
-        let containers = pod.containers.iter().map(|c| c.name.clone()).collect();
+        let containers = pod.containers.iter().map(|c| c.name.to_string()).collect();
         self.stream_logs(target, containers)
     }
 
@@ -228,14 +228,14 @@ impl App {
         let name = match kind {
             ObjectKind::Pod => pod.name.clone(),
             ObjectKind::Deployment => match &pod.deployment {
-                Some(d) => d.clone(),
+                Some(d) => d.to_string(),
                 None => {
                     self.notice = Some(format!("{} belongs to no deployment", pod.key()));
                     return Vec::new();
                 }
             },
         };
-        let object = ObjectRef { kind, namespace: pod.namespace.clone(), name };
+        let object = ObjectRef { kind, namespace: pod.namespace.to_string(), name };
         self.overlay = Some(Overlay::Viewer(Box::new(Viewer::new(ViewerKind::Yaml(object.clone())))));
         vec![Effect::LoadManifest(object)]
     }
@@ -465,7 +465,7 @@ mod tests {
         let app = crate::fixtures::demo_app(60, (200, 50), "default");
         let crashing = app.live.pods.values().find(|p| p.status() == "CrashLoopBackOff").expect("a crash loop");
         let (container, previous) = first_log(crashing).expect("containers");
-        assert_eq!(container, crashing.containers[0].name);
+        assert_eq!(container, &*crashing.containers[0].name);
         assert!(previous);
         let healthy = app.live.pods.values().find(|p| p.status() == "Running").expect("a running pod");
         assert_eq!(first_log(healthy).map(|(_, p)| p), Some(false));

@@ -9,6 +9,7 @@
 //! recent.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,18 +26,23 @@ pub const STUCK_AFTER: TimeDelta = TimeDelta::minutes(5);
 pub const RECENT: TimeDelta = TimeDelta::hours(1);
 
 /// A pod as the Pods panel needs it.
+///
+/// What many pods share (namespace, owners, phase, node, images) is held
+/// once and shared ([`Arc<str>`], interned by the source as it converts),
+/// and what few pods have is boxed: a cluster's worth of pods is most of
+/// what the console holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pod {
-    pub namespace: String,
+    pub namespace: Arc<str>,
     pub name: String,
     /// Owning deployment, when known (for rollout actions).
-    pub deployment: Option<String>,
+    pub deployment: Option<Arc<str>>,
     /// The ReplicaSet that owns it: which revision of its deployment it
     /// runs.
     #[serde(default)]
-    pub replica_set: Option<String>,
-    pub phase: String,
-    pub node: Option<String>,
+    pub replica_set: Option<Arc<str>>,
+    pub phase: Arc<str>,
+    pub node: Option<Arc<str>>,
     pub created: DateTime<Utc>,
     /// Init containers: those with a status first, in status order (as
     /// the printer walks them), then any the spec names without one.
@@ -69,13 +75,13 @@ pub struct Conditions {
     pub initialized: bool,
     /// `PodScheduled` is `False`: its reason (`Unschedulable`,
     /// `SchedulingGated`) and the scheduler's message.
-    pub unscheduled: Option<(String, String)>,
+    pub unscheduled: Option<Box<(String, String)>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Container {
-    pub name: String,
-    pub image: String,
+    pub name: Arc<str>,
+    pub image: Arc<str>,
     pub ready: bool,
     /// `started` from the status (startup probe passed); `None` when the
     /// status leaves it out.
@@ -87,7 +93,7 @@ pub struct Container {
     pub sidecar: bool,
     pub restarts: u32,
     pub state: ContainerState,
-    pub last_termination: Option<Termination>,
+    pub last_termination: Option<Box<Termination>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -194,7 +200,7 @@ impl Pod {
     /// The printer's three columns, rule by rule.
     pub fn printed(&self) -> Printed<'_> {
         let mut status: Cow<'_, str> = Cow::Borrowed(self.reason.as_deref().unwrap_or(&self.phase));
-        if self.conditions.unscheduled.as_ref().is_some_and(|(r, _)| r == "SchedulingGated") {
+        if self.conditions.unscheduled.as_ref().is_some_and(|u| u.0 == "SchedulingGated") {
             status = Cow::Borrowed("SchedulingGated");
         }
         let total = count(self.containers.len() + self.init_containers.iter().filter(|c| c.sidecar).count());
@@ -249,7 +255,7 @@ impl Pod {
         }
         if self.deleting && self.reason.as_deref() == Some("NodeLost") {
             status = Cow::Borrowed("Unknown");
-        } else if self.deleting && !matches!(self.phase.as_str(), "Succeeded" | "Failed") {
+        } else if self.deleting && !matches!(&*self.phase, "Succeeded" | "Failed") {
             status = Cow::Borrowed("Terminating");
         }
         Printed { status, ready, total, restarts, last_restart: last }
@@ -288,7 +294,7 @@ impl Pod {
     /// The most recent last termination of any container.
     pub fn last_termination(&self) -> Option<(&Container, &Termination, DateTime<Utc>)> {
         self.all_containers()
-            .filter_map(|c| c.last_termination.as_ref().and_then(|t| t.finished.map(|at| (c, t, at))))
+            .filter_map(|c| c.last_termination.as_deref().and_then(|t| t.finished.map(|at| (c, t, at))))
             .max_by_key(|(_, _, at)| *at)
     }
 
@@ -297,7 +303,7 @@ impl Pod {
     /// unless STATUS already says it.
     pub fn note(&self, now: DateTime<Utc>) -> Option<String> {
         let status = self.status();
-        if let Some((reason, _)) = &self.conditions.unscheduled
+        if let Some((reason, _)) = self.conditions.unscheduled.as_deref()
             && reason != "SchedulingGated"
             && *status == *"Pending"
         {
@@ -356,7 +362,7 @@ impl Pod {
             | "DeadlineExceeded" => Health::Crit,
             w if w.starts_with("ExitCode:") || w.starts_with("Signal:") => Health::Crit,
             w if image_or_config_error(w) => Health::Crit,
-            _ if self.phase == "Failed" => Health::Crit,
+            _ if &*self.phase == "Failed" => Health::Crit,
             _ => Health::Warn,
         }
     }

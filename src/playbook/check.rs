@@ -179,7 +179,7 @@ pub fn offender(spec: &CheckSpec, live: &LiveState, now: DateTime<Utc>) -> Optio
         Subject::Deployment { namespace, name } => live
             .pods
             .values()
-            .filter(|p| p.namespace == namespace && p.deployment.as_deref() == Some(name.as_str()))
+            .filter(|p| *p.namespace == *namespace && p.deployment.as_deref() == Some(name.as_str()))
             .map(Item::key)
             .min(),
         Subject::WarnedPod(key) => live.pods.get(&key).map(Item::key),
@@ -433,7 +433,7 @@ fn not_ready(live: &LiveState, feed: FeedId, now: DateTime<Utc>) -> Option<Strin
 
 fn pod_ready(p: &crate::model::Pod) -> bool {
     let (ready, total) = p.ready_count();
-    !p.deleting && (p.phase == "Succeeded" || (p.phase == "Running" && ready == total))
+    !p.deleting && (&*p.phase == "Succeeded" || (&*p.phase == "Running" && ready == total))
 }
 
 /// A metric check over every DB instance: `test` gives (ok, words) or

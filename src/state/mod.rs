@@ -37,7 +37,7 @@ use chrono::{DateTime, Utc};
 
 pub use error::{ErrorKind, SourceError};
 pub use feed::{Failure, Feed, FeedId, FeedPhase, FeedSignal, FeedStatus, Feeds, SourceId};
-pub use store::{Changes, Item, Store};
+pub use store::{Changes, Item, Key, Store};
 
 use crate::model::{
     Alarm, AwsCaller, Db, DbInstance, DbMetrics, Deployment, HoldupRank, KubeEvent, Pod, ReplicaSet, Revisions, Trail,
@@ -228,8 +228,8 @@ impl LiveState {
     /// the changes reported are the instances', which is what panels show.
     fn apply_db_metrics(&mut self, d: Delta<DbMetrics>, at: DateTime<Utc>) -> Changes {
         let changes = self.db_metrics.apply(d, at);
-        let touched: Vec<String> = if changes.reset {
-            self.dbs.values().map(|d| d.instance.id.clone()).collect()
+        let touched: Vec<Key> = if changes.reset {
+            self.dbs.keys().cloned().collect()
         } else {
             changes.added.into_iter().chain(changes.changed).chain(changes.removed).collect()
         };
@@ -289,7 +289,7 @@ impl LiveState {
         }
         for p in self.pods.values() {
             let Some(dep) = p.deployment.as_deref() else { continue };
-            let Some(s) = short.get_mut(&(p.namespace.as_str(), dep)) else { continue };
+            let Some(s) = short.get_mut(&(&*p.namespace, dep)) else { continue };
             let Some(rank) = s.d.holdup_rank(p, s.new) else { continue };
             if s.best.as_ref().is_none_or(|(b, _)| rank < *b) {
                 s.best = Some((rank, p));
@@ -343,7 +343,7 @@ mod tests {
         // The next poll describes b; a's series is unchanged, so only b changed.
         let changes =
             send_metrics(&mut live, Delta::Reset(vec![db_metrics("a", 30.0, 80.0), db_metrics("b", 5.0, 90.0)]));
-        assert_eq!(changes.changed, ["b"]);
+        assert_eq!(changes.changed, [Key::from("b")]);
         assert_eq!(live.dbs.get("b").unwrap().free_gib(), Some(90.0));
         // A re-described instance keeps its metrics.
         let mut a = db_instance("a", 100);

@@ -506,7 +506,7 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     if let Some(d) = deployment {
         rollout_lines(app, d, p, &mut l);
     }
-    if let Some((reason, message)) = &p.conditions.unscheduled {
+    if let Some((reason, message)) = p.conditions.unscheduled.as_deref() {
         l.push(kv(app, "Scheduling", format!("{}: {}", sanitize(reason), sanitize(message))));
     }
     if let (Some(reason), Some(message)) = (&p.reason, &p.message) {
@@ -544,7 +544,7 @@ fn pod_lines<'a>(app: &App, p: &Pod) -> Vec<Line<'a>> {
     l.push(heading(app, "Warnings, last hour"));
     let object = format!("Pod/{}", p.name);
     let groups = app.live.warning_groups(app.now - chrono::TimeDelta::hours(1));
-    let group = groups.into_iter().find(|g| g.object == object && g.namespace == p.namespace);
+    let group = groups.into_iter().find(|g| g.object == object && *g.namespace == *p.namespace);
     match group {
         None => l.push(Line::styled("none", app.theme.style(Slot::TextDim))),
         Some(g) => {

@@ -66,7 +66,7 @@ fn p_status(p: &Pod) -> String {
 #[test]
 fn a_gated_pod_says_so_whatever_its_phase() {
     let mut p = pod("Pending", vec![Container { name: "app".into(), ..Container::default() }]);
-    p.conditions.unscheduled = Some(("SchedulingGated".into(), "Scheduling is blocked".into()));
+    p.conditions.unscheduled = Some(Box::new(("SchedulingGated".into(), "Scheduling is blocked".into())));
     assert_eq!(p_status(&p), "SchedulingGated");
     assert_eq!(p.note(t0()), None, "the status already says it");
 }
@@ -74,7 +74,7 @@ fn a_gated_pod_says_so_whatever_its_phase() {
 #[test]
 fn an_unschedulable_pod_is_pending_and_the_row_says_why() {
     let mut p = pod("Pending", vec![Container { name: "app".into(), ..Container::default() }]);
-    p.conditions.unscheduled = Some(("Unschedulable".into(), "0/3 nodes are available".into()));
+    p.conditions.unscheduled = Some(Box::new(("Unschedulable".into(), "0/3 nodes are available".into())));
     assert_eq!(p_status(&p), "Pending");
     assert_eq!(p.note(t0()).as_deref(), Some("Unschedulable"));
 }
@@ -173,12 +173,12 @@ fn deletion_is_terminating_or_unknown_on_a_lost_node() {
 
 fn restarted(mut c: Container, n: u32, mins_ago: i64) -> Container {
     c.restarts = n;
-    c.last_termination = Some(Termination {
+    c.last_termination = Some(Box::new(Termination {
         reason: "OOMKilled".into(),
         exit_code: 137,
         signal: 0,
         finished: Some(t0() - TimeDelta::minutes(mins_ago)),
-    });
+    }));
     c
 }
 

@@ -112,12 +112,12 @@ fn crash_loops_and_restarts_name_the_pods() {
         )
     );
     // Its last termination two hours ago: none of them was in the hour.
-    old.containers[0].last_termination = Some(crate::model::Termination {
+    old.containers[0].last_termination = Some(Box::new(crate::model::Termination {
         reason: "Error".into(),
         exit_code: 1,
         signal: 0,
         finished: Some(t0() - TimeDelta::hours(2)),
-    });
+    }));
     let mut l = live();
     put(&mut l, FeedData::Pods(Delta::Reset(vec![old])));
     assert!(run(&spec, &l).passed());
@@ -154,7 +154,7 @@ fn a_short_deployment_names_the_pod_holding_it_up() {
     let mut pods: Vec<_> = (0..600).map(|i| synthetic_pod(i, 0)).collect();
     for p in &mut pods {
         p.namespace = "shop".into();
-        p.replica_set = p.deployment.as_ref().map(|d| format!("{d}-7d9f8b"));
+        p.replica_set = p.deployment.as_ref().map(|d| format!("{d}-7d9f8b").into());
     }
     // svc-0's pods include crash-looping ones (every 50th), svc-20's
     // creating ones (every 20th that is not a 50th), svc-7's none.

@@ -24,8 +24,8 @@ impl DemoWorld {
         let value = match object.kind {
             ObjectKind::Pod => {
                 let p = self.pods.get(&object.name).ok_or_else(missing)?;
-                let dep = p.deployment.clone().unwrap_or_default();
-                let hash = self.deployments.get(&dep).map(|d| d.template_hash.clone()).unwrap_or_default();
+                let dep = p.deployment.as_deref().unwrap_or_default();
+                let hash = self.deployments.get(dep).map(|d| d.template_hash.clone()).unwrap_or_default();
                 let state = |s: &ContainerState| match s {
                     ContainerState::Running { since } => json!({"running": {"startedAt": stamp(*since)}}),
                     ContainerState::Waiting { reason, message } => {
@@ -90,7 +90,7 @@ impl DemoWorld {
     pub(super) fn log_lines(&self, t: &LogTarget) -> Result<Vec<String>, String> {
         let p = self.pods.get(&t.pod).filter(|_| t.namespace == NAMESPACE);
         let p = p.ok_or_else(|| format!("pods \"{}\" not found", t.pod))?;
-        let c = p.containers.iter().find(|c| c.name == t.container);
+        let c = p.containers.iter().find(|c| *c.name == *t.container);
         let c = c.ok_or_else(|| format!("container {} is not valid for pod {}", t.container, t.pod))?;
         let text = if t.previous {
             let last = c.last_termination.as_ref().ok_or_else(|| {

@@ -16,14 +16,14 @@ impl DemoWorld {
         let pod = Pod {
             namespace: NAMESPACE.into(),
             name: name.clone(),
-            deployment: Some(deployment.to_string()),
-            replica_set: Some(format!("{deployment}-{}", dep.template_hash)),
+            deployment: Some(deployment.into()),
+            replica_set: Some(format!("{deployment}-{}", dep.template_hash).into()),
             phase: if ready { "Running".into() } else { "Pending".into() },
-            node: Some(node),
+            node: Some(node.into()),
             created,
             containers: vec![Container {
-                name: deployment.to_string(),
-                image: dep.image.clone(),
+                name: deployment.into(),
+                image: dep.image.as_str().into(),
                 ready,
                 started: Some(ready),
                 restarts: 0,
@@ -113,7 +113,7 @@ impl DemoWorld {
         self.pods
             .get(name)
             .and_then(|p| p.deployment.as_ref())
-            .and_then(|d| self.deployments.get(d))
+            .and_then(|d| self.deployments.get(&**d))
             .is_some_and(|d| d.broken)
     }
 
@@ -124,12 +124,12 @@ impl DemoWorld {
         for c in &mut pod.containers {
             c.ready = false;
             c.restarts += 1;
-            c.last_termination = Some(Termination {
+            c.last_termination = Some(Box::new(Termination {
                 reason: if oom { "OOMKilled".into() } else { "Error".into() },
                 exit_code: if oom { 137 } else { 1 },
                 signal: 0,
                 finished: Some(now),
-            });
+            }));
             c.state = ContainerState::Waiting {
                 reason: "CrashLoopBackOff".into(),
                 message: Some(format!("back-off 10s restarting failed container={} pod={name}", c.name)),

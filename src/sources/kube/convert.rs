@@ -2,6 +2,9 @@
 //! the fields the console shows, so nothing else of an object (managed
 //! fields, annotations, specs) is held in memory.
 
+use std::collections::HashSet;
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1 as apps;
 use k8s_openapi::api::core::v1 as core;
@@ -14,6 +17,44 @@ use crate::model::{
 /// The label a ReplicaSet's pods carry; a deployment's ReplicaSet is named
 /// `<deployment>-<hash>`.
 const TEMPLATE_HASH: &str = "pod-template-hash";
+
+/// The strings many pods share (namespaces, owners, nodes, images,
+/// phases), each held once however many pods name it. The source keeps
+/// one per watcher; names no pod holds any more are forgotten as it grows.
+#[derive(Debug, Default)]
+pub struct Names {
+    held: HashSet<Arc<str>>,
+    /// How many were in use at the last look: the next comes at twice that.
+    in_use: usize,
+}
+
+impl Names {
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(name) = self.held.get(s) {
+            return name.clone();
+        }
+        if self.held.len() >= 2 * self.in_use + 1024 {
+            self.held.retain(|n| Arc::strong_count(n) > 1);
+            self.in_use = self.held.len();
+        }
+        let name: Arc<str> = s.into();
+        self.held.insert(name.clone());
+        name
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> Option<Arc<str>> {
+        s.map(|s| self.get(s))
+    }
+
+    /// How many names are held.
+    pub fn len(&self) -> usize {
+        self.held.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.held.is_empty()
+    }
+}
 
 pub fn time(t: &Time) -> DateTime<Utc> {
     let ts = t.0;
@@ -38,11 +79,11 @@ fn owner<'a>(meta: &'a ObjectMeta, kind: &str) -> Option<&'a str> {
 
 /// The ReplicaSet that owns a pod, and its deployment: the ReplicaSet's
 /// name without the pod template hash.
-fn owner_deployment(meta: &ObjectMeta) -> (Option<String>, Option<String>) {
+fn owner_deployment(meta: &ObjectMeta) -> (Option<&str>, Option<&str>) {
     let Some(rs) = owner(meta, "ReplicaSet") else { return (None, None) };
     let hash = meta.labels.as_ref().and_then(|l| l.get(TEMPLATE_HASH));
-    let deployment = hash.and_then(|h| rs.strip_suffix(h.as_str())?.strip_suffix('-').map(str::to_string));
-    (deployment, Some(rs.to_string()))
+    let deployment = hash.and_then(|h| rs.strip_suffix(h.as_str())?.strip_suffix('-'));
+    (deployment, Some(rs))
 }
 
 fn termination(t: &core::ContainerStateTerminated) -> Termination {
@@ -70,20 +111,25 @@ fn container_state(s: Option<&core::ContainerState>, created: DateTime<Utc>) -> 
     }
 }
 
-fn container(s: &core::ContainerStatus, spec: Option<&core::Container>, created: DateTime<Utc>) -> Container {
+fn container(
+    s: &core::ContainerStatus,
+    spec: Option<&core::Container>,
+    created: DateTime<Utc>,
+    names: &mut Names,
+) -> Container {
     Container {
-        name: s.name.clone(),
-        image: if s.image.is_empty() {
-            spec.and_then(|c| c.image.clone()).unwrap_or_default()
+        name: names.get(&s.name),
+        image: names.get(if s.image.is_empty() {
+            spec.and_then(|c| c.image.as_deref()).unwrap_or_default()
         } else {
-            s.image.clone()
-        },
+            &s.image
+        }),
         ready: s.ready,
         started: s.started,
         sidecar: spec.is_some_and(sidecar),
         restarts: u32::try_from(s.restart_count).unwrap_or(0),
         state: container_state(s.state.as_ref(), created),
-        last_termination: s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).map(termination),
+        last_termination: s.last_state.as_ref().and_then(|l| l.terminated.as_ref()).map(|t| Box::new(termination(t))),
     }
 }
 
@@ -94,13 +140,18 @@ fn sidecar(c: &core::Container) -> bool {
 
 /// The containers of one kind: those with a status in status order (the
 /// order the printer walks), then the ones the spec names without one.
-fn containers(specs: &[core::Container], statuses: &[core::ContainerStatus], created: DateTime<Utc>) -> Vec<Container> {
+fn containers(
+    specs: &[core::Container],
+    statuses: &[core::ContainerStatus],
+    created: DateTime<Utc>,
+    names: &mut Names,
+) -> Vec<Container> {
     let mut out: Vec<Container> =
-        statuses.iter().map(|s| container(s, specs.iter().find(|c| c.name == s.name), created)).collect();
+        statuses.iter().map(|s| container(s, specs.iter().find(|c| c.name == s.name), created, names)).collect();
     for c in specs.iter().filter(|c| !statuses.iter().any(|s| s.name == c.name)) {
         out.push(Container {
-            name: c.name.clone(),
-            image: c.image.clone().unwrap_or_default(),
+            name: names.get(&c.name),
+            image: names.get(c.image.as_deref().unwrap_or_default()),
             sidecar: sidecar(c),
             ..Container::default()
         });
@@ -115,13 +166,14 @@ fn conditions(status: Option<&core::PodStatus>) -> Conditions {
     let unscheduled = all
         .iter()
         .find(|c| c.type_ == "PodScheduled" && c.status == "False")
-        .map(|c| (c.reason.clone().unwrap_or_default(), c.message.clone().unwrap_or_default()));
+        .map(|c| Box::new((c.reason.clone().unwrap_or_default(), c.message.clone().unwrap_or_default())));
     Conditions { ready: is_true("Ready"), initialized: is_true("Initialized"), unscheduled }
 }
 
 /// A pod as the Pods panel shows it. Restart times are derived by the
-/// store from the restart counts it sees change.
-pub fn pod(p: &core::Pod) -> Pod {
+/// store from the restart counts it sees change. Shared strings come from
+/// `names`.
+pub fn pod(p: &core::Pod, names: &mut Names) -> Pod {
     let meta = &p.metadata;
     let created = created(meta);
     let status = p.status.as_ref();
@@ -131,22 +183,24 @@ pub fn pod(p: &core::Pod) -> Pod {
         status.and_then(f).map(Vec::as_slice).unwrap_or_default()
     };
     Pod {
-        namespace: text(&meta.namespace),
+        namespace: names.get(meta.namespace.as_deref().unwrap_or_default()),
         name: text(&meta.name),
-        deployment,
-        replica_set,
-        phase: status.and_then(|s| s.phase.clone()).unwrap_or_default(),
-        node: spec.and_then(|s| s.node_name.clone()),
+        deployment: names.opt(deployment),
+        replica_set: names.opt(replica_set),
+        phase: names.get(status.and_then(|s| s.phase.as_deref()).unwrap_or_default()),
+        node: names.opt(spec.and_then(|s| s.node_name.as_deref())),
         created,
         init_containers: containers(
             spec.and_then(|s| s.init_containers.as_deref()).unwrap_or_default(),
             statuses(|s| s.init_container_statuses.as_ref()),
             created,
+            names,
         ),
         containers: containers(
             spec.map(|s| s.containers.as_slice()).unwrap_or_default(),
             statuses(|s| s.container_statuses.as_ref()),
             created,
+            names,
         ),
         restart_times: Vec::new(),
         reason: status.and_then(|s| s.reason.clone()).filter(|r| !r.is_empty()),

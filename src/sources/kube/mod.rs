@@ -227,15 +227,16 @@ trait Kind: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::De
     const FEED: FeedId;
     /// Watch only these (a field selector), if any.
     const FIELDS: Option<&'static str> = None;
-    fn convert(&self) -> Option<Self::Model>;
+    /// The console's model of it; shared strings come from `names`.
+    fn convert(&self, names: &mut convert::Names) -> Option<Self::Model>;
     fn data(d: Delta<Self::Model>) -> FeedData;
 }
 
 impl Kind for KPod {
     type Model = Pod;
     const FEED: FeedId = FeedId::Pods;
-    fn convert(&self) -> Option<Pod> {
-        Some(convert::pod(self))
+    fn convert(&self, names: &mut convert::Names) -> Option<Pod> {
+        Some(convert::pod(self, names))
     }
     fn data(d: Delta<Pod>) -> FeedData {
         FeedData::Pods(d)
@@ -245,7 +246,7 @@ impl Kind for KPod {
 impl Kind for KDeployment {
     type Model = Deployment;
     const FEED: FeedId = FeedId::Deployments;
-    fn convert(&self) -> Option<Deployment> {
+    fn convert(&self, _: &mut convert::Names) -> Option<Deployment> {
         Some(convert::deployment(self))
     }
     fn data(d: Delta<Deployment>) -> FeedData {
@@ -256,7 +257,7 @@ impl Kind for KDeployment {
 impl Kind for KReplicaSet {
     type Model = ReplicaSet;
     const FEED: FeedId = FeedId::ReplicaSets;
-    fn convert(&self) -> Option<ReplicaSet> {
+    fn convert(&self, _: &mut convert::Names) -> Option<ReplicaSet> {
         Some(convert::replica_set(self))
     }
     fn data(d: Delta<ReplicaSet>) -> FeedData {
@@ -268,7 +269,7 @@ impl Kind for KEvent {
     type Model = KubeEvent;
     const FEED: FeedId = FeedId::KubeEvents;
     const FIELDS: Option<&'static str> = Some("type=Warning");
-    fn convert(&self) -> Option<KubeEvent> {
+    fn convert(&self, _: &mut convert::Names) -> Option<KubeEvent> {
         convert::event(self)
     }
     fn data(d: Delta<KubeEvent>) -> FeedData {
@@ -283,11 +284,12 @@ struct Mirror<K: Kind> {
     /// Keys listed since the last `Init`, while one is in progress.
     listing: Option<HashSet<String>>,
     page: Vec<K::Model>,
+    names: convert::Names,
 }
 
 impl<K: Kind> Mirror<K> {
     fn new() -> Self {
-        Mirror { known: HashSet::new(), listing: None, page: Vec::new() }
+        Mirror { known: HashSet::new(), listing: None, page: Vec::new(), names: convert::Names::default() }
     }
 
     fn flush(&mut self, out: &mut Vec<FeedUpdate>) {
@@ -305,7 +307,7 @@ impl<K: Kind> Mirror<K> {
                 out.push(FeedUpdate::Signal(FeedSignal::Syncing));
             }
             Event::InitApply(obj) => {
-                if let Some(m) = obj.convert() {
+                if let Some(m) = obj.convert(&mut self.names) {
                     self.listing.get_or_insert_with(HashSet::new).insert(m.key());
                     self.page.push(m);
                     if self.page.len() >= PAGE {
@@ -324,13 +326,13 @@ impl<K: Kind> Mirror<K> {
                 out.push(FeedUpdate::Listed);
             }
             Event::Apply(obj) => {
-                if let Some(m) = obj.convert() {
+                if let Some(m) = obj.convert(&mut self.names) {
                     self.known.insert(m.key());
                     out.push(FeedUpdate::Data(K::data(Delta::Upsert(vec![m]))));
                 }
             }
             Event::Delete(obj) => {
-                if let Some(m) = obj.convert() {
+                if let Some(m) = obj.convert(&mut self.names) {
                     let key = m.key();
                     self.known.remove(&key);
                     out.push(FeedUpdate::Data(K::data(Delta::Delete(vec![key]))));

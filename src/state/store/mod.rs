@@ -3,6 +3,7 @@
 //! as deltas arrive, so nothing has to walk every item to count.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -39,6 +40,10 @@ pub trait Item: PartialEq {
     fn judge(&mut self, _now: DateTime<Utc>) {}
 }
 
+/// A store's key for an item, held once: the panels' orders and the
+/// change lists share the store's.
+pub type Key = Arc<str>;
+
 #[derive(Debug, Clone)]
 struct Slot<T> {
     item: T,
@@ -52,11 +57,11 @@ pub struct Changes {
     /// Everything was replaced: whatever depends on the items starts over.
     pub reset: bool,
     /// Keys that are new.
-    pub added: Vec<String>,
+    pub added: Vec<Key>,
     /// Keys already held whose item changed.
-    pub changed: Vec<String>,
+    pub changed: Vec<Key>,
     /// Keys gone (deleted, or evicted at the cap).
-    pub removed: Vec<String>,
+    pub removed: Vec<Key>,
 }
 
 impl Changes {
@@ -70,16 +75,16 @@ pub struct Store<T> {
     /// Boxed: growing the map moves pointers, not items (a pod is some
     /// hundred bytes; 100,000 of them moved at once held the screen up),
     /// and its spare capacity costs a pointer a slot.
-    items: HashMap<String, Box<Slot<T>>>,
+    items: HashMap<Key, Box<Slot<T>>>,
     /// Items per health, in `Health` order.
     counts: [usize; 4],
     notable: usize,
     cap: Option<usize>,
     /// (rank, key) of every item, for eviction; kept only when capped.
-    by_age: BTreeSet<(i64, String)>,
+    by_age: BTreeSet<(i64, Key)>,
     /// (when, key) of every item to judge again at a time
     /// ([`Item::judge_again_at`]).
-    deadlines: BTreeSet<(DateTime<Utc>, String)>,
+    deadlines: BTreeSet<(DateTime<Utc>, Key)>,
 }
 
 impl<T: Item> Default for Store<T> {
@@ -110,7 +115,12 @@ impl<T: Item> Store<T> {
         }
     }
 
-    fn put(&mut self, key: String, item: T) {
+    /// The key held for `key`, or a new one.
+    fn key_for(&self, key: String) -> Key {
+        self.items.get_key_value(key.as_str()).map_or_else(|| key.into(), |(k, _)| k.clone())
+    }
+
+    fn put(&mut self, key: Key, item: T) {
         let (health, notable) = (item.health(), item.notable());
         self.count(health, notable, 1);
         if self.cap.is_some() {
@@ -126,28 +136,25 @@ impl<T: Item> Store<T> {
     }
 
     /// Takes a replaced or removed slot out of the counts.
-    fn forget(&mut self, key: &str, old: Slot<T>) {
+    fn forget(&mut self, key: &Key, old: Slot<T>) {
         self.count(old.health, old.notable, -1);
         if let Some(at) = old.item.judge_again_at() {
-            self.deadlines.remove(&(at, key.to_string()));
+            self.deadlines.remove(&(at, key.clone()));
         }
         if self.cap.is_some() {
             let rank = old.item.age_rank();
             // The replacement may share the rank: keep its entry.
             if self.items.get(key).is_none_or(|s| s.item.age_rank() != rank) {
-                self.by_age.remove(&(rank, key.to_string()));
+                self.by_age.remove(&(rank, key.clone()));
             }
         }
     }
 
-    fn remove(&mut self, key: &str) -> bool {
-        match self.items.remove(key) {
-            Some(old) => {
-                self.forget(key, *old);
-                true
-            }
-            None => false,
-        }
+    /// Takes `key` out; returns the key it was held under.
+    fn remove(&mut self, key: &str) -> Option<Key> {
+        let (key, old) = self.items.remove_entry(key)?;
+        self.forget(&key, *old);
+        Some(key)
     }
 
     /// Applies a delta seen at `at`; returns what changed (nothing when the
@@ -157,9 +164,9 @@ impl<T: Item> Store<T> {
         let mut changes = Changes::default();
         match delta {
             Delta::Reset(items) => {
-                let mut new: HashMap<String, T> = HashMap::with_capacity(items.len());
+                let mut new: HashMap<Key, T> = HashMap::with_capacity(items.len());
                 for mut item in items {
-                    let key = item.key();
+                    let key = self.key_for(item.key());
                     item.derive(self.items.get(&key).map(|s| &s.item), at);
                     new.insert(key, item);
                 }
@@ -180,7 +187,7 @@ impl<T: Item> Store<T> {
             }
             Delta::Upsert(items) => {
                 for mut item in items {
-                    let key = item.key();
+                    let key = self.key_for(item.key());
                     let old = self.items.get(&key).map(|s| &s.item);
                     if T::IMMUTABLE && old.is_some() {
                         continue;
@@ -196,7 +203,7 @@ impl<T: Item> Store<T> {
             }
             Delta::Delete(keys) => {
                 for key in keys {
-                    if self.remove(&key) {
+                    if let Some(key) = self.remove(&key) {
                         changes.removed.push(key);
                     }
                 }
@@ -235,6 +242,11 @@ impl<T: Item> Store<T> {
 
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.items.values().map(|s| &s.item)
+    }
+
+    /// Every key held.
+    pub fn keys(&self) -> impl Iterator<Item = &Key> {
+        self.items.keys()
     }
 
     pub fn len(&self) -> usize {

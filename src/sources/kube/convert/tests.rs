@@ -28,6 +28,34 @@ fn pod_json(status: serde_json::Value) -> core::Pod {
     .unwrap()
 }
 
+/// One pod converted on its own.
+fn pod(p: &core::Pod) -> Pod {
+    super::pod(p, &mut Names::default())
+}
+
+#[test]
+fn pods_share_the_strings_they_have_in_common() {
+    let mut names = Names::default();
+    let status = json!({"phase": "Running", "containerStatuses": [running("app", true, 0)]});
+    let a = super::pod(&pod_json(status.clone()), &mut names);
+    let mut raw = pod_json(status);
+    raw.metadata.name = Some("backend-7d9c6b5f4-q8xvz".into());
+    let b = super::pod(&raw, &mut names);
+    for (x, y) in [(&a.namespace, &b.namespace), (&a.phase, &b.phase), (&a.containers[1].image, &b.containers[1].image)]
+    {
+        assert!(Arc::ptr_eq(x, y), "{x} is held once");
+    }
+    assert!(Arc::ptr_eq(a.deployment.as_ref().unwrap(), b.deployment.as_ref().unwrap()));
+    assert!(Arc::ptr_eq(a.node.as_ref().unwrap(), b.node.as_ref().unwrap()));
+    // Names no pod holds any more are forgotten as new ones come.
+    drop((a, b));
+    let held = names.len();
+    for i in 0..2 * 1024 {
+        names.get(&format!("node-{i}"));
+    }
+    assert!(names.len() < held + 2 * 1024, "{} names held", names.len());
+}
+
 fn running(name: &str, ready: bool, restarts: i32) -> serde_json::Value {
     json!({
         "name": name, "image": "img", "imageID": "", "ready": ready, "restartCount": restarts,
@@ -41,7 +69,7 @@ fn a_running_pod_keeps_what_the_panel_shows() {
         "phase": "Running",
         "containerStatuses": [running("app", true, 0), running("sidecar", true, 2)]
     })));
-    assert_eq!((p.namespace.as_str(), p.name.as_str()), ("shop", "backend-7d9c6b5f4-x2x9k"));
+    assert_eq!((&*p.namespace, p.name.as_str()), ("shop", "backend-7d9c6b5f4-x2x9k"));
     assert_eq!(p.deployment.as_deref(), Some("backend"));
     assert_eq!(p.replica_set.as_deref(), Some("backend-7d9c6b5f4"));
     assert_eq!(p.node.as_deref(), Some("ip-10-0-1-17"));
@@ -103,7 +131,7 @@ fn a_pod_nobody_can_schedule_says_why() {
     // kubectl says Pending; the row adds why.
     assert_eq!((&*p.status(), p.health()), ("Pending", Health::Warn));
     assert_eq!(p.note(p.created).as_deref(), Some("Unschedulable"));
-    let (reason, message) = p.conditions.unscheduled.clone().unwrap();
+    let (reason, message) = *p.conditions.unscheduled.clone().unwrap();
     assert_eq!(
         (reason.as_str(), message.as_str()),
         ("Unschedulable", "0/3 nodes are available: 3 Insufficient memory.")
@@ -149,7 +177,7 @@ fn init_containers_and_sidecars_come_in_status_order_with_their_kind() {
         core::Container { name: "seed".into(), ..Default::default() },
     ]);
     let p = pod(&raw);
-    let names = |v: &[crate::model::Container]| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    let names = |v: &[crate::model::Container]| v.iter().map(|c| c.name.to_string()).collect::<Vec<_>>();
     assert_eq!(names(&p.init_containers), ["proxy", "migrate", "seed"]);
     assert_eq!(names(&p.containers), ["sidecar", "app"]);
     assert!(p.init_containers[0].sidecar && !p.init_containers[1].sidecar);
@@ -160,7 +188,7 @@ fn init_containers_and_sidecars_come_in_status_order_with_their_kind() {
     // A status naming no state waits without a reason; an empty image
     // falls back to the spec's.
     assert_eq!(p.containers[0].state, ContainerState::Waiting { reason: String::new(), message: None });
-    assert_eq!(p.containers[1].image, "registry.example.com/shop/backend:1.18.4");
+    assert_eq!(&*p.containers[1].image, "registry.example.com/shop/backend:1.18.4");
     assert!(!p.conditions.initialized && !p.conditions.ready);
     // The started sidecar is skipped (and ready); the killed init
     // container is where initialisation stands.
